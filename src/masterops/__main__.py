@@ -1,0 +1,3 @@
+from masterops.cli.main import main
+
+main()

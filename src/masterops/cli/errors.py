@@ -1,0 +1,78 @@
+"""Turning the errors an operator can cause into one clear line and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from masterops.config import ConfigError
+from masterops.db.engine import DatabaseURLError
+from masterops.db.queries import QueryError
+from masterops.tasks.store import TaskError
+
+T = TypeVar("T")
+
+
+class UsageError(Exception):
+    """A wrong flag or argument value; the message names it."""
+
+
+class CommandFailed(Exception):
+    """The command ran and found a problem; the message says what."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    ConfigError,
+    DatabaseURLError,
+    QueryError,
+    TaskError,
+    UsageError,
+)
+
+
+def _database_message(exc: Exception) -> str:
+    original = getattr(exc, "orig", None) or exc
+    first_line = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    return f"database error: {first_line or type(original).__name__}"
+
+
+def run_guarded(fn: Callable[[], T]) -> T:
+    """Run ``fn``; known errors print ``error: ...`` on stderr and exit non-zero, no traceback.
+
+    Set ``MASTEROPS_DEBUG=1`` to see the traceback of an unexpected error.
+    """
+    try:
+        return fn()
+    except CommandFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2 if isinstance(exc, UsageError) else 1) from None
+    except (OperationalError, ProgrammingError) as exc:
+        print(f"error: {_database_message(exc)}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    except (SystemExit, BrokenPipeError):
+        raise
+    except Exception as exc:
+        if os.environ.get("MASTEROPS_DEBUG"):
+            traceback.print_exc()
+        else:
+            print(
+                f"error: unexpected {type(exc).__name__}: {exc} "
+                "(set MASTEROPS_DEBUG=1 for the traceback)",
+                file=sys.stderr,
+            )
+        raise SystemExit(1) from None

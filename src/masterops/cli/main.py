@@ -1,0 +1,45 @@
+"""The ``ops`` entry point: every command group, and the guard that keeps tracebacks away."""
+
+from __future__ import annotations
+
+import typer
+
+from masterops import __version__
+from masterops.cli import config_cmd, db_cmd, tasks_cmd
+from masterops.cli.demo_cmd import demo
+from masterops.cli.errors import run_guarded
+from masterops.cli.logs_cmd import logs
+from masterops.cli.stats_cmd import stats
+
+app = typer.Typer(
+    name="ops",
+    help="Master-Ops: keeps Unleashed, HubSpot and n8n in step with one database.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(tasks_cmd.app, name="tasks")
+app.command("logs")(logs)
+app.command("stats")(stats)
+app.command("demo")(demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"masterops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Master-Ops operations platform."""
+
+
+def main() -> None:
+    run_guarded(app)

@@ -1,0 +1,404 @@
+"""Settings and the business registry: the only module that reads the environment.
+
+Secrets (database URL, tokens, keys, passwords) come from the environment and
+``.env``; the business registry, rate limits, schedules and alert rules come
+from ``masterops.toml``. With no configuration at all the platform runs on an
+embedded SQLite database in ``./.masterops/`` against the sandbox.
+
+Per-business credentials are read from variables named after the business::
+
+    MASTEROPS_<BUSINESS>_HUBSPOT_TOKEN, MASTEROPS_<BUSINESS>_HUBSPOT_TIER
+    MASTEROPS_<BUSINESS>_UNLEASHED_API_ID, MASTEROPS_<BUSINESS>_UNLEASHED_API_KEY
+    MASTEROPS_<BUSINESS>_N8N_URL, MASTEROPS_<BUSINESS>_N8N_API_KEY
+      (falling back to MASTEROPS_N8N_URL / MASTEROPS_N8N_API_KEY, one n8n for all)
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+SERVICES = ("hubspot", "unleashed", "n8n")
+HUBSPOT_TIERS = {
+    "starter": 100,
+    "free": 100,
+    "professional": 190,
+    "enterprise": 190,
+    "limit_pack": 250,
+}
+DEFAULT_BUSINESSES: tuple[tuple[str, str], ...] = (
+    ("teelixir", "Teelixir"),
+    ("elevate", "Elevate Wholesale"),
+    ("boo", "Buy Organics Online"),
+    ("rhf", "Red Hill Fresh"),
+)
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; the message names the variable or key to fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BusinessEntry(_Strict):
+    name: str
+    services: tuple[str, ...] = SERVICES
+    hubspot_tier: str = "starter"
+    enabled: bool = True
+
+    @field_validator("services")
+    @classmethod
+    def _known_services(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(SERVICES))
+        if unknown:
+            raise ValueError(f"unknown service(s) {unknown}; known: {list(SERVICES)}")
+        return value
+
+    @field_validator("hubspot_tier")
+    @classmethod
+    def _known_tier(cls, value: str) -> str:
+        if value not in HUBSPOT_TIERS:
+            raise ValueError(f"unknown HubSpot tier {value!r}; known: {sorted(HUBSPOT_TIERS)}")
+        return value
+
+
+class RetryLimits(_Strict):
+    max_attempts: int = Field(5, ge=1, le=20)
+    base_delay_s: float = Field(0.5, gt=0)
+    max_delay_s: float = Field(30.0, gt=0)
+    deadline_s: float = Field(120.0, gt=0)
+
+
+class BreakerLimits(_Strict):
+    failure_threshold: int = Field(5, ge=1)
+    cooldown_s: float = Field(30.0, gt=0)
+    probes_to_close: int = Field(1, ge=1)
+
+
+class Limits(_Strict):
+    hubspot_search_per_second: int = Field(5, ge=1)
+    unleashed_monthly_ceiling: int = Field(15_000, ge=1)
+    n8n_per_second: int = Field(20, ge=1)
+    timeout_s: float = Field(30.0, gt=0)
+    connect_timeout_s: float = Field(10.0, gt=0)
+    degraded_latency_ms: float = Field(2_000.0, gt=0)
+    retry: RetryLimits = RetryLimits()
+    breaker: BreakerLimits = BreakerLimits()
+
+
+class Schedules(_Strict):
+    health_seconds: int = Field(300, ge=10)
+    inventory_seconds: int = Field(900, ge=60)
+    customers_seconds: int = Field(3600, ge=60)
+    orders_seconds: int = Field(900, ge=60)
+    executions_seconds: int = Field(600, ge=60)
+
+
+class AlertRules(_Strict):
+    channels: tuple[Literal["log", "slack", "email"], ...] = ("log",)
+    min_level: Literal["degraded", "down"] = "degraded"
+    cooldown_s: int = Field(900, ge=0)
+    email_to: tuple[str, ...] = ()
+
+
+class FileConfig(_Strict):
+    """The shape of ``masterops.toml``."""
+
+    businesses: dict[str, BusinessEntry] = Field(
+        default_factory=lambda: {
+            slug: BusinessEntry(name=name) for slug, name in DEFAULT_BUSINESSES
+        }
+    )
+    limits: Limits = Limits()
+    schedules: Schedules = Schedules()
+    alerts: AlertRules = AlertRules()
+
+
+@dataclass(frozen=True)
+class HubSpotCredentials:
+    token: SecretStr
+    tier: str
+
+    @property
+    def per_ten_seconds(self) -> int:
+        return HUBSPOT_TIERS[self.tier]
+
+
+@dataclass(frozen=True)
+class UnleashedCredentials:
+    api_id: str
+    api_key: SecretStr
+    base_url: str = "https://api.unleashedsoftware.com"
+
+
+@dataclass(frozen=True)
+class N8nCredentials:
+    url: str
+    api_key: SecretStr
+
+
+@dataclass(frozen=True)
+class Business:
+    """One business, with the credentials of each service it uses.
+
+    A service the business uses but has no credentials for is disabled, and
+    ``disabled[service]`` says which variable enables it.
+    """
+
+    slug: str
+    name: str
+    services: tuple[str, ...]
+    hubspot: HubSpotCredentials | None = None
+    unleashed: UnleashedCredentials | None = None
+    n8n: N8nCredentials | None = None
+    disabled: dict[str, str] = field(default_factory=dict)
+
+    def env_prefix(self) -> str:
+        return f"MASTEROPS_{self.slug.upper().replace('-', '_')}_"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration of one process."""
+
+    home: Path
+    database_url: SecretStr
+    database_is_default: bool
+    config_file: Path | None
+    businesses: dict[str, Business]
+    limits: Limits
+    schedules: Schedules
+    alerts: AlertRules
+    log_json: bool = False
+    log_level: str = "info"
+    slack_webhook_url: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    supabase_url: str | None = None
+    supabase_key: SecretStr | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def sandbox(self) -> bool:
+        """True when no business has a single service credential: run on the sandbox."""
+        return not any(b.hubspot or b.unleashed or b.n8n for b in self.businesses.values())
+
+    def business(self, slug: str) -> Business:
+        try:
+            return self.businesses[slug]
+        except KeyError:
+            known = ", ".join(self.businesses) or "none"
+            raise ConfigError(f"unknown business {slug!r}; known: {known}") from None
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, for redaction."""
+        values: list[SecretStr | None] = [
+            self.database_url if _url_has_password(self.database_url) else None,
+            self.slack_webhook_url,
+            self.smtp_password,
+            self.supabase_key,
+        ]
+        for b in self.businesses.values():
+            values += [
+                b.hubspot.token if b.hubspot else None,
+                b.unleashed.api_key if b.unleashed else None,
+                b.n8n.api_key if b.n8n else None,
+            ]
+        secrets = [v.get_secret_value() for v in values if v is not None]
+        password = _url_password(self.database_url.get_secret_value())
+        if password:
+            secrets.append(password)
+        return [s for s in secrets if len(s) >= 4]
+
+
+def _url_password(url: str) -> str | None:
+    from sqlalchemy.engine import make_url  # local: keeps `ops --help` import light
+
+    try:
+        return make_url(url).password
+    except Exception:
+        return None
+
+
+def _url_has_password(url: SecretStr) -> bool:
+    return _url_password(url.get_secret_value()) is not None
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password replaced by ***."""
+    password = _url_password(url)
+    return url.replace(f":{password}@", ":***@") if password else url
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None,
+    *,
+    cwd: Path | None = None,
+    config_file: Path | None = None,
+) -> Config:
+    """Read ``.env``, the environment and ``masterops.toml`` into one ``Config``.
+
+    Problems that leave a usable configuration (a missing credential, an unknown
+    tier in the environment) are collected in ``Config.problems``; problems that
+    do not (an unreadable TOML file, an invalid key) raise ``ConfigError``.
+    """
+    cwd = cwd or Path.cwd()
+    env: dict[str, str] = {}
+    dotenv_path = cwd / ".env"
+    if dotenv_path.is_file():
+        env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+
+    home = Path(env.get("MASTEROPS_HOME", str(cwd / ".masterops")))
+    file_path = config_file or Path(env.get("MASTEROPS_CONFIG", str(cwd / "masterops.toml")))
+    file_config, used_file = _read_file_config(
+        file_path, explicit=config_file is not None or "MASTEROPS_CONFIG" in env
+    )
+    problems: list[str] = []
+
+    db_url = env.get("MASTEROPS_DATABASE_URL") or env.get("DATABASE_URL")
+    default_db = db_url is None
+    if db_url is None:
+        db_url = f"sqlite:///{home / 'masterops.db'}"
+
+    businesses = {
+        slug: _business(slug, entry, env, problems)
+        for slug, entry in file_config.businesses.items()
+        if entry.enabled
+    }
+    smtp_port_text = env.get("MASTEROPS_SMTP_PORT", "587")
+    try:
+        smtp_port = int(smtp_port_text)
+    except ValueError:
+        raise ConfigError(f"MASTEROPS_SMTP_PORT must be a number, got {smtp_port_text!r}") from None
+    if "email" in file_config.alerts.channels and not env.get("MASTEROPS_SMTP_HOST"):
+        problems.append("alerts.channels has 'email' but MASTEROPS_SMTP_HOST is not set")
+    if "slack" in file_config.alerts.channels and not env.get("MASTEROPS_SLACK_WEBHOOK_URL"):
+        problems.append("alerts.channels has 'slack' but MASTEROPS_SLACK_WEBHOOK_URL is not set")
+
+    def secret(name: str) -> SecretStr | None:
+        value = env.get(name)
+        return SecretStr(value) if value else None
+
+    return Config(
+        home=home,
+        database_url=SecretStr(db_url),
+        database_is_default=default_db,
+        config_file=file_path if used_file else None,
+        businesses=businesses,
+        limits=file_config.limits,
+        schedules=file_config.schedules,
+        alerts=file_config.alerts,
+        log_json=_truthy(env.get("MASTEROPS_LOG_JSON")),
+        log_level=env.get("MASTEROPS_LOG_LEVEL", "info").lower(),
+        slack_webhook_url=secret("MASTEROPS_SLACK_WEBHOOK_URL"),
+        smtp_host=env.get("MASTEROPS_SMTP_HOST"),
+        smtp_port=smtp_port,
+        smtp_user=env.get("MASTEROPS_SMTP_USER"),
+        smtp_password=secret("MASTEROPS_SMTP_PASSWORD"),
+        smtp_from=env.get("MASTEROPS_SMTP_FROM"),
+        supabase_url=env.get("MASTEROPS_SUPABASE_URL"),
+        supabase_key=secret("MASTEROPS_SUPABASE_KEY"),
+        problems=tuple(problems),
+    )
+
+
+def _read_file_config(path: Path, *, explicit: bool) -> tuple[FileConfig, bool]:
+    if not path.is_file():
+        if explicit:
+            raise ConfigError(f"configuration file {path} does not exist (MASTEROPS_CONFIG)")
+        return FileConfig(), False
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    try:
+        return FileConfig.model_validate(raw), True
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe_validation(exc)}") from None
+
+
+def _describe_validation(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def _business(
+    slug: str, entry: BusinessEntry, env: Mapping[str, str], problems: list[str]
+) -> Business:
+    prefix = f"MASTEROPS_{slug.upper().replace('-', '_')}_"
+    disabled: dict[str, str] = {}
+    hubspot = unleashed = n8n = None
+
+    if "hubspot" in entry.services:
+        token = env.get(prefix + "HUBSPOT_TOKEN")
+        tier = env.get(prefix + "HUBSPOT_TIER", entry.hubspot_tier).lower()
+        if tier not in HUBSPOT_TIERS:
+            problems.append(
+                f"{prefix}HUBSPOT_TIER={tier!r} is not a tier; use one of {sorted(HUBSPOT_TIERS)}"
+            )
+            tier = entry.hubspot_tier
+        if token:
+            hubspot = HubSpotCredentials(SecretStr(token), tier)
+        else:
+            disabled["hubspot"] = f"set {prefix}HUBSPOT_TOKEN"
+
+    if "unleashed" in entry.services:
+        api_id, api_key = (
+            env.get(prefix + "UNLEASHED_API_ID"),
+            env.get(prefix + "UNLEASHED_API_KEY"),
+        )
+        if api_id and api_key:
+            base = env.get(prefix + "UNLEASHED_URL", "https://api.unleashedsoftware.com")
+            unleashed = UnleashedCredentials(api_id, SecretStr(api_key), base)
+        else:
+            missing = [
+                n
+                for n, v in (("UNLEASHED_API_ID", api_id), ("UNLEASHED_API_KEY", api_key))
+                if not v
+            ]
+            disabled["unleashed"] = "set " + " and ".join(prefix + m for m in missing)
+            if api_id or api_key:
+                problems.append(
+                    f"{slug}: Unleashed needs both {prefix}UNLEASHED_API_ID and "
+                    f"{prefix}UNLEASHED_API_KEY"
+                )
+
+    if "n8n" in entry.services:
+        url = env.get(prefix + "N8N_URL") or env.get("MASTEROPS_N8N_URL")
+        key = env.get(prefix + "N8N_API_KEY") or env.get("MASTEROPS_N8N_API_KEY")
+        if url and key:
+            if not url.startswith(("http://", "https://")):
+                problems.append(f"{slug}: n8n URL {url!r} must start with http:// or https://")
+            n8n = N8nCredentials(url.rstrip("/"), SecretStr(key))
+        else:
+            disabled["n8n"] = f"set {prefix}N8N_URL and {prefix}N8N_API_KEY (or MASTEROPS_N8N_*)"
+
+    return Business(
+        slug=slug,
+        name=entry.name,
+        services=entry.services,
+        hubspot=hubspot,
+        unleashed=unleashed,
+        n8n=n8n,
+        disabled=disabled,
+    )

@@ -1,0 +1,74 @@
+"""Creating engines for the embedded SQLite default and for PostgreSQL (Supabase)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.pool import NullPool
+
+
+class DatabaseURLError(ValueError):
+    """A database URL that cannot be used; the message says why (never the password)."""
+
+
+def normalize_url(raw: str) -> URL:
+    """Parse ``raw`` and pick the driver this project ships (psycopg 3 for PostgreSQL)."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise DatabaseURLError(
+            "database URL is not a URL (expected e.g. sqlite:///path/to.db or "
+            "postgresql://user@host:5432/dbname)"
+        ) from None
+    backend = url.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        return url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return url
+    raise DatabaseURLError(
+        f"database URL scheme {url.drivername!r} is not supported; use sqlite:// or postgresql://"
+    )
+
+
+def create_db_engine(raw_url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``raw_url``. SQLite gets WAL, a busy timeout and foreign keys.
+
+    Nothing connects here; the first query does.
+    """
+    url = normalize_url(raw_url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        if database in ("", ":memory:"):
+            kwargs["poolclass"] = NullPool
+    else:
+        kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise DatabaseURLError(f"cannot use database URL: {exc}") from None
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def describe_url(engine: Engine) -> str:
+    """The engine's URL with the password hidden."""
+    return engine.url.render_as_string(hide_password=True)

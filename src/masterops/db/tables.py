@@ -1,0 +1,196 @@
+"""Every table of the platform, as SQLAlchemy Core.
+
+The seed's tables keep the columns the TypeScript original had, so an operator
+who knows the original finds every field. Indexes follow the filters the CLI
+offers (``ops logs``, ``ops db query``, ``ops stats``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+)
+
+from masterops.db.types import JSONType, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# Integer ids: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _created() -> Column[object]:
+    return Column("created_at", UTCDateTime(), nullable=False, server_default=func.now())
+
+
+businesses = Table(
+    "businesses",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("services", JSONType, nullable=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("title", String(500), nullable=False),
+    Column("description", Text),
+    Column("business", String(64)),
+    Column("category", String(64)),
+    Column("priority", Integer, nullable=False, default=3),
+    Column("status", String(32), nullable=False, default="pending"),
+    Column("plan_json", JSONType),
+    Column("current_step", Integer, nullable=False, default=0),
+    Column("retry_count", Integer, nullable=False, default=0),
+    Column("max_retries", Integer, nullable=False, default=3),
+    Column("next_action_after", UTCDateTime()),
+    Column("assigned_to", String(200)),
+    Column("completion_notes", Text),
+    Column("error_message", Text),
+    _created(),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Column("started_at", UTCDateTime()),
+    Column("completed_at", UTCDateTime()),
+    Index(None, "status", "priority"),
+    Index(None, "business"),
+)
+
+task_logs = Table(
+    "task_logs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", Id, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("source", String(64), nullable=False, default="cli"),
+    Column("level", String(16), nullable=False, default="info"),
+    Column("status", String(32)),
+    Column("message", Text, nullable=False),
+    Column("details_json", JSONType),
+    _created(),
+    Index(None, "task_id", "created_at"),
+)
+
+# No CHECK on `source`: the original's CHECK rejected its own new sources.
+integration_logs = Table(
+    "integration_logs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("service", String(64)),
+    Column("operation", String(200)),
+    Column("level", String(16), nullable=False),
+    Column("status", String(32)),
+    Column("message", Text, nullable=False),
+    Column("details_json", JSONType),
+    Column("duration_ms", Float),
+    Column("business_id", String(64)),
+    Column("workflow_id", String(64)),
+    Column("integration_id", String(64)),
+    Column("user_id", String(64)),
+    _created(),
+    Index(None, "created_at"),
+    Index(None, "service", "created_at"),
+    Index(None, "level", "created_at"),
+    Index(None, "source", "created_at"),
+    Index(None, "business_id", "created_at"),
+)
+
+workflow_execution_logs = Table(
+    "workflow_execution_logs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("workflow_id", String(64), nullable=False),
+    Column("workflow_name", String(300)),
+    Column("execution_id", String(64), nullable=False, unique=True),
+    Column("status", String(32), nullable=False),
+    Column("mode", String(32)),
+    Column("started_at", UTCDateTime()),
+    Column("finished_at", UTCDateTime()),
+    Column("duration_ms", Float),
+    Column("error_message", Text),
+    Column("error_details_json", JSONType),
+    Column("nodes_executed", Integer),
+    Column("nodes_failed", Integer),
+    Column("business_id", String(64)),
+    Column("triggered_by", String(64)),
+    Column("data_json", JSONType),
+    _created(),
+    Index(None, "workflow_id", "started_at"),
+    Index(None, "status", "started_at"),
+    Index(None, "started_at"),
+)
+
+api_metrics = Table(
+    "api_metrics",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("service", String(64), nullable=False),
+    Column("endpoint", String(300), nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("status_code", Integer),
+    Column("success", Boolean, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("response_size_bytes", Integer),
+    Column("rate_limit_remaining", Integer),
+    Column("rate_limit_reset_at", UTCDateTime()),
+    Column("error_category", String(32)),
+    Column("error_message", Text),
+    Column("operation", String(200)),
+    Column("business_id", String(64)),
+    _created(),
+    Index(None, "created_at"),
+    Index(None, "service", "endpoint", "created_at"),
+)
+
+# Calls per account and calendar month, for services with a monthly quota (Unleashed).
+api_quota_usage = Table(
+    "api_quota_usage",
+    metadata,
+    Column("service", String(64), primary_key=True),
+    Column("account", String(128), primary_key=True),
+    Column("period", String(7), primary_key=True),  # "YYYY-MM", UTC
+    Column("calls", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+)
+
+#: Tables an operator may read with ``ops db query`` and prune with ``ops db prune``.
+QUERYABLE = {
+    t.name: t
+    for t in (
+        businesses,
+        tasks,
+        task_logs,
+        integration_logs,
+        workflow_execution_logs,
+        api_metrics,
+        api_quota_usage,
+    )
+}
+#: Log tables and the column whose age decides retention.
+PRUNABLE = {
+    "integration_logs": integration_logs.c.created_at,
+    "api_metrics": api_metrics.c.created_at,
+    "task_logs": task_logs.c.created_at,
+    "workflow_execution_logs": workflow_execution_logs.c.created_at,
+}

@@ -1,0 +1,1 @@
+"""Task tracking (the seed's ``tasks`` and ``task_logs``)."""
