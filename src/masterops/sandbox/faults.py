@@ -114,7 +114,9 @@ class FaultInjector:
             await _answer(send, 429, headers, body)
         elif fault == "5xx":
             body = json.dumps({"status": "error", "message": "Injected server error"}).encode()
-            await _answer(send, self.config.status_5xx, [(b"content-type", b"application/json")], body)
+            await _answer(
+                send, self.config.status_5xx, [(b"content-type", b"application/json")], body
+            )
         elif fault == "html":
             await _answer(send, 502, [(b"content-type", b"text/html")], HTML_ERROR_PAGE)
         elif fault == "malformed":
