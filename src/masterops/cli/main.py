@@ -9,6 +9,7 @@ from masterops.cli import config_cmd, db_cmd, tasks_cmd
 from masterops.cli.demo_cmd import demo
 from masterops.cli.errors import run_guarded
 from masterops.cli.logs_cmd import logs
+from masterops.cli.sandbox_cmd import sandbox
 from masterops.cli.stats_cmd import stats
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app.add_typer(tasks_cmd.app, name="tasks")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("demo")(demo)
+app.command("sandbox")(sandbox)
 
 
 def _version(value: bool) -> None:

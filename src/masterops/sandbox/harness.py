@@ -70,7 +70,8 @@ class ServiceHarness:
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"][len(CONTROL_PREFIX) :]
         method = scope["method"]
-        status, payload = 200, None
+        status = 200
+        payload: Any = None
         if path == "/state" and method == "GET":
             payload = {
                 "service": self.name,
