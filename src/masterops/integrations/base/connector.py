@@ -148,6 +148,16 @@ class BaseConnector(abc.ABC):
         works for this business; raise on failure. What it returns goes into the health
         result's details."""
 
+    async def before_attempt(self, method: str, endpoint: str, operation: str) -> None:
+        """Called once per attempt that is about to be sent (breaker admitted, token held).
+        Raise an ``IntegrationError`` to stop the attempt unsent (e.g. a monthly quota)."""
+        return None  # nothing to check by default
+
+    def response_error(self, response: httpx.Response, error: IntegrationError) -> IntegrationError:
+        """The error a non-2xx ``response`` becomes; override to reclassify what the
+        service's own headers say (a quota block that no retry can cure)."""
+        return error
+
     def rate_limit_info(self, response: httpx.Response) -> RateLimitInfo:
         """What ``response`` says about the rate limit. The default reads HubSpot's
         ``X-HubSpot-RateLimit-*``, ``X-RateLimit-*``, ``RateLimit-*`` and ``Retry-After``."""
@@ -255,6 +265,10 @@ class BaseConnector(abc.ABC):
                 if isinstance(waited, IntegrationError):
                     return waited
                 seq = waited
+            try:
+                await self.before_attempt(call.method, call.template, call.operation)
+            except IntegrationError as refused:
+                return refused
             limit = self.timeouts.total
             if deadline is not None:
                 limit = min(limit, deadline - clock.monotonic())
@@ -291,6 +305,7 @@ class BaseConnector(abc.ABC):
                 endpoint=call.template, redactor=self.redactor,
                 retry_statuses=call.policy.retry_statuses, retry_after=retry_after,
             )  # fmt: skip
+            error = self.response_error(response, error)
             # 429 is flow control and other 4xx prove the service is up: neither is a failure.
             outcome = "failure" if status >= 500 else "neutral" if status == 429 else "success"
             self.telemetry.api_call(
