@@ -8,7 +8,9 @@ embedded SQLite database in ``./.masterops/`` against the sandbox.
 Per-business credentials are read from variables named after the business::
 
     MASTEROPS_<BUSINESS>_HUBSPOT_TOKEN, MASTEROPS_<BUSINESS>_HUBSPOT_TIER
+      (and MASTEROPS_<BUSINESS>_HUBSPOT_URL, default https://api.hubapi.com)
     MASTEROPS_<BUSINESS>_UNLEASHED_API_ID, MASTEROPS_<BUSINESS>_UNLEASHED_API_KEY
+      (and MASTEROPS_<BUSINESS>_UNLEASHED_URL, default https://api.unleashedsoftware.com)
     MASTEROPS_<BUSINESS>_N8N_URL, MASTEROPS_<BUSINESS>_N8N_API_KEY
       (falling back to MASTEROPS_N8N_URL / MASTEROPS_N8N_API_KEY, one n8n for all)
 """
@@ -127,6 +129,7 @@ class FileConfig(_Strict):
 class HubSpotCredentials:
     token: SecretStr
     tier: str
+    base_url: str = "https://api.hubapi.com"
 
     @property
     def per_ten_seconds(self) -> int:
@@ -358,7 +361,8 @@ def _business(
             )
             tier = entry.hubspot_tier
         if token:
-            hubspot = HubSpotCredentials(SecretStr(token), tier)
+            base = env.get(prefix + "HUBSPOT_URL", "https://api.hubapi.com")
+            hubspot = HubSpotCredentials(SecretStr(token), tier, base.rstrip("/"))
         else:
             disabled["hubspot"] = f"set {prefix}HUBSPOT_TOKEN"
 

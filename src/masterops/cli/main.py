@@ -11,6 +11,7 @@ from masterops.cli.errors import run_guarded
 from masterops.cli.logs_cmd import logs
 from masterops.cli.sandbox_cmd import sandbox
 from masterops.cli.stats_cmd import stats
+from masterops.cli.test_cmd import test
 
 app = typer.Typer(
     name="ops",
@@ -26,6 +27,7 @@ app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("demo")(demo)
 app.command("sandbox")(sandbox)
+app.command("test")(test)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,109 @@
+"""The services a command talks to: configured ones, or the sandbox started in-process.
+
+With no service credentials configured, ``open_services`` starts the sandbox in this
+process and points every business at its accounts through in-process transports;
+otherwise it uses the configured credentials and real HTTP. The product touches the
+sandbox only here, ``ops sandbox`` and the tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from masterops.config import (
+    Business,
+    Config,
+    HubSpotCredentials,
+    N8nCredentials,
+    UnleashedCredentials,
+)
+from masterops.integrations.base import BaseConnector, ConnectorRuntime
+from masterops.integrations.factory import ServiceDisabled, build_connector
+from masterops.observability.events import TelemetryHub
+
+SANDBOX_URLS = {
+    "hubspot": "https://api.hubapi.com",
+    "unleashed": "https://api.unleashedsoftware.com",
+    "n8n": "http://n8n.sandbox",
+}
+
+
+@dataclass
+class Services:
+    """Connectors for every (service, business), built on demand."""
+
+    config: Config
+    runtime: ConnectorRuntime
+    engine: Engine | None
+    transports: dict[str, httpx.AsyncBaseTransport] = field(default_factory=dict)
+    sandbox: Any = None  # masterops.sandbox.server.Sandbox when running on the sandbox
+
+    @property
+    def on_sandbox(self) -> bool:
+        return self.sandbox is not None
+
+    def connector(self, service: str, business: str) -> BaseConnector:
+        """The connector, or ``ServiceDisabled`` naming the variable that enables it."""
+        return build_connector(
+            service,
+            self.config.business(business),
+            self.runtime,
+            self.config.limits,
+            engine=self.engine,
+            transport=self.transports.get(service),
+        )
+
+    def secrets(self) -> list[str]:
+        return self.config.secrets()
+
+
+def _sandbox_business(business: Business, account: Any, n8n_key: str) -> Business:
+    return dataclasses.replace(
+        business,
+        hubspot=HubSpotCredentials(
+            SecretStr(account.hubspot_token), account.hubspot_tier, SANDBOX_URLS["hubspot"]
+        ),
+        unleashed=UnleashedCredentials(
+            account.unleashed_api_id,
+            SecretStr(account.unleashed_api_key),
+            SANDBOX_URLS["unleashed"],
+        ),
+        n8n=N8nCredentials(SANDBOX_URLS["n8n"], SecretStr(n8n_key)),
+        disabled={},
+    )
+
+
+@contextmanager
+def open_services(
+    config: Config, hub: TelemetryHub, engine: Engine | None, *, seed: int = 0, volume: int = 300
+) -> Iterator[Services]:
+    """Services for one command: the configured ones, or the sandbox when none is."""
+    runtime = ConnectorRuntime(hub=hub)
+    if not config.sandbox:
+        yield Services(config, runtime, engine)
+        return
+    from masterops.sandbox.server import Sandbox  # only here: the sandbox is started
+
+    box = Sandbox(seed=seed, volume=volume)
+    businesses = {
+        slug: _sandbox_business(b, box.accounts[slug], box.n8n_api_key)
+        if slug in box.accounts
+        else b
+        for slug, b in config.businesses.items()
+    }
+    effective = dataclasses.replace(config, businesses=businesses)
+    transports: dict[str, httpx.AsyncBaseTransport] = {
+        service: box.transport(service) for service in ("hubspot", "unleashed", "n8n")
+    }
+    yield Services(effective, runtime, engine, transports, sandbox=box)
+
+
+__all__ = ["ServiceDisabled", "Services", "open_services"]

@@ -1,0 +1,66 @@
+"""``ops test SERVICE [--business B]``: probe a service and run a few read calls verbosely."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from masterops.cli.errors import CommandFailed, UsageError
+from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+from masterops.cli.output import console, print_json
+from masterops.cli.services import ServiceDisabled, open_services
+from masterops.diagnostics import SERVICES, ServiceTest, run_service_test, run_database_test
+
+
+def _render(result: ServiceTest) -> None:
+    out = console()
+    title = f"[bold]{result.service}[/bold] / {result.business_id}"
+    if result.disabled:
+        out.print(f"{title}: [yellow]disabled[/yellow] - {result.disabled}")
+        return
+    out.print(title)
+    for step in result.steps:
+        mark = "[green]ok  [/green]" if step.ok else "[red]FAIL[/red]"
+        out.print(
+            f"  {mark} {step.name:28} {step.duration_ms:8.1f} ms  {step.summary}", highlight=False
+        )
+
+
+def test(
+    service: Annotated[str, typer.Argument(help="hubspot, unleashed, n8n or database.")],
+    business: BusinessOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Run a service's probe and a few read calls for each business, verbosely."""
+    if service not in SERVICES:
+        raise UsageError(f"unknown service {service!r}; use one of {', '.join(SERVICES)}")
+    with command_context(json_output) as ctx:
+        engine = ctx.database()
+        if service == "database":
+            results = [asyncio.run(run_database_test(engine))]
+        else:
+            slugs = (
+                [ctx.config.business(business).slug] if business else list(ctx.config.businesses)
+            )
+            results = []
+            with open_services(ctx.config, ctx.hub, engine) as services:
+                for slug in slugs:
+                    try:
+                        connector = services.connector(service, slug)
+                    except ServiceDisabled as exc:
+                        results.append(ServiceTest(service, slug, disabled=str(exc)))
+                        continue
+                    results.append(asyncio.run(run_service_test(service, slug, connector)))
+        if json_output:
+            print_json([r.to_dict() for r in results])
+        else:
+            for result in results:
+                _render(result)
+        failed = [r for r in results if r.disabled is None and not r.ok]
+        if failed:
+            names = ", ".join(f"{r.business_id}" for r in failed)
+            raise CommandFailed(f"{service} failed for {names}")
+        if all(r.disabled for r in results):
+            raise CommandFailed(f"{service} is not configured for any selected business")
