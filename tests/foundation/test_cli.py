@@ -27,7 +27,7 @@ def test_demo_sets_up_and_shows_businesses(ops) -> None:  # type: ignore[no-unty
     result = ops("demo", "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["revision"] == "0003" and report["mode"] == "sandbox"
+    assert report["revision"] == "0004" and report["mode"] == "sandbox"
     assert [b["id"] for b in report["businesses"]] == ["boo", "elevate", "rhf", "teelixir"]
     assert ops("demo").exit_code == 0
 

@@ -11,12 +11,14 @@ TABLES = {
     "workflow_execution_logs",
     "api_metrics",
     "api_quota_usage",
+    "health_checks",
+    "alert_history",
 }
 
 
 def test_upgrade_down_and_up_again(bare_engine: Engine) -> None:
-    assert migrate.pending_revisions(bare_engine) == ["0001", "0002", "0003"]
-    assert migrate.upgrade(bare_engine) == "0003"
+    assert migrate.pending_revisions(bare_engine) == ["0001", "0002", "0003", "0004"]
+    assert migrate.upgrade(bare_engine) == "0004"
     inspector = inspect(bare_engine)
     assert set(inspector.get_table_names()) >= TABLES
     assert set(SUMMARIES) <= set(inspector.get_view_names())
@@ -24,7 +26,7 @@ def test_upgrade_down_and_up_again(bare_engine: Engine) -> None:
     assert not set(SUMMARIES) & set(inspect(bare_engine).get_view_names())
     assert migrate.downgrade(bare_engine, "base") is None
     assert not TABLES & set(inspect(bare_engine).get_table_names())
-    assert migrate.upgrade(bare_engine) == "0003"
+    assert migrate.upgrade(bare_engine) == "0004"
     status = migrate.schema_status(bare_engine)
     assert status.up_to_date and status.row_counts["tasks"] == 0
 

@@ -8,6 +8,7 @@ from masterops import __version__
 from masterops.cli import config_cmd, db_cmd, tasks_cmd
 from masterops.cli.demo_cmd import demo
 from masterops.cli.errors import run_guarded
+from masterops.cli.health_cmd import health
 from masterops.cli.logs_cmd import logs
 from masterops.cli.sandbox_cmd import sandbox
 from masterops.cli.stats_cmd import stats
@@ -28,6 +29,7 @@ app.command("stats")(stats)
 app.command("demo")(demo)
 app.command("sandbox")(sandbox)
 app.command("test")(test)
+app.command("health")(health)
 
 
 def _version(value: bool) -> None:

@@ -11,7 +11,7 @@ from masterops.cli.errors import CommandFailed, UsageError
 from masterops.cli.options import BusinessOpt, JsonOpt, command_context
 from masterops.cli.output import console, print_json
 from masterops.cli.services import ServiceDisabled, open_services
-from masterops.diagnostics import SERVICES, ServiceTest, run_service_test, run_database_test
+from masterops.diagnostics import SERVICES, ServiceTest, run_database_test, run_service_test
 
 
 def _render(result: ServiceTest) -> None:

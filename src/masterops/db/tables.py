@@ -194,3 +194,47 @@ PRUNABLE = {
     "task_logs": task_logs.c.created_at,
     "workflow_execution_logs": workflow_execution_logs.c.created_at,
 }
+
+# One row per (business, service) per health round; the platform's own checks use the
+# business "platform". The latest row per pair is the status an alert compares against.
+health_checks = Table(
+    "health_checks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("business_id", String(64), nullable=False),
+    Column("service", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # healthy, degraded, down, disabled
+    Column("latency_ms", Float),
+    Column("message", Text, nullable=False),
+    Column("breaker", String(16)),
+    Column("details_json", JSONType),
+    Column("checked_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Index(None, "business_id", "service", "checked_at"),
+    Index(None, "checked_at"),
+)
+
+# One row per alert per channel, delivered or not (``error`` says why not).
+alert_history = Table(
+    "alert_history",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("business_id", String(64), nullable=False),
+    Column("service", String(64), nullable=False),
+    Column("previous_status", String(16)),
+    Column("status", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("error", Text),
+    _created(),
+    Index(None, "created_at"),
+    Index(None, "business_id", "service", "created_at"),
+)
+
+QUERYABLE.update({t.name: t for t in (health_checks, alert_history)})
+PRUNABLE.update(
+    {
+        "health_checks": health_checks.c.checked_at,
+        "alert_history": alert_history.c.created_at,
+    }
+)

@@ -1,0 +1,38 @@
+"""Alerts on health changes: decide (``rules``), deliver (``channels``), record (``history``).
+
+``alert_on_changes`` is the whole step a health round ends with; the pieces are public
+for the worker, the web app and the tests.
+"""
+
+from masterops.alerts.channels import (
+    Channel,
+    Delivery,
+    EmailChannel,
+    LogChannel,
+    SlackChannel,
+    UnavailableChannel,
+)
+from masterops.alerts.dispatch import alert_on_changes, build_channels, dispatch_alerts
+from masterops.alerts.history import AlertRecord, last_alerts, recent_alerts, save_records
+from masterops.alerts.rules import Alert, AlertKind, LastAlert, decide_alerts, judge
+
+__all__ = [
+    "Alert",
+    "AlertKind",
+    "AlertRecord",
+    "Channel",
+    "Delivery",
+    "EmailChannel",
+    "LastAlert",
+    "LogChannel",
+    "SlackChannel",
+    "UnavailableChannel",
+    "alert_on_changes",
+    "build_channels",
+    "decide_alerts",
+    "dispatch_alerts",
+    "judge",
+    "last_alerts",
+    "recent_alerts",
+    "save_records",
+]

@@ -1,0 +1,138 @@
+"""Sending alerts through every configured channel and recording each in alert_history."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import Engine
+
+from masterops.alerts.channels import (
+    Channel,
+    EmailChannel,
+    LogChannel,
+    SlackChannel,
+    UnavailableChannel,
+)
+from masterops.alerts.history import AlertRecord, last_alerts, save_records
+from masterops.alerts.rules import Alert, Key, LastAlert, decide_alerts
+from masterops.config import Config
+from masterops.integrations.base import HealthResult
+from masterops.observability.events import TelemetryHub
+from masterops.observability.redaction import Redactor
+
+
+def build_channels(
+    config: Config,
+    hub: TelemetryHub,
+    *,
+    redactor: Redactor | None = None,
+    slack_transport: httpx.AsyncBaseTransport | None = None,
+) -> list[Channel]:
+    """The channels ``[alerts] channels`` names, each built from its settings. A channel
+    whose settings are missing still appears, recording every alert as undelivered with
+    the variable to set, so a misconfiguration shows in alert_history and the output."""
+    redact = redactor or Redactor(config.secrets())
+    channels: list[Channel] = []
+    for name in dict.fromkeys(config.alerts.channels):  # once each, in the configured order
+        if name == "log":
+            channels.append(LogChannel(hub, redactor=redact))
+        elif name == "slack":
+            if config.slack_webhook_url is None:
+                channels.append(
+                    UnavailableChannel("slack", "MASTEROPS_SLACK_WEBHOOK_URL is not set")
+                )
+            else:
+                channels.append(
+                    SlackChannel(
+                        config.slack_webhook_url.get_secret_value(),
+                        redactor=redact,
+                        transport=slack_transport,
+                    )
+                )
+        elif name == "email":
+            channels.append(_email_channel(config, redact))
+    return channels
+
+
+def _email_channel(config: Config, redactor: Redactor) -> Channel:
+    if not config.smtp_host:
+        return UnavailableChannel("email", "MASTEROPS_SMTP_HOST is not set")
+    if not config.alerts.email_to:
+        return UnavailableChannel("email", "alerts.email_to is empty in masterops.toml")
+    return EmailChannel(
+        host=config.smtp_host,
+        port=config.smtp_port,
+        sender=config.smtp_from or config.smtp_user or "masterops@localhost",
+        recipients=config.alerts.email_to,
+        user=config.smtp_user,
+        password=config.smtp_password.get_secret_value() if config.smtp_password else None,
+        redactor=redactor,
+    )
+
+
+async def dispatch_alerts(
+    alerts: Sequence[Alert],
+    channels: Sequence[Channel],
+    engine: Engine,
+    *,
+    redactor: Redactor | None = None,
+    now: datetime | None = None,
+) -> list[AlertRecord]:
+    """Send every alert through every channel at once and record each attempt in
+    ``alert_history`` (``created_at`` = ``now``). Never raises for a failed delivery."""
+    if not alerts or not channels:
+        return []
+    created_at = now or datetime.now(UTC)
+    pairs = [(alert, channel) for alert in alerts for channel in channels]
+    deliveries = await asyncio.gather(*(channel.send(alert) for alert, channel in pairs))
+    records = [
+        AlertRecord(alert, delivery, created_at)
+        for (alert, _), delivery in zip(pairs, deliveries, strict=True)
+    ]
+
+    def store() -> None:
+        with engine.begin() as conn:
+            save_records(conn, records, redactor=redactor)
+
+    await asyncio.to_thread(store)
+    return records
+
+
+async def alert_on_changes(
+    results: Sequence[HealthResult],
+    previous: Mapping[Key, str],
+    engine: Engine,
+    config: Config,
+    hub: TelemetryHub,
+    *,
+    slack_transport: httpx.AsyncBaseTransport | None = None,
+    channels: Sequence[Channel] | None = None,
+    now: datetime | None = None,
+) -> list[AlertRecord]:
+    """The whole alerting step of a round: decide from ``previous`` (the statuses before
+    the round, from ``health.record_round``) and ``alert_history``, then send and record.
+
+    ``channels`` replaces the configured ones; ``now`` is the time the cooldown is
+    measured at and the alerts are recorded with (default: the current time).
+    """
+    moment = now or datetime.now(UTC)
+    redactor = Redactor(config.secrets())
+    keys = {(r.business_id, r.service) for r in results}
+
+    def read_last() -> dict[Key, LastAlert]:
+        with engine.connect() as conn:
+            return last_alerts(conn, keys)
+
+    last = await asyncio.to_thread(read_last)
+    alerts = decide_alerts(results, previous, last, config.alerts, moment)
+    if not alerts:
+        return []
+    chosen = (
+        list(channels)
+        if channels is not None
+        else build_channels(config, hub, redactor=redactor, slack_transport=slack_transport)
+    )
+    return await dispatch_alerts(alerts, chosen, engine, redactor=redactor, now=moment)

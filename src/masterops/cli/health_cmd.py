@@ -1,0 +1,181 @@
+"""``ops health``: check every service of every business, store, alert, exit 0/1/2."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from masterops.cli.context import AppContext
+from masterops.cli.errors import CommandFailed, UsageError
+from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+from masterops.config import SERVICES
+
+# The round's modules pull in httpx, the connectors and smtplib: imported when the command
+# runs, so that every other `ops` command starts as fast as before.
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from masterops.alerts import AlertRecord
+    from masterops.cli.services import Services
+    from masterops.health import ExitCodeMode, HealthReport
+    from masterops.observability.events import TelemetryHub
+
+STATUS_STYLE = {"healthy": "green", "degraded": "yellow", "down": "red", "disabled": "dim"}
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    report: HealthReport
+    alerts: list[AlertRecord]
+
+
+async def _round(
+    services: Services,
+    engine: Engine,
+    hub: TelemetryHub,
+    *,
+    business: str | None,
+    service: str | None,
+    send_alerts: bool,
+) -> _Outcome:
+    from masterops.alerts import alert_on_changes
+    from masterops.health import record_round, run_health_round
+    from masterops.observability.redaction import Redactor
+
+    report = await run_health_round(
+        services,
+        engine,
+        businesses=None if business is None else [business],
+        service_filter=service,
+    )
+    redactor = Redactor(services.config.secrets())
+    previous = await asyncio.to_thread(record_round, engine, report.results, redactor=redactor)
+    alerts = (
+        await alert_on_changes(report.results, previous, engine, services.config, hub)
+        if send_alerts
+        else []
+    )
+    return _Outcome(report, alerts)
+
+
+def _render(outcome: _Outcome, mode: ExitCodeMode) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from masterops.cli.output import console
+
+    report = outcome.report
+    out = console()
+    table = Table(title="Health")
+    for name in ("business", "service", "status", "latency", "breaker", "message"):
+        table.add_column(name, overflow="fold")
+    for r in report.results:
+        style = STATUS_STYLE.get(r.status, "white")
+        table.add_row(
+            escape(r.business_id),
+            escape(r.service),
+            f"[{style}]{r.status}[/{style}]",
+            "" if r.latency_ms is None else f"{r.latency_ms:,.0f} ms",
+            "" if r.status == "disabled" else escape(r.breaker),  # no connector, no breaker
+            escape(r.message),  # messages quote service errors: never read them as markup
+        )
+    out.print(table)
+    for record in outcome.alerts:
+        done = "sent" if record.delivery.delivered else f"NOT sent: {record.delivery.error}"
+        out.print(
+            escape(f"alert via {record.delivery.channel}: {record.alert.title} ({done})"),
+            highlight=False,
+        )
+    counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
+    style = STATUS_STYLE[report.status]
+    out.print(
+        f"overall: [{style}]{report.status}[/{style}] ({escape(counts or 'nothing checked')}); "
+        f"exit code {report.exit_code(mode)}",
+        highlight=False,
+    )
+
+
+def _database(ctx: AppContext) -> Engine:
+    """The platform database, or exit 2: it is the one service every other depends on,
+    so its being unreachable is "down", not the generic failure (1 would read "degraded")."""
+    from sqlalchemy.exc import OperationalError
+
+    from masterops.db.engine import describe_url
+    from masterops.observability.redaction import Redactor
+
+    try:
+        return ctx.database()
+    except OperationalError as exc:
+        original = str(getattr(exc, "orig", None) or exc).strip()
+        reason = original.splitlines()[0] if original else type(exc).__name__
+        message = f"the platform database is down: {describe_url(ctx.engine)}: {reason}"
+        raise CommandFailed(Redactor(ctx.config.secrets()).text(message), exit_code=2) from None
+
+
+def health(
+    business: BusinessOpt = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            "-s",
+            help=f"Only this service (database, supabase, {', '.join(SERVICES)}).",
+        ),
+    ] = None,
+    json_output: JsonOpt = False,
+    exit_codes: Annotated[
+        str,
+        typer.Option(
+            "--exit-codes",
+            help="default: 0 healthy, 1 degraded, 2 down; docker: 0 healthy, 1 otherwise.",
+        ),
+    ] = "default",
+    no_alerts: Annotated[
+        bool, typer.Option("--no-alerts", help="Store the results but send no alert.")
+    ] = False,
+) -> None:
+    """Check every service of every business concurrently, store the results, alert on
+    changes and exit 0/1/2 (healthy/degraded/down)."""
+    from masterops.cli.output import print_json
+    from masterops.cli.services import open_services
+    from masterops.health import EXIT_CODE_MODES, KNOWN_SERVICES
+
+    if exit_codes not in EXIT_CODE_MODES:
+        raise UsageError(
+            f"--exit-codes must be one of {', '.join(EXIT_CODE_MODES)}, got {exit_codes!r}"
+        )
+    mode: ExitCodeMode = "docker" if exit_codes == "docker" else "default"
+    if service is not None and service not in KNOWN_SERVICES:
+        raise UsageError(f"--service must be one of {', '.join(KNOWN_SERVICES)}, got {service!r}")
+    with command_context(json_output) as ctx:
+        config = ctx.config
+        if business is not None and business not in config.businesses:
+            known = ", ".join(config.businesses) or "none"
+            raise UsageError(f"--business: unknown business {business!r}; known: {known}")
+        engine = _database(ctx)
+        hub = ctx.hub
+        with open_services(config, hub, engine) as services:
+            outcome = asyncio.run(
+                _round(
+                    services,
+                    engine,
+                    hub,
+                    business=business,
+                    service=service,
+                    send_alerts=not no_alerts,
+                )
+            )
+        if json_output:
+            print_json(
+                {
+                    **outcome.report.to_dict(mode),
+                    "alerts": [record.to_dict() for record in outcome.alerts],
+                }
+            )
+        else:
+            _render(outcome, mode)
+    # After the context closed, so the telemetry sink has flushed before the process ends.
+    raise typer.Exit(outcome.report.exit_code(mode))
