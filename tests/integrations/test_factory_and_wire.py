@@ -122,3 +122,16 @@ def test_a_business_that_does_not_use_a_service(tmp_path: Path) -> None:
     config = load_config({"MASTEROPS_RHF_HUBSPOT_TOKEN": "pat-x"}, cwd=tmp_path)
     with pytest.raises(ServiceDisabled, match="rhf does not use hubspot"):
         build_connector("hubspot", config.business("rhf"), ConnectorRuntime(), config.limits)
+
+
+def test_limits_reach_the_connector(tmp_path: Path) -> None:
+    (tmp_path / "masterops.toml").write_text(
+        "[limits]\ndegraded_latency_ms = 750\ntimeout_s = 7\n[limits.retry]\nmax_attempts = 2\n"
+    )
+    config = load_config({"MASTEROPS_BOO_HUBSPOT_TOKEN": "pat-x"}, cwd=tmp_path)
+    connector = build_connector(
+        "hubspot", config.business("boo"), ConnectorRuntime(), config.limits
+    )
+    assert connector.health_settings.degraded_after_ms == 750
+    assert connector.timeouts.total == 7
+    assert connector.retry_policy.max_attempts == 2

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -34,6 +35,11 @@ def console() -> Console:
 
 
 def cell(value: Any) -> str:
+    """Plain text for a table cell; rich markup in data (``[...]`` in an error) is escaped."""
+    return escape(_plain(value))
+
+
+def _plain(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):

@@ -7,7 +7,6 @@ probe that crashes) is "down" with the reason, so the other checks always comple
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,13 +140,7 @@ def _connector(services: ConnectorSource, target: _Target) -> BaseConnector:
             transport=services.transports.get("supabase"),
             **resilience(config.limits),
         )
-    connector = services.connector(target.service, target.business_id)
-    # [limits] degraded_latency_ms is the operator's threshold for "slow"; the factory
-    # leaves the connector's default, so the round applies it.
-    connector.health_settings = dataclasses.replace(
-        connector.health_settings, degraded_after_ms=config.limits.degraded_latency_ms
-    )
-    return connector
+    return services.connector(target.service, target.business_id)
 
 
 def _crashed(target: _Target, error: Exception | None, redactor: Redactor) -> HealthResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TypedDict
 
 import httpx
@@ -61,7 +62,24 @@ def build_connector(
     """The connector of ``service`` for ``business``; ``ServiceDisabled`` says why not.
 
     ``engine`` lets the Unleashed connector count its calls against the monthly quota.
+    ``[limits] degraded_latency_ms`` becomes the connector's threshold for a slow probe.
     """
+    connector = _build(service, business, runtime, limits, engine=engine, transport=transport)
+    connector.health_settings = dataclasses.replace(
+        connector.health_settings, degraded_after_ms=limits.degraded_latency_ms
+    )
+    return connector
+
+
+def _build(
+    service: str,
+    business: Business,
+    runtime: ConnectorRuntime,
+    limits: Limits,
+    *,
+    engine: Engine | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> BaseConnector:
     if service not in SERVICES:
         raise ServiceDisabled(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
     if service not in business.services:
