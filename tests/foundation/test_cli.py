@@ -23,13 +23,29 @@ def _add_logs(url: str, rows: list[dict]) -> None:  # type: ignore[type-arg]
     engine.dispose()
 
 
-def test_demo_sets_up_and_shows_businesses(ops) -> None:  # type: ignore[no-untyped-def]
+def test_demo_checks_and_reads_every_service(ops) -> None:  # type: ignore[no-untyped-def]
     result = ops("demo", "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["revision"] == "0004" and report["mode"] == "sandbox"
+    assert report["revision"] == "0004" and report["mode"] == "sandbox (in-process)"
     assert [b["id"] for b in report["businesses"]] == ["boo", "elevate", "rhf", "teelixir"]
-    assert ops("demo").exit_code == 0
+    health = report["health"]
+    checked = {(r["business_id"], r["service"]) for r in health["results"]}
+    for business in ("teelixir", "elevate", "boo", "rhf"):
+        for service in ("hubspot", "unleashed", "n8n"):
+            assert (business, service) in checked
+    assert health["status"] == "healthy"
+    inventory = {row["business"]: row for row in report["inventory"]}
+    assert set(inventory) == {"teelixir", "elevate", "boo", "rhf"}
+    assert all(row["products"] > 0 and row["warehouses"] > 0 for row in inventory.values())
+    assert any(row["failed"] > 0 for row in report["automation"])
+    # The calls it made were recorded: metrics are written, per endpoint template.
+    endpoints = {(r["service"], r["endpoint"]) for r in report["api_calls_last_hour"]}
+    assert ("unleashed", "/Products/{page}") in endpoints
+    assert report["row_counts"]["api_metrics"] > 0
+    assert report["row_counts"]["health_checks"] == len(health["results"])
+    second = ops("demo")
+    assert second.exit_code == 0 and "overall: healthy" in second.stdout
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,11 @@ class AppContext:
         hub.subscribe(self._sink)
         return hub
 
+    def flush_telemetry(self) -> None:
+        """Wait until every event emitted so far is in the database."""
+        if self._sink is not None:
+            self._sink.flush()
+
     def close(self) -> None:
         if self._sink is not None:
             self._sink.close()

@@ -27,12 +27,12 @@ STATUS_STYLE = {"healthy": "green", "degraded": "yellow", "down": "red", "disabl
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class RoundOutcome:
     report: HealthReport
     alerts: list[AlertRecord]
 
 
-async def _round(
+async def run_round(
     services: Services,
     engine: Engine,
     hub: TelemetryHub,
@@ -40,7 +40,7 @@ async def _round(
     business: str | None,
     service: str | None,
     send_alerts: bool,
-) -> _Outcome:
+) -> RoundOutcome:
     from masterops.alerts import alert_on_changes
     from masterops.health import record_round, run_health_round
     from masterops.observability.redaction import Redactor
@@ -58,10 +58,10 @@ async def _round(
         if send_alerts
         else []
     )
-    return _Outcome(report, alerts)
+    return RoundOutcome(report, alerts)
 
 
-def _render(outcome: _Outcome, mode: ExitCodeMode) -> None:
+def render_report(outcome: RoundOutcome, mode: ExitCodeMode) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -159,7 +159,7 @@ def health(
         hub = ctx.hub
         with open_services(config, hub, engine) as services:
             outcome = asyncio.run(
-                _round(
+                run_round(
                     services,
                     engine,
                     hub,
@@ -176,6 +176,6 @@ def health(
                 }
             )
         else:
-            _render(outcome, mode)
+            render_report(outcome, mode)
     # After the context closed, so the telemetry sink has flushed before the process ends.
     raise typer.Exit(outcome.report.exit_code(mode))
