@@ -15,7 +15,7 @@ import sys
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -80,12 +80,15 @@ class BatchWriter:
         self._thread.start()
         _live_writers.add(self)
 
-    def put(self, row: Mapping[str, Any]) -> bool:
-        """Enqueue one row; False (and counted as dropped) when the queue is full or closed."""
+    def put(self, row: Row) -> bool:
+        """Enqueue one row; False (and counted as dropped) when the queue is full or closed.
+
+        The writer takes the dict as it is (no copy, this is the hot path): the caller
+        must not change it afterwards."""
         if self._closed or len(self._items) >= self.max_queue:
             self.stats.dropped += 1
             return False
-        self._items.append(dict(row))
+        self._items.append(row)
         self.stats.queued += 1
         if len(self._items) >= self.max_batch and not self._wake.is_set():
             self._wake.set()
