@@ -100,7 +100,7 @@ def parse_rate_limit_headers(headers: httpx.Headers, now: datetime) -> RateLimit
     if not found:
         return NO_RATE_LIMIT_INFO
     remaining = _first_int(found, _REMAINING)
-    interval = _int(found.get(_INTERVAL_MS))
+    interval = header_int(found.get(_INTERVAL_MS))
     reset = _first_float(found, _RESET)
     window = interval / 1000.0 if interval is not None and interval > 0 else None
     reset_at: datetime | None = None
@@ -121,7 +121,8 @@ def parse_rate_limit_headers(headers: httpx.Headers, now: datetime) -> RateLimit
     )
 
 
-def _int(value: str | None) -> int | None:
+def header_int(value: str | None) -> int | None:
+    """A header's integer value, or None when absent or not a number."""
     if value is None:
         return None
     try:
@@ -132,7 +133,7 @@ def _int(value: str | None) -> int | None:
 
 def _first_int(found: dict[bytes, str], names: tuple[bytes, ...]) -> int | None:
     for name in names:
-        value = _int(found.get(name))
+        value = header_int(found.get(name))
         if value is not None:
             return value
     return None

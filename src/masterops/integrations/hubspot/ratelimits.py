@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 import httpx
 
 from masterops.integrations.base import LimitSpec
+from masterops.integrations.base.telemetry import header_int
 
 #: Calls per rolling 10 s by tier (private apps).
 TIER_BURST: Mapping[str, int] = {
@@ -84,10 +85,10 @@ class DailyAllowance:
     def observe(self, headers: httpx.Headers) -> bool:
         """Record the daily headers; True only on the answer that first shows the allowance
         below ``warn_ratio`` (again after it recovered, e.g. at midnight)."""
-        remaining = _int(headers.get(_DAILY_REMAINING))
+        remaining = header_int(headers.get(_DAILY_REMAINING))
         if remaining is None:
             return False
-        limit = _int(headers.get(_DAILY))
+        limit = header_int(headers.get(_DAILY))
         if limit is not None and limit > 0:
             self.limit = limit
         self.remaining = remaining
@@ -99,12 +100,3 @@ class DailyAllowance:
     def exhausted(self) -> None:
         """A DAILY 429 arrived: nothing is left, whatever the last header said."""
         self.remaining = 0
-
-
-def _int(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
