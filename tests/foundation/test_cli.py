@@ -27,7 +27,7 @@ def test_demo_checks_and_reads_every_service(ops) -> None:  # type: ignore[no-un
     result = ops("demo", "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["revision"] == "0004" and report["mode"] == "sandbox (in-process)"
+    assert report["revision"] == "0005" and report["mode"] == "sandbox (in-process)"
     assert [b["id"] for b in report["businesses"]] == ["boo", "elevate", "rhf", "teelixir"]
     health = report["health"]
     checked = {(r["business_id"], r["service"]) for r in health["results"]}

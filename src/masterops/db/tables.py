@@ -238,3 +238,75 @@ PRUNABLE.update(
         "alert_history": alert_history.c.created_at,
     }
 )
+
+# Each (business, entity) sync's watermark: where an interrupted sync resumes.
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("entity", String(64), primary_key=True),
+    Column("watermark", String(200)),
+    Column("details_json", JSONType),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+)
+
+# One row per sync run; status running, succeeded, failed or interrupted.
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("business_id", String(64), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("full", Boolean, nullable=False, default=False),
+    Column("fetched", Integer, nullable=False, default=0),
+    Column("written", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("watermark_before", String(200)),
+    Column("watermark_after", String(200)),
+    Column("error_message", Text),
+    Column("details_json", JSONType),
+    Column("started_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Column("finished_at", UTCDateTime()),
+    Index(None, "business_id", "entity", "started_at"),
+)
+
+# The Unleashed product catalogue, per business, with the HubSpot product it became.
+products = Table(
+    "products",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("unleashed_guid", String(64), primary_key=True),
+    Column("product_code", String(100), nullable=False),
+    Column("description", Text),
+    Column("barcode", String(100)),
+    Column("default_sell_price", Float),
+    Column("product_group", String(200)),
+    Column("is_obsolete", Boolean, nullable=False, default=False),
+    Column("unleashed_modified_at", UTCDateTime()),
+    Column("hubspot_id", String(64)),
+    Column("hubspot_synced_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Index(None, "business_id", "product_code"),
+)
+
+# Stock on hand per product and warehouse, as Unleashed last reported it.
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("product_guid", String(64), primary_key=True),
+    Column("warehouse_code", String(64), primary_key=True),
+    Column("product_code", String(100), nullable=False),
+    Column("qty_on_hand", Float, nullable=False),
+    Column("allocated_qty", Float, nullable=False),
+    Column("available_qty", Float, nullable=False),
+    Column("on_purchase", Float),
+    Column("avg_cost", Float),
+    Column("total_cost", Float),
+    Column("unleashed_modified_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+)
+
+QUERYABLE.update({t.name: t for t in (sync_state, sync_runs, products, stock_levels)})
+PRUNABLE["sync_runs"] = sync_runs.c.started_at

@@ -1,0 +1,1 @@
+"""Moving data between the services and the platform database, incrementally."""
