@@ -114,7 +114,9 @@ start_n8n() {
     export N8N_SECURE_COOKIE=false N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS=false
     export N8N_EXPRESSION_ENGINE=legacy
     # setsid + nohup: the server outlives this script (CI runs pytest afterwards).
-    setsid nohup node "$CACHE/node_modules/n8n/bin/n8n" start >"$LOG" 2>&1 </dev/null &
+    # 9>&-: the server must not inherit the provisioning lock, or it would hold it for
+    # as long as it runs and the next provisioning would wait on it.
+    setsid nohup node "$CACHE/node_modules/n8n/bin/n8n" start >"$LOG" 2>&1 </dev/null 9>&- &
     echo $! >"$PIDFILE"
   )
   log "started n8n (pid $(cat "$PIDFILE")), waiting for its REST API ..."
