@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from masterops import __version__
-from masterops.cli import config_cmd, db_cmd, tasks_cmd
+from masterops.cli import config_cmd, db_cmd, sync_cmd, tasks_cmd
 from masterops.cli.demo_cmd import demo
 from masterops.cli.errors import run_guarded
 from masterops.cli.health_cmd import health
@@ -24,6 +24,7 @@ app = typer.Typer(
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tasks_cmd.app, name="tasks")
+app.add_typer(sync_cmd.app, name="sync")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("demo")(demo)

@@ -35,7 +35,7 @@ _EPOCH_THRESHOLD = 1_000_000_000  # a reset larger than this is a Unix time, not
 
 @functools.lru_cache(maxsize=1024)
 def template_fields(template: str) -> tuple[str, ...]:
-    """The ``{name}`` placeholders of an endpoint template."""
+    """The ``{name}`` fields of an endpoint template."""
     return tuple(name for _, name, _, _ in Formatter().parse(template) if name)
 
 

@@ -27,7 +27,7 @@ def parse_wire_date(value: str) -> datetime:
     match = _WIRE.match(text)
     if match:
         # timedelta arithmetic, not fromtimestamp(): exact to the millisecond and fine for
-        # dates before 1970, which some placeholder records carry.
+        # dates before 1970, which some stand-in records carry.
         return _EPOCH + timedelta(milliseconds=int(match.group(1)))
     try:
         parsed = datetime.fromisoformat(text)
