@@ -1,0 +1,208 @@
+"""The HubSpot stage of the inventory sync: stored products become HubSpot products.
+
+Which products go is read from the database, not from what this run fetched: every
+sellable (not obsolete) product whose row changed after it last reached HubSpot
+(``updated_at > hubspot_synced_at``) or that never reached it, or every sellable one with
+``full``. A run re-reads (and so re-stamps) everything Unleashed changed since the
+watermark, so this is "what changed in this run" plus anything an earlier run failed to
+send: a product refused once (a bad value) or left behind by a killed run is sent again
+by the next run without the watermark having to wait for it.
+
+Products are matched in HubSpot by the unique custom property ``unleashed_guid``, so a
+repeat (a rerun, a retried chunk) updates the record it created instead of duplicating it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+
+from masterops.db.tables import products
+from masterops.integrations.base import CircuitOpenError, ErrorCategory
+from masterops.integrations.hubspot import BatchOutcome, CrmObject, HubSpotConnector
+from masterops.observability.events import LogEvent
+
+#: The HubSpot product property holding the Unleashed Guid: the upsert's ``idProperty``.
+GUID_PROPERTY = "unleashed_guid"
+OBJECT_TYPE = "products"
+#: Products read from the database and sent per round: several HubSpot batches of 100
+#: (sent concurrently by the connector), one write-back transaction.
+ROUND_SIZE = 500
+#: Failed products named in one warning; the rest are only counted.
+FAILURE_EXAMPLES = 10
+
+# An answer with one of these means no product can get through: the stage (and run) fails
+# rather than counting every product as an item failure.
+_FATAL = frozenset({ErrorCategory.AUTHENTICATION, ErrorCategory.AUTHORIZATION})
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(slots=True)
+class HubSpotCounts:
+    upserted: int = 0
+    created: int = 0
+    failed: int = 0
+
+
+def product_properties(row: Mapping[str, Any]) -> dict[str, str]:
+    """The HubSpot properties of one ``products`` row (values as HubSpot's text)."""
+    code = str(row["product_code"])
+    description = row["description"] or ""
+    props = {
+        GUID_PROPERTY: str(row["unleashed_guid"]),
+        "name": description or code,
+        "hs_sku": code,
+        "description": description,
+    }
+    price = row["default_sell_price"]
+    if price is not None:
+        props["price"] = _price_text(float(price))
+    return props
+
+
+def _price_text(price: float) -> str:
+    # repr-style shortest text ("12.5", not "12.500000"); whole prices without ".0".
+    return str(int(price)) if price.is_integer() else repr(price)
+
+
+def _pending(business_id: str, full: bool) -> Any:
+    sellable = and_(products.c.business_id == business_id, products.c.is_obsolete.is_(False))
+    if full:
+        return sellable
+    return and_(
+        sellable,
+        or_(
+            products.c.hubspot_synced_at.is_(None),
+            products.c.updated_at > products.c.hubspot_synced_at,
+        ),
+    )
+
+
+async def push_products(
+    hubspot: HubSpotConnector,
+    engine: Engine,
+    *,
+    business_id: str,
+    full: bool = False,
+    on_progress: Progress | None = None,
+    round_size: int = ROUND_SIZE,
+) -> HubSpotCounts:
+    """Upsert the pending products of ``business_id`` into HubSpot and store each one's
+    HubSpot id. Item failures are counted and logged; an authentication, authorization or
+    open-breaker failure raises its ``IntegrationError``."""
+    await hubspot.ensure_property(
+        OBJECT_TYPE,
+        GUID_PROPERTY,
+        label="Unleashed GUID",
+        unique=True,
+        description="The Unleashed product Guid; set by Master-Ops inventory sync.",
+    )
+    condition = _pending(business_id, full)
+    with engine.connect() as conn:
+        total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
+    counts = HubSpotCounts()
+    if on_progress is not None:
+        on_progress("hubspot", 0, total)
+    done = 0
+    after: str | None = None
+    while True:
+        # Keyset paging by Guid: rows stamped as sent drop out of ``condition`` meanwhile,
+        # which an OFFSET would trip over.
+        stmt = (
+            select(
+                products.c.unleashed_guid,
+                products.c.product_code,
+                products.c.description,
+                products.c.default_sell_price,
+            )
+            .where(condition)
+            .order_by(products.c.unleashed_guid)
+            .limit(round_size)
+        )
+        if after is not None:
+            stmt = stmt.where(products.c.unleashed_guid > after)
+        with engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        if not rows:
+            break
+        after = str(rows[-1]["unleashed_guid"])
+        items = [product_properties(r) for r in rows]
+        outcomes = await hubspot.batch_upsert(OBJECT_TYPE, items, id_property=GUID_PROPERTY)
+        _raise_if_fatal(outcomes)
+        _store_ids(engine, business_id, rows, outcomes)
+        failures = [o for o in outcomes if not o.ok]
+        counts.failed += len(failures)
+        counts.upserted += len(outcomes) - len(failures)
+        counts.created += sum(1 for o in outcomes if o.ok and o.new)
+        if failures:
+            _log_failures(hubspot, business_id, rows, failures)
+        done += len(rows)
+        if on_progress is not None:
+            on_progress("hubspot", done, total)
+    return counts
+
+
+def _raise_if_fatal(outcomes: Sequence[BatchOutcome[CrmObject]]) -> None:
+    for outcome in outcomes:
+        error = outcome.error
+        if error is not None and (isinstance(error, CircuitOpenError) or error.category in _FATAL):
+            raise error
+
+
+def _store_ids(
+    engine: Engine,
+    business_id: str,
+    rows: Sequence[Mapping[str, Any]],
+    outcomes: Sequence[BatchOutcome[CrmObject]],
+) -> None:
+    synced_at = datetime.now(UTC)
+    params = [
+        {"b_guid": rows[o.index]["unleashed_guid"], "b_id": o.record.id, "b_at": synced_at}
+        for o in outcomes
+        if o.ok and o.record is not None
+    ]
+    if not params:
+        return
+    stmt = (
+        update(products)
+        .where(
+            products.c.business_id == business_id,
+            products.c.unleashed_guid == bindparam("b_guid"),
+        )
+        .values(hubspot_id=bindparam("b_id"), hubspot_synced_at=bindparam("b_at"))
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt, params)
+
+
+def _log_failures(
+    hubspot: HubSpotConnector,
+    business_id: str,
+    rows: Sequence[Mapping[str, Any]],
+    failures: Sequence[BatchOutcome[CrmObject]],
+) -> None:
+    examples = [
+        {
+            "unleashed_guid": rows[o.index]["unleashed_guid"],
+            "product_code": rows[o.index]["product_code"],
+            "error": str(o.error) if o.error is not None else "no result",
+        }
+        for o in failures[:FAILURE_EXAMPLES]
+    ]
+    hubspot.runtime.hub.emit(
+        LogEvent(
+            source="sync",
+            service="hubspot",
+            operation="sync_inventory",
+            level="warn",
+            status="partial",
+            message=f"{len(failures)} product(s) of {business_id} were not upserted to HubSpot",
+            details={"failed": len(failures), "examples": hubspot.redactor.value(examples)},
+            business_id=business_id,
+        )
+    )
