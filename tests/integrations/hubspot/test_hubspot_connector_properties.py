@@ -7,6 +7,7 @@ from hubspot_connector_helpers import BUSINESS, Rig
 
 from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.hubspot import HubSpotConnector
+from masterops.observability.events import EventRecorder
 
 PROPERTIES = "/crm/v3/properties/{objectType}"
 PROPERTY = "/crm/v3/properties/{objectType}/{propertyName}"
@@ -89,3 +90,18 @@ async def test_ensure_without_schema_scope_is_authorization(
     with pytest.raises(IntegrationError) as caught:
         await rig.run(hubspot.ensure_property("deals", "region", label="Region"))
     assert (caught.value.category, caught.value.status) == (ErrorCategory.AUTHORIZATION, 403)
+
+
+async def test_a_lookup_that_finds_nothing_is_not_logged_as_a_failure(
+    rig: Rig, hubspot: HubSpotConnector, recorder: EventRecorder
+) -> None:
+    await rig.run(hubspot.ensure_property("products", "unleashed_guid", label="Unleashed GUID"))
+    lookups = [e for e in recorder.logs if e.operation == "get_property"]
+    assert [(e.level, e.status) for e in lookups] == [("debug", "expected")]
+    # The same 404 asked for directly is a failure, as it should be.
+    with pytest.raises(IntegrationError):
+        await rig.run(hubspot.get_property("contacts", "no_such_property"))
+    assert [(e.level, e.status) for e in recorder.logs if e.operation == "get_property"][-1] == (
+        "error",
+        "failure",
+    )

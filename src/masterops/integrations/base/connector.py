@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import json as jsonlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -68,6 +68,7 @@ class _Call:
     policy: RetryPolicy
     idempotent: bool
     expect_json: bool
+    expected_statuses: frozenset[int] = frozenset()
 
 
 class BaseConnector(abc.ABC):
@@ -188,6 +189,7 @@ class BaseConnector(abc.ABC):
         bucket: str = "default",
         retry: RetryPolicy | None = None,
         expect_json: bool = False,
+        expected_statuses: Collection[int] = (),
     ) -> httpx.Response:
         """Call the service and return its 2xx response, or raise ``IntegrationError``.
 
@@ -197,7 +199,9 @@ class BaseConnector(abc.ABC):
         to repeat (an upsert, a call with an idempotency key) so it is retried after
         failures that may have reached the service. ``retry`` overrides the connector's
         policy for this call. With ``expect_json`` a 2xx whose body is neither empty nor valid
-        JSON (cut short) is a failed, retryable attempt.
+        JSON (cut short) is a failed, retryable attempt. ``expected_statuses`` are answers
+        the caller looks for (a 404 when checking whether something exists): they still
+        raise, but are logged at debug level rather than as failures.
         """
         method = method.upper()
         call = _Call(
@@ -213,6 +217,7 @@ class BaseConnector(abc.ABC):
             policy=retry or self.retry_policy,
             idempotent=method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
             expect_json=expect_json,
+            expected_statuses=frozenset(expected_statuses),
         )
         return await self._run(call)
 
@@ -241,6 +246,7 @@ class BaseConnector(abc.ABC):
                 self.telemetry.failure(
                     **common, attempts=attempt, error=result, reason=decision.reason,
                     duration_ms=elapsed * 1000.0,
+                    expected=result.status in call.expected_statuses,
                 )  # fmt: skip
                 raise result
             self.telemetry.retry(

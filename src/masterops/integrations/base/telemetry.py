@@ -239,11 +239,13 @@ class ConnectorTelemetry:
         error: IntegrationError,
         reason: str,
         duration_ms: float,
+        expected: bool = False,
     ) -> None:
-        """The call failed for good after ``attempts`` attempts."""
+        """The call failed for good after ``attempts`` attempts. An ``expected`` answer (a
+        404 the caller was checking for) is logged at debug level, not as a failure."""
         self._log(
-            "error",
-            "failure",
+            "debug" if expected else "error",
+            "expected" if expected else "failure",
             str(error),
             operation,
             {

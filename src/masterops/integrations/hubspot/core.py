@@ -9,7 +9,7 @@ telemetry apply to all of them alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -44,6 +44,7 @@ class HubSpotCore(BaseConnector):
         json: Any = None,
         idempotent: bool | None = None,
         bucket: str = "default",
+        expected_statuses: Collection[int] = (),
     ) -> tuple[httpx.Response, Any]:
         """``request()`` a JSON endpoint; returns the response and its decoded body (None
         when empty, as for a 204)."""
@@ -57,6 +58,7 @@ class HubSpotCore(BaseConnector):
             idempotent=idempotent,
             bucket=bucket,
             expect_json=True,  # a body cut short is a failed, retryable attempt
+            expected_statuses=expected_statuses,
         )
         body = response.json() if response.content.strip() else None
         return response, body
@@ -72,6 +74,7 @@ class HubSpotCore(BaseConnector):
         json: Any = None,
         idempotent: bool | None = None,
         bucket: str = "default",
+        expected_statuses: Collection[int] = (),
     ) -> tuple[httpx.Response, dict[str, Any]]:
         """Like ``_call`` for endpoints documented to answer a JSON object."""
         response, body = await self._call(
@@ -83,6 +86,7 @@ class HubSpotCore(BaseConnector):
             json=json,
             idempotent=idempotent,
             bucket=bucket,
+            expected_statuses=expected_statuses,
         )
         if not isinstance(body, dict):
             raise unexpected_body(

@@ -33,13 +33,17 @@ class PropertyOperations(HubSpotCore):
             for raw in results_of(body)
         ]
 
-    async def get_property(self, object_type: str, name: str) -> Property:
-        """One property definition; ``NOT_FOUND`` when there is none."""
+    async def get_property(
+        self, object_type: str, name: str, *, missing_expected: bool = False
+    ) -> Property:
+        """One property definition; ``NOT_FOUND`` when there is none (logged at debug level
+        with ``missing_expected``, for a caller that is only checking)."""
         response, body = await self._call_object(
             "GET",
             PROPERTY,
             path_params={"type": object_type, "name": name},
             operation="get_property",
+            expected_statuses=(404,) if missing_expected else (),
         )
         return self._parse(
             Property, body, response=response, operation="get_property", path=PROPERTY
@@ -66,7 +70,7 @@ class PropertyOperations(HubSpotCore):
         would fail.
         """
         try:
-            existing = await self.get_property(object_type, name)
+            existing = await self.get_property(object_type, name, missing_expected=True)
         except IntegrationError as exc:
             if exc.category is not ErrorCategory.NOT_FOUND:
                 raise

@@ -1,0 +1,504 @@
+"""n8n execution history into ``workflow_execution_logs``, incrementally.
+
+One n8n instance usually serves every business, so a run reads the instance once and
+tags each row with the business its workflow belongs to (from the workflow's tags or
+its name prefix, "Teelixir - ..."), falling back to the business the sync ran for.
+
+How a run proceeds, and why it is safe to kill at any point:
+
+1. The watermark (sync_state, entity "executions") is the newest ``started_at`` a
+   *completed* run has stored. The list is read newest first down to
+   ``watermark - overlap``: executions that were running at the last sync finish later
+   and must be read again; the upsert by ``execution_id`` makes re-reading harmless.
+2. Each page is upserted in its own transaction, so the work done survives a kill.
+3. The watermark moves only at the end of a run, in the same transaction as the last
+   write. Records arrive newest first: advancing it after the first page would make a
+   rerun of a killed run start above the pages it never reached, and skip them for
+   good. Keeping it put means a rerun reads the killed run's window again (cheaply:
+   unchanged rows are not rewritten) and nothing is ever skipped.
+4. The public API leaves running executions out of its list, so they are read in their
+   own small passes; rows stored as unfinished that no pass saw again (they finished
+   longer ago than the overlap) are refreshed one by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Engine, select
+
+from masterops.db.tables import workflow_execution_logs
+from masterops.db.upsert import upsert
+from masterops.integrations.base import ErrorCategory, IntegrationError
+from masterops.integrations.n8n import MAX_PAGE_SIZE, Execution, N8nConnector, Workflow
+from masterops.observability.events import LogEvent
+from masterops.sync.state import finish_run, get_watermark, set_watermark, start_run
+
+ENTITY = "executions"
+#: How far below the watermark each incremental run reads again (see the module doc).
+DEFAULT_OVERLAP = timedelta(hours=1)
+#: Statuses of executions that may still change; n8n lists them apart from the others.
+UNFINISHED = ("running", "waiting", "new")
+FAILED = frozenset({"error", "crashed"})
+#: Failed executions whose details (message, node) are fetched at once.
+DETAIL_CONCURRENCY = 4
+#: Stale unfinished rows refreshed one by one per run (a bound, not a target).
+MAX_STALE_REFRESH = 100
+# "Teelixir <en dash> stock sync", "BOO - orders", "RHF: import": the part before the separator.
+_PREFIX = re.compile(r"^\s*(.+?)\s*(?:[\u2013\u2014]|\s-\s|:)")
+# Columns that, when unchanged, make a re-read execution a no-op (no write, not counted).
+_COMPARED = (
+    "workflow_id",
+    "workflow_name",
+    "status",
+    "mode",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "error_message",
+    "business_id",
+)
+
+SyncStatus = Literal["succeeded", "failed", "interrupted"]
+
+
+@dataclass
+class SyncResult:
+    """What one run did. ``written`` counts rows inserted or changed, not rows read."""
+
+    business_id: str
+    fetched: int = 0
+    written: int = 0
+    failed: int = 0
+    watermark_before: str | None = None
+    watermark_after: str | None = None
+    run_id: int | None = None
+    status: SyncStatus = "succeeded"
+    error: str | None = None
+    full: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class BusinessMatcher:
+    """Which configured business a workflow belongs to: a tag naming the business wins,
+    then the name's prefix; ``None`` when neither says.
+
+    A business is known by its slug, its name, the name's first word ("Elevate") and its
+    initials ("BOO" for Buy Organics Online). An alias two businesses share says nothing.
+    """
+
+    def __init__(self, businesses: Iterable[tuple[str, str]]) -> None:
+        owners: dict[str, set[str]] = {}
+        for slug, name in businesses:
+            for alias in _aliases(slug, name):
+                owners.setdefault(alias, set()).add(slug)
+        self._aliases = {a: next(iter(s)) for a, s in owners.items() if len(s) == 1}
+
+    def business_of(self, workflow: Workflow | None) -> str | None:
+        if workflow is None:
+            return None
+        for tag in workflow.tag_names:
+            found = self._aliases.get(tag.strip().lower())
+            if found:
+                return found
+        match = _PREFIX.match(workflow.name)
+        return self._aliases.get(match.group(1).lower()) if match else None
+
+
+def _aliases(slug: str, name: str) -> set[str]:
+    words = name.split()
+    aliases = {slug.lower(), name.strip().lower()}
+    if words:
+        aliases.add(words[0].lower())
+    if len(words) > 1:
+        aliases.add("".join(w[0] for w in words).lower())
+    return {a for a in aliases if a}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat()
+
+
+def _parse(watermark: str | None) -> datetime | None:
+    if not watermark:
+        return None
+    try:
+        moment = datetime.fromisoformat(watermark)
+    except ValueError:
+        return None  # a damaged watermark means a full read, never a crash
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _node_counts(data: dict[str, Any] | None) -> tuple[int | None, int | None]:
+    """(nodes executed, nodes failed) from the run data, or Nones when it was not read."""
+    if not isinstance(data, dict):
+        return None, None
+    result = data.get("resultData")
+    run_data = result.get("runData") if isinstance(result, dict) else None
+    if not isinstance(run_data, dict):
+        return None, None
+    failed = sum(
+        1
+        for runs in run_data.values()
+        if isinstance(runs, list) and any(isinstance(r, dict) and r.get("error") for r in runs)
+    )
+    return len(run_data), failed
+
+
+def execution_row(
+    execution: Execution,
+    *,
+    workflows: dict[str, Workflow],
+    matcher: BusinessMatcher,
+    default_business: str,
+) -> dict[str, Any]:
+    """The ``workflow_execution_logs`` row of one execution. Run data itself is not kept:
+    it is large and holds customers' records; only the counts and the error survive."""
+    workflow = workflows.get(execution.workflow_id)
+    duration = execution.duration_s
+    failed = execution.status in FAILED
+    executed, nodes_failed = _node_counts(execution.data)
+    details = (
+        {"node": execution.error_node, "message": execution.error_message}
+        if failed and (execution.error_node or execution.error_message)
+        else None
+    )
+    extra = {
+        "finished": execution.finished,
+        "retry_of": execution.retry_of,
+        "retry_success_id": execution.retry_success_id,
+        "wait_till": _iso(execution.wait_till),
+    }
+    return {
+        "workflow_id": execution.workflow_id,
+        "workflow_name": workflow.name if workflow else None,
+        "execution_id": execution.id,
+        "status": execution.status,
+        "mode": execution.mode,
+        "started_at": execution.started_at,
+        "finished_at": execution.stopped_at,
+        "duration_ms": None if duration is None else round(duration * 1000.0, 3),
+        "error_message": execution.error_message if failed else None,
+        "error_details_json": details,
+        "nodes_executed": executed,
+        "nodes_failed": nodes_failed,
+        "business_id": matcher.business_of(workflow) or default_business,
+        "triggered_by": execution.mode,
+        "data_json": {k: v for k, v in extra.items() if v is not None},
+    }
+
+
+class _Run:
+    """The state of one run: what was seen, what was written, where the watermark goes."""
+
+    def __init__(
+        self,
+        connector: N8nConnector,
+        engine: Engine,
+        result: SyncResult,
+        *,
+        matcher: BusinessMatcher,
+        page_size: int,
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        self.connector = connector
+        self.engine = engine
+        self.result = result
+        self.matcher = matcher
+        self.page_size = page_size
+        self.on_progress = on_progress
+        self.workflows: dict[str, Workflow] = {}
+        self.seen: set[str] = set()
+        self.newest: datetime | None = _parse(result.watermark_before)
+
+    async def load_workflows(self) -> None:
+        pages = self.connector.list_workflows(page_size=MAX_PAGE_SIZE)
+        async with contextlib.aclosing(pages):
+            self.workflows = {w.id: w async for w in pages}
+
+    async def read(self, *, status: str | None = None, since: datetime | None = None) -> None:
+        """One listing, newest first, written page by page."""
+        executions = self.connector.list_executions(
+            status=status, since=since, page_size=self.page_size
+        )
+        page: list[Execution] = []
+        async with contextlib.aclosing(executions):
+            async for execution in executions:
+                if execution.id in self.seen:
+                    continue  # a record on two passes (finished between them): once is enough
+                page.append(execution)
+                if len(page) >= self.page_size:
+                    await self.write(page)
+                    page = []
+        if page:
+            await self.write(page)
+
+    async def refresh_stale(self) -> None:
+        """Rows stored as unfinished that no listing returned again: read each one."""
+        stale = await asyncio.to_thread(self._stored_unfinished)
+        fresh: list[Execution] = []
+        for execution_id in [e for e in stale if e not in self.seen][:MAX_STALE_REFRESH]:
+            try:
+                fresh.append(await self.connector.get_execution(execution_id))
+            except IntegrationError as exc:
+                if exc.category is not ErrorCategory.NOT_FOUND:
+                    raise
+                # Deleted in n8n (pruned): the row stays as it was last seen.
+                self.result.details["stale_missing"] = (
+                    int(self.result.details.get("stale_missing", 0)) + 1
+                )
+        if fresh:
+            await self.write(fresh)
+
+    def _stored_unfinished(self) -> list[str]:
+        table = workflow_execution_logs
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.execution_id)
+                .where(table.c.status.in_(UNFINISHED))
+                .order_by(table.c.started_at)
+            )
+            return [str(r[0]) for r in rows]
+
+    async def write(self, page: Sequence[Execution]) -> None:
+        self.result.fetched += len(page)
+        self.seen.update(e.id for e in page)
+        page = await self._with_failure_details(page)
+        rows: list[dict[str, Any]] = []
+        for execution in page:
+            try:
+                rows.append(
+                    execution_row(
+                        execution,
+                        workflows=self.workflows,
+                        matcher=self.matcher,
+                        default_business=self.result.business_id,
+                    )
+                )
+            except Exception:  # one odd record must not stop the history behind it
+                self.result.failed += 1
+        self.result.written += await asyncio.to_thread(self._upsert_changed, rows)
+        for execution in page:
+            started = execution.started_at
+            if started is not None and (self.newest is None or started > self.newest):
+                self.newest = started
+        if self.on_progress is not None:
+            self.on_progress(len(page))
+
+    async def _with_failure_details(self, page: Sequence[Execution]) -> list[Execution]:
+        """The page with each failure re-read with its run data (message, failing node).
+
+        The list is read without run data (it is large); only failures need it, and only
+        those not already stored with their message.
+        """
+        failures = [e.id for e in page if e.status in FAILED and e.error_message is None]
+        if not failures:
+            return list(page)
+        known = await asyncio.to_thread(self._stored_with_message, failures)
+        wanted = [i for i in failures if i not in known]
+        gate = asyncio.Semaphore(DETAIL_CONCURRENCY)
+
+        async def detail(execution_id: str) -> Execution | None:
+            async with gate:
+                try:
+                    return await self.connector.get_execution(execution_id, include_data=True)
+                except IntegrationError as exc:
+                    if exc.category is ErrorCategory.NOT_FOUND:
+                        return None  # deleted since it was listed: store what the list said
+                    raise
+
+        found = await asyncio.gather(*(detail(i) for i in wanted))
+        detailed = {e.id: e for e in found if e is not None}
+        out: list[Execution] = []
+        for execution in page:
+            if execution.id in known:
+                stored_message, stored_node = known[execution.id]
+                execution = execution.model_copy(
+                    update={"error_message": stored_message, "error_node": stored_node}
+                )
+            out.append(detailed.get(execution.id, execution))
+        return out
+
+    def _stored_with_message(self, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        table = workflow_execution_logs
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    table.c.execution_id, table.c.error_message, table.c.error_details_json
+                ).where(table.c.execution_id.in_(ids), table.c.error_message.is_not(None))
+            )
+            out: dict[str, tuple[str, str | None]] = {}
+            for execution_id, message, details in rows:
+                node = details.get("node") if isinstance(details, dict) else None
+                out[str(execution_id)] = (str(message), node if isinstance(node, str) else None)
+            return out
+
+    def _upsert_changed(self, rows: list[dict[str, Any]]) -> int:
+        """Upsert the rows that are new or differ from what is stored; how many that was."""
+        if not rows:
+            return 0
+        table = workflow_execution_logs
+        columns = [table.c[name] for name in _COMPARED]
+        with self.engine.begin() as conn:
+            stored = {
+                str(r.execution_id): tuple(getattr(r, name) for name in _COMPARED)
+                for r in conn.execute(
+                    select(table.c.execution_id, *columns).where(
+                        table.c.execution_id.in_([r["execution_id"] for r in rows])
+                    )
+                )
+            }
+            changed = [
+                r
+                for r in rows
+                if stored.get(r["execution_id"]) != tuple(r[name] for name in _COMPARED)
+            ]
+            upsert(conn, table, changed, keys=["execution_id"])
+        return len(changed)
+
+    def commit_watermark(self) -> str | None:
+        watermark = _iso(self.newest)
+        with self.engine.begin() as conn:
+            set_watermark(
+                conn,
+                self.result.business_id,
+                ENTITY,
+                watermark,
+                details={"run_id": self.result.run_id, "fetched": self.result.fetched},
+            )
+        return watermark
+
+
+async def sync_executions(
+    connector: N8nConnector,
+    engine: Engine,
+    *,
+    business_id: str,
+    full: bool = False,
+    page_size: int = 100,
+    on_progress: Callable[[int], None] | None = None,
+    businesses: Iterable[tuple[str, str]] = (),
+    overlap: timedelta = DEFAULT_OVERLAP,
+) -> SyncResult:
+    """Copy the n8n instance's executions into ``workflow_execution_logs``.
+
+    ``business_id`` keys the watermark and the run and is the business of workflows
+    nothing else places; ``businesses`` ((slug, name) pairs) are the ones a workflow's
+    tags or name prefix may name. ``on_progress`` gets the number of executions each
+    page held. Failures are recorded (run "failed", an error event) and returned in the
+    result, not raised; a cancellation marks the run "interrupted" and propagates.
+    """
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+    begun = time.monotonic()
+    result = SyncResult(business_id=business_id, full=full)
+    with engine.begin() as conn:
+        result.watermark_before = get_watermark(conn, business_id, ENTITY)
+        result.run_id = start_run(
+            conn, business_id, ENTITY, full=full, watermark=result.watermark_before
+        )
+    known = [(business_id, business_id), *businesses]
+    run = _Run(
+        connector,
+        engine,
+        result,
+        matcher=BusinessMatcher(known),
+        page_size=page_size,
+        on_progress=on_progress,
+    )
+    previous = None if full else _parse(result.watermark_before)
+    since = None if previous is None else previous - overlap
+    if full:
+        run.newest = None
+    try:
+        await run.load_workflows()
+        await run.read(since=since)
+        for status in ("running", "waiting"):
+            await run.read(status=status)
+        await run.refresh_stale()
+        result.watermark_after = await asyncio.to_thread(run.commit_watermark)
+    except Exception as exc:
+        result.status = "failed"
+        result.error = _message(connector, exc)
+        result.watermark_after = result.watermark_before
+    except BaseException:
+        # Ctrl-C or a cancelled task: say so, then let it go on.
+        result.status = "interrupted"
+        result.error = "interrupted"
+        result.watermark_after = result.watermark_before
+        _finish(engine, result)
+        raise
+    _finish(engine, result)
+    _emit(connector, result, time.monotonic() - begun)
+    return result
+
+
+def _message(connector: N8nConnector, exc: Exception) -> str:
+    # IntegrationError messages are redacted already; anything else may quote a URL or
+    # a header, so it goes through the connector's redactor too.
+    text = str(exc) or type(exc).__name__
+    if not isinstance(exc, IntegrationError):
+        text = f"{type(exc).__name__}: {text}"
+    return connector.redactor.text(text)
+
+
+def _finish(engine: Engine, result: SyncResult) -> None:
+    assert result.run_id is not None
+    with engine.begin() as conn:
+        finish_run(
+            conn,
+            result.run_id,
+            result.status,
+            fetched=result.fetched,
+            written=result.written,
+            failed=result.failed,
+            watermark=result.watermark_after,
+            error_message=result.error,
+            details=result.details or None,
+        )
+
+
+def _emit(connector: N8nConnector, result: SyncResult, seconds: float) -> None:
+    if result.status == "failed":
+        level: Literal["info", "warn", "error"] = "error"
+        message = f"execution sync failed after {result.fetched} read: {result.error}"
+    elif result.failed:
+        level = "warn"
+        message = (
+            f"execution sync: {result.fetched} read, {result.written} written, "
+            f"{result.failed} could not be stored"
+        )
+    else:
+        level = "info"
+        message = f"execution sync: {result.fetched} read, {result.written} written"
+    connector.runtime.hub.emit(
+        LogEvent(
+            source="sync",
+            service="n8n",
+            operation="sync_executions",
+            level=level,
+            message=message,
+            status="success" if result.status == "succeeded" else "failure",
+            details={
+                "run_id": result.run_id,
+                "full": result.full,
+                "fetched": result.fetched,
+                "written": result.written,
+                "failed": result.failed,
+                "watermark_before": result.watermark_before,
+                "watermark_after": result.watermark_after,
+            },
+            duration_ms=round(seconds * 1000.0, 3),
+            business_id=result.business_id,
+        )
+    )
