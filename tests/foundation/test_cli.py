@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
+from masterops.db import migrate
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import integration_logs
 
@@ -27,7 +28,8 @@ def test_demo_checks_and_reads_every_service(ops) -> None:  # type: ignore[no-un
     result = ops("demo", "--json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["revision"] == "0005" and report["mode"] == "sandbox (in-process)"
+    assert report["revision"] == migrate.head_revision()
+    assert report["mode"] == "sandbox (in-process)"
     assert [b["id"] for b in report["businesses"]] == ["boo", "elevate", "rhf", "teelixir"]
     health = report["health"]
     checked = {(r["business_id"], r["service"]) for r in health["results"]}
@@ -44,6 +46,14 @@ def test_demo_checks_and_reads_every_service(ops) -> None:  # type: ignore[no-un
     assert ("unleashed", "/Products/{page}") in endpoints
     assert report["row_counts"]["api_metrics"] > 0
     assert report["row_counts"]["health_checks"] == len(health["results"])
+    # The main job ran: inventory per business and the n8n history, into the database.
+    synced = {(r["sync"], r["business"]): r for r in report["sync"]}
+    for business in ("teelixir", "elevate", "boo", "rhf"):
+        assert synced[("inventory", business)]["status"] == "succeeded"
+    assert [r["status"] for r in report["sync"] if r["sync"] == "executions"] == ["succeeded"]
+    assert report["row_counts"]["products"] > 0 and report["row_counts"]["stock_levels"] > 0
+    assert report["row_counts"]["workflow_execution_logs"] > 0
+    assert any(w["failed_executions"] > 0 for w in report["workflow_performance"])
     second = ops("demo")
     assert second.exit_code == 0 and "overall: healthy" in second.stdout
 

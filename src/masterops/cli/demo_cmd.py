@@ -2,9 +2,10 @@
 
 It migrates the embedded database, seeds the businesses, starts the sandbox
 in-process (unless real services are configured), runs a health round of every
-business and service, reads each business's inventory and automation figures
-through the real connectors, and shows what the platform recorded about those
-calls. It never fails on a service error: the point is to show them.
+business and service, runs the main job — a full inventory sync (Unleashed into the
+database and products into HubSpot) and the n8n execution history — reads each
+business's figures through the real connectors, and shows what the platform
+recorded. It never fails on a service error: the point is to show them.
 """
 
 from __future__ import annotations
@@ -77,15 +78,36 @@ async def _automation(services: Any, business: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-int(r["failed"]), str(r["workflow"])))
 
 
-async def _tour(services: Any, engine: Any, hub: Any) -> tuple[Any, list[Any], list[Any]]:
+async def _sync(services: Any, engine: Any) -> list[dict[str, Any]]:
+    """The main job: inventory for every business, then n8n's execution history."""
+    from masterops.cli.sync_cmd import _execution_jobs, _inventory_jobs, run_jobs
+
+    businesses = list(services.config.businesses.values())
+    plans = {
+        "inventory": _inventory_jobs(services, engine, businesses, full=False, to_hubspot=True),
+        "executions": _execution_jobs(services, engine, businesses, full=False),
+    }
+    rows: list[dict[str, Any]] = []
+    for entity, (jobs, skipped) in plans.items():
+        for row in [*await run_jobs(jobs, progress=False), *skipped]:
+            summary = row.to_dict()
+            summary.pop("result", None)
+            rows.append({"sync": entity, **summary})
+    return rows
+
+
+async def _tour(
+    services: Any, engine: Any, hub: Any
+) -> tuple[Any, list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     from masterops.cli.health_cmd import run_round
 
     outcome = await run_round(services, engine, hub, business=None, service=None, send_alerts=True)
+    synced = await _sync(services, engine)
     businesses = list(services.config.businesses)
     inventory = list(await asyncio.gather(*(_inventory(services, b) for b in businesses)))
     # One n8n instance serves every business: read it once, through the first business.
     automation = await _automation(services, businesses[0]) if businesses else []
-    return outcome, inventory, automation
+    return outcome, synced, inventory, automation
 
 
 def demo(json_output: JsonOpt = False) -> None:
@@ -99,12 +121,15 @@ def demo(json_output: JsonOpt = False) -> None:
         with engine.begin() as conn:
             businesses = sync_businesses(conn, ctx.config)
         with open_services(ctx.config, ctx.hub, engine) as services:
-            outcome, inventory, automation = asyncio.run(_tour(services, engine, ctx.hub))
+            outcome, synced, inventory, automation = asyncio.run(_tour(services, engine, ctx.hub))
             mode = "sandbox (in-process)" if services.on_sandbox else "live services"
         ctx.flush_telemetry()
         since = datetime.now(UTC) - timedelta(hours=1)
         with engine.connect() as conn:
             api = run_summary(conn, "api_performance_summary", since)
+            workflows = run_summary(
+                conn, "workflow_performance_summary", datetime.now(UTC) - timedelta(days=7)
+            )
         status = migrate.schema_status(engine)
         report = {
             "database": describe_url(engine),
@@ -112,6 +137,8 @@ def demo(json_output: JsonOpt = False) -> None:
             "mode": mode,
             "businesses": businesses,
             "health": outcome.report.to_dict("default"),
+            "sync": synced,
+            "workflow_performance": workflows,
             "inventory": inventory,
             "automation": automation,
             "api_calls_last_hour": api,
@@ -125,6 +152,11 @@ def demo(json_output: JsonOpt = False) -> None:
         out.print(f"database {report['database']} at revision {status.revision}")
         print_table(businesses, ("id", "name", "services", "enabled"), title="Businesses")
         render_report(outcome, "default")
+        print_table(
+            synced,
+            ("sync", "target", "fetched", "written", "failed", "status", "message"),
+            title="The main job: sync",
+        )
         print_table(inventory, title="Inventory (Unleashed)")
         print_table(
             automation[:10],
@@ -132,12 +164,19 @@ def demo(json_output: JsonOpt = False) -> None:
             empty="no workflow ran in the last 7 days",
         )
         print_table(
+            sorted(workflows, key=lambda r: -(r["failed_executions"] or 0))[:10],
+            ("workflow_name", "total_executions", "failed_executions", "success_rate_pct",
+             "avg_duration_ms", "p95_duration_ms"),
+            title="The same, from the synced history (workflow_performance_summary, 7 days)",
+            empty="no executions synced",
+        )  # fmt: skip
+        print_table(
             api,
             title="What the platform recorded: API calls in the last hour",
             empty="no API call recorded",
         )
         print_table([{"table": k, "rows": v} for k, v in status.row_counts.items()], title="Data")
         typer.echo(
-            "Next: ops health | ops test hubspot | ops logs --level warn | ops stats | "
-            "ops sandbox (serve the sandbox on loopback)"
+            "Next: ops health | ops sync inventory | ops test hubspot | ops logs --level warn | "
+            "ops stats | ops db query products --limit 5 | ops sandbox (serve it on loopback)"
         )
