@@ -13,6 +13,7 @@ from masterops.cli.logs_cmd import logs
 from masterops.cli.sandbox_cmd import sandbox
 from masterops.cli.stats_cmd import stats
 from masterops.cli.test_cmd import test
+from masterops.cli.worker_cmd import worker
 
 app = typer.Typer(
     name="ops",
@@ -31,6 +32,7 @@ app.command("demo")(demo)
 app.command("sandbox")(sandbox)
 app.command("test")(test)
 app.command("health")(health)
+app.command("worker")(worker)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,237 @@
+"""``ops worker``: run the scheduled and queued jobs until stopped, or one job now.
+
+Any number of workers may run, on any number of machines, when the platform database is
+PostgreSQL (DBOS keeps its workflows there); on the embedded SQLite default, one. Each
+worker needs its own ``--name`` on its machine: the name is its identity in DBOS, under
+which it resumes its unfinished work after a crash or restart.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from masterops.cli.errors import CommandFailed, UsageError
+from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+
+# DBOS (half a second to import) and the job modules load only when the worker runs.
+if TYPE_CHECKING:
+    from masterops.config import Config
+    from masterops.jobs.schedules import JobSchedule
+
+ONCE_JOBS = ("health", "inventory", "executions")
+FAILED = ("failed", "interrupted")
+
+
+def worker(
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="This worker's name, unique on this machine: with the hostname it is the "
+            "identity under which the worker resumes its unfinished jobs after a restart. "
+            "Default: 'worker', or 'once' with --once.",
+        ),
+    ] = None,
+    once: Annotated[
+        str | None,
+        typer.Option(
+            "--once",
+            help=f"Run this job durably now and exit ({', '.join(ONCE_JOBS)}); "
+            "health exits 0/1/2 like `ops health`, syncs 1 if one failed.",
+        ),
+    ] = None,
+    business: BusinessOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Run scheduled and queued jobs (health rounds, syncs) until Ctrl-C, or one with --once."""
+    if once is not None and once not in ONCE_JOBS:
+        raise UsageError(f"--once must be one of {', '.join(ONCE_JOBS)}, got {once!r}")
+    if business is not None and once not in ("health", "inventory"):
+        raise UsageError("--business goes with --once health or --once inventory")
+    worker_name = (name if name is not None else "once" if once else "worker").strip()
+    if not worker_name:
+        raise UsageError("--name must not be empty")
+    with command_context(json_output) as ctx:
+        config = ctx.config
+        if business is not None and business not in config.businesses:
+            known = ", ".join(config.businesses) or "none"
+            raise UsageError(f"--business: unknown business {business!r}; known: {known}")
+        ctx.database()  # a database that is down or behind fails here, before DBOS starts
+        if once is None:
+            _serve(config, worker_name, json_output=json_output)
+            return
+        results = _run_once(config, worker_name, once, business)
+    code = _report_once(once, results, json_output=json_output)
+    raise typer.Exit(code)
+
+
+# -- the long-running worker -------------------------------------------------------------
+
+
+def _serve(config: Config, worker_name: str, *, json_output: bool) -> None:
+    from masterops.jobs.queues import register_queues
+    from masterops.jobs.runtime import executor_id, launched
+    from masterops.jobs.schedules import apply_schedules, plan_schedules
+
+    stop = threading.Event()
+    with _stop_on_sigterm(stop), launched(config, worker_name=worker_name):
+        register_queues(config.businesses)
+        schedules = plan_schedules(config)
+        deleted = apply_schedules(schedules)
+        _announce(executor_id(worker_name), schedules, deleted, json_output=json_output)
+        try:
+            # Jobs run on DBOS's threads; this one only waits to be told to stop.
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    # Jobs cut short stay pending and resume when this worker (same name) starts again.
+    _say("worker stopped", json_output=json_output)
+
+
+@contextmanager
+def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
+    """``docker stop`` and systemd send SIGTERM: stop as on Ctrl-C, between jobs' steps
+    rather than killed in the middle of one."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _announce(
+    executor: str, schedules: list[JobSchedule], deleted: list[str], *, json_output: bool
+) -> None:
+    from masterops import __version__
+    from masterops.cli.output import print_json, print_table
+
+    rows = [
+        {"schedule": s.name, "every": f"{s.period_s} s", "cron": s.cron, "queue": s.queue}
+        for s in schedules
+    ]
+    if json_output:
+        print_json(
+            {
+                "executor_id": executor,
+                "version": __version__,
+                "schedules": rows,
+                "deleted_schedules": deleted,
+            }
+        )
+        return
+    print_table(rows, ["schedule", "every", "cron", "queue"], title="schedules")
+    if deleted:
+        _say(f"schedules no longer configured, deleted: {', '.join(deleted)}", json_output=False)
+    _say(
+        f"worker {executor} (masterops {__version__}) is running scheduled and queued jobs; "
+        "Ctrl-C to stop",
+        json_output=False,
+    )
+
+
+def _say(text: str, *, json_output: bool) -> None:
+    if json_output:
+        return
+    from rich.markup import escape
+
+    from masterops.cli.output import console
+
+    console().print(escape(text), highlight=False)
+
+
+# -- one job now ---------------------------------------------------------------------------
+
+
+def _run_once(
+    config: Config, worker_name: str, job: str, business: str | None
+) -> list[dict[str, Any]]:
+    """Start the job's workflow(s) in this process and wait for them. They are durable
+    like any other: if this process dies, the next ``--once`` with the same name resumes
+    them. This process takes no queued work (``queues=()``): it would abandon it."""
+    from dbos import DBOS
+
+    from masterops.jobs import workflows
+    from masterops.jobs.runtime import launched
+    from masterops.observability.redaction import Redactor
+
+    redactor = Redactor(config.secrets())
+    with launched(config, worker_name=worker_name, queues=()):
+        if job == "health":
+            handles = [DBOS.start_workflow(workflows.health_round_job, business, True)]
+        elif job == "executions":
+            handles = [DBOS.start_workflow(workflows.executions_sync_job, False)]
+        else:
+            slugs = [
+                slug
+                for slug, b in config.businesses.items()
+                if "unleashed" in b.services and business in (None, slug)
+            ]
+            handles = [
+                DBOS.start_workflow(workflows.inventory_sync_job, slug, False) for slug in slugs
+            ]
+        results: list[dict[str, Any]] = []
+        for handle in handles:
+            try:
+                results.append(handle.get_result())
+            except Exception as exc:  # the job failed; the others still report
+                results.append(
+                    {
+                        "job": job,
+                        "workflow_id": handle.get_workflow_id(),
+                        "status": "failed",
+                        "message": redactor.text(str(exc)),
+                    }
+                )
+    return results
+
+
+def _report_once(job: str, results: list[dict[str, Any]], *, json_output: bool) -> int:
+    from masterops.cli.output import print_json, print_table
+
+    if job == "health":
+        [result] = results
+        code = int(result.get("exit_code", 2))
+    else:
+        if not results:
+            raise CommandFailed(f"--once {job}: no business uses the service it syncs")
+        code = 1 if any(r.get("status") in FAILED for r in results) else 0
+    if json_output:
+        print_json({"job": job, "exit_code": code, "results": results})
+    elif job == "health":
+        counts = ", ".join(f"{n} {s}" for s, n in results[0].get("counts", {}).items() if n)
+        _say(
+            f"health: {results[0].get('status')} ({counts or 'nothing checked'}); "
+            f"{len(results[0].get('alerts', []))} alert(s); exit code {code}",
+            json_output=False,
+        )
+    else:
+        # The executions job reports one run per n8n instance.
+        runs = [run for r in results for run in r.get("runs", [r])]
+        print_table(
+            [
+                {
+                    "business": r.get("business_id", ""),
+                    "status": r.get("status"),
+                    "message": r.get("message") or r.get("error") or "",
+                }
+                for r in runs
+            ],
+            ["business", "status", "message"],
+            title=f"{job} (worker --once)",
+        )
+    return code

@@ -1,0 +1,128 @@
+"""Starting and stopping DBOS for one process: its configuration, identity and lifetime.
+
+Every process that runs jobs (``ops worker``, ``ops worker --once``, the tests) goes
+through ``launched``. Two settings are never left to DBOS's defaults:
+
+- ``application_version`` is the package version. DBOS's default is a hash of the
+  workflow code, so an edit or a ``dbos`` upgrade would strand the work still pending
+  under the old hash; an explicit version keeps every worker of a release on one value.
+- ``executor_id`` is ``<hostname>-<worker name>``: stable across restarts, so a worker
+  that died resumes its own pending workflows when it starts again, and distinct between
+  processes, because two processes sharing an id each recover the other's work.
+
+``dbos`` is imported only inside these functions: importing it costs about half a second,
+which no command that does not run jobs should pay.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+
+from masterops import __version__
+from masterops.config import Config
+
+if TYPE_CHECKING:
+    from dbos import DBOSConfig
+
+APP_NAME = "masterops"
+DEFAULT_SYSTEM_SCHEMA = "dbos"
+# DBOS logs every launch and queue at INFO; a worker's own output says what matters.
+_DBOS_LOG_LEVELS = {"debug": "DEBUG", "info": "WARNING", "warn": "WARNING", "error": "ERROR"}
+
+
+def executor_id(worker_name: str) -> str:
+    """This process's identity in the system database (see the module docstring)."""
+    name = worker_name.strip()
+    if not name:
+        raise ValueError("a worker name must not be empty")
+    return f"{socket.gethostname()}-{name}"
+
+
+def system_database(config: Config) -> tuple[str, str]:
+    """Where DBOS keeps its workflows: ``(url, schema)``.
+
+    On PostgreSQL, the platform's own database: every worker on every machine must share
+    one system database, and that one is already reachable from all of them. The schema
+    is ``dbos``, or ``<schema>_dbos`` when the URL pins a ``search_path`` (as the tests
+    do), so that two platforms in one database never share workflows. Otherwise, a SQLite
+    file beside the embedded database: SQLite allows one machine only, and a file of its
+    own keeps DBOS's locking away from the platform's tables.
+    """
+    url = config.database_url.get_secret_value()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        schema = _search_path_schema(parsed.query.get("options"))
+        return url, f"{schema}_dbos" if schema else DEFAULT_SYSTEM_SCHEMA
+    return f"sqlite:///{config.home / 'dbos.sqlite'}", DEFAULT_SYSTEM_SCHEMA
+
+
+def _search_path_schema(options: str | tuple[str, ...] | None) -> str | None:
+    """The first schema of a ``-csearch_path=...`` in libpq ``options``, if any."""
+    values = (options,) if isinstance(options, str) else options or ()
+    for value in values:
+        for part in value.split():
+            if part.startswith("-csearch_path="):
+                first = part.removeprefix("-csearch_path=").split(",")[0].strip().strip('"')
+                return first or None
+    return None
+
+
+def dbos_config(config: Config, *, worker_name: str, polling_interval_s: float = 1.0) -> DBOSConfig:
+    """The DBOS configuration of this process. ``polling_interval_s`` is how often DBOS
+    looks for finished workflows and notifications; tests make it short."""
+    url, schema = system_database(config)
+    return {
+        "name": APP_NAME,
+        "system_database_url": url,
+        "dbos_system_schema": schema,
+        "application_version": __version__,
+        "executor_id": executor_id(worker_name),
+        "notification_listener_polling_interval_sec": polling_interval_s,
+        "log_level": _DBOS_LOG_LEVELS.get(config.log_level, "WARNING"),
+        # A small pool: a worker runs a handful of jobs at once, and on PostgreSQL the
+        # system database is the platform's, shared with its own connections.
+        "sys_db_pool_size": 5,
+    }
+
+
+@contextmanager
+def launched(
+    config: Config,
+    *,
+    worker_name: str,
+    queues: Sequence[str] | None = None,
+    polling_interval_s: float = 1.0,
+) -> Iterator[None]:
+    """DBOS launched for this process, with every job workflow registered; destroyed on
+    exit. Workflows still running then are left pending, and resume when a process with
+    the same worker name starts again.
+
+    ``queues``: the only queues this process takes work from (None: all of them). A
+    process that runs one job and exits passes ``()``, so that it never picks up work
+    it would abandon half-done.
+
+    One at a time per process: DBOS is a process-wide singleton.
+    """
+    from dbos import DBOS
+
+    # The decorators register the workflows; recovery at launch needs them known.
+    import masterops.jobs.workflows  # noqa: F401
+
+    settings = dbos_config(config, worker_name=worker_name, polling_interval_s=polling_interval_s)
+    if system_database(config)[0].startswith("sqlite"):
+        Path(config.home).mkdir(parents=True, exist_ok=True)
+    DBOS(config=settings)
+    try:
+        if queues is not None:
+            DBOS.listen_queues(list(queues))
+        DBOS.launch()
+        yield
+    finally:
+        # Never destroy_registry=True: the workflows register once, at import.
+        DBOS.destroy()

@@ -1,0 +1,123 @@
+"""``Config.schedules`` as DBOS schedules.
+
+DBOS 3.4 schedules are cron expressions (six fields, seconds first) stored in the system
+database: every worker may apply them and each run still starts once, because a run's
+workflow id is the schedule's name and its time. An interval is turned into the cron
+expression that fires every so many seconds, minutes or hours; an interval cron cannot
+express evenly (every 45 s, every 7 min) runs at the next shorter one that it can,
+so a job never runs less often than configured.
+
+Which jobs exist is ``SCHEDULED_JOBS``: ``customers`` and ``orders`` have intervals in
+the configuration but no sync module yet; when one lands, add its workflow in
+``workflows.py`` and its entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from masterops.config import Config
+from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, sync_queue
+
+JobName = Literal["health", "inventory", "executions"]
+
+# Job -> (Schedules field, scope). "business": one schedule per business using the
+# service; "platform": one schedule for everything.
+SCHEDULED_JOBS: dict[JobName, tuple[str, Literal["platform", "business"]]] = {
+    "health": ("health_seconds", "platform"),
+    "inventory": ("inventory_seconds", "business"),
+    "executions": ("executions_seconds", "platform"),
+}
+# Configured intervals with no job behind them yet (see the module docstring).
+NOT_YET_SCHEDULED = ("customers_seconds", "orders_seconds")
+
+_SECONDS_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # divisors of 60
+_MINUTE_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)
+_HOUR_STEPS = (1, 2, 3, 4, 6, 8, 12)  # divisors of 24
+
+
+@dataclass(frozen=True)
+class JobSchedule:
+    """One schedule: ``job`` runs every ``period_s`` seconds (``cron``), with
+    ``context`` (plain data) as its argument, on ``queue`` (None: DBOS's own)."""
+
+    name: str
+    job: JobName
+    cron: str
+    period_s: int
+    context: dict[str, Any] = field(default_factory=dict)
+    queue: str | None = None
+
+
+def cron_every(seconds: int) -> tuple[str, int]:
+    """The cron expression firing every ``seconds`` or, when cron cannot, at the longest
+    period it can that is shorter; and that period."""
+    if seconds < 1:
+        raise ValueError(f"an interval must be at least 1 second, got {seconds}")
+    if seconds < 60:
+        step = max(s for s in _SECONDS_STEPS if s <= seconds)
+        return f"*/{step} * * * * *", step
+    if seconds < 3600:
+        step = max(m for m in _MINUTE_STEPS if m * 60 <= seconds)
+        return ("0 * * * * *" if step == 1 else f"0 */{step} * * * *"), step * 60
+    if seconds < 86_400:
+        step = max(h for h in _HOUR_STEPS if h * 3600 <= seconds)
+        return ("0 0 * * * *" if step == 1 else f"0 0 */{step} * * *"), step * 3600
+    return "0 0 0 * * *", 86_400  # daily at most: syncs are incremental
+
+
+def plan_schedules(config: Config) -> list[JobSchedule]:
+    """Every schedule this configuration asks for, in a stable order."""
+    schedules: list[JobSchedule] = []
+    for job, (setting, scope) in SCHEDULED_JOBS.items():
+        cron, period = cron_every(int(getattr(config.schedules, setting)))
+        if job == "health":
+            schedules.append(JobSchedule("health", job, cron, period, {}, HEALTH_QUEUE))
+        elif job == "executions":
+            if any("n8n" in b.services for b in config.businesses.values()):
+                schedules.append(JobSchedule("sync-executions", job, cron, period, {}, N8N_QUEUE))
+        elif scope == "business":
+            for slug, business in config.businesses.items():
+                if "unleashed" in business.services:
+                    schedules.append(
+                        JobSchedule(
+                            f"sync-{job}-{slug}",
+                            job,
+                            cron,
+                            period,
+                            {"business_id": slug},
+                            sync_queue(slug),
+                        )
+                    )
+    return schedules
+
+
+def apply_schedules(schedules: list[JobSchedule]) -> list[str]:
+    """Make the system database's schedules exactly ``schedules``: create or replace
+    them and delete the ones this platform no longer asks for (a business removed, a
+    job dropped). Call after ``DBOS.launch()`` and after the queues are registered.
+    Returns the names of the schedules deleted."""
+    from dbos import DBOS
+
+    from masterops.jobs.workflows import SCHEDULED_WORKFLOWS
+
+    DBOS.apply_schedules(
+        [
+            {
+                "schedule_name": s.name,
+                "workflow_fn": SCHEDULED_WORKFLOWS[s.job],
+                "schedule": s.cron,
+                "context": s.context,
+                "queue_name": s.queue,
+            }
+            for s in schedules
+        ]
+    )
+    wanted = {s.name for s in schedules}
+    # list_schedules lists this application's schedules only: other apps sharing the
+    # system database keep theirs.
+    stale = [s["schedule_name"] for s in DBOS.list_schedules() if s["schedule_name"] not in wanted]
+    for name in stale:
+        DBOS.delete_schedule(name)
+    return stale

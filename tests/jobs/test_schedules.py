@@ -1,0 +1,66 @@
+"""``Config.schedules`` as cron expressions: pure, no DBOS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from masterops.config import load_config
+from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, sync_queue
+from masterops.jobs.schedules import NOT_YET_SCHEDULED, cron_every, plan_schedules
+
+
+@pytest.mark.parametrize(
+    ("seconds", "cron", "period"),
+    [
+        (10, "*/10 * * * * *", 10),
+        (45, "*/30 * * * * *", 30),  # not expressible: the next shorter period
+        (60, "0 * * * * *", 60),
+        (300, "0 */5 * * * *", 300),
+        (420, "0 */6 * * * *", 360),
+        (900, "0 */15 * * * *", 900),
+        (3600, "0 0 * * * *", 3600),
+        (5 * 3600, "0 0 */4 * * *", 4 * 3600),
+        (86_400, "0 0 0 * * *", 86_400),
+        (7 * 86_400, "0 0 0 * * *", 86_400),
+    ],
+)
+def test_cron_every(seconds: int, cron: str, period: int) -> None:
+    assert cron_every(seconds) == (cron, period)
+
+
+def test_cron_every_rejects_nonsense() -> None:
+    with pytest.raises(ValueError):
+        cron_every(0)
+
+
+def test_the_default_configuration(tmp_path: Path) -> None:
+    schedules = plan_schedules(load_config({}, cwd=tmp_path))
+    table = [(s.name, s.job, s.cron, s.context, s.queue) for s in schedules]
+    inventory = [
+        (f"sync-inventory-{b}", "inventory", "0 */15 * * * *", {"business_id": b}, sync_queue(b))
+        for b in ("teelixir", "elevate", "boo", "rhf")
+    ]
+    assert table == [
+        ("health", "health", "0 */5 * * * *", {}, HEALTH_QUEUE),
+        *inventory,
+        ("sync-executions", "executions", "0 */10 * * * *", {}, N8N_QUEUE),
+    ]
+    assert NOT_YET_SCHEDULED == ("customers_seconds", "orders_seconds")
+
+
+def test_a_configured_file(tmp_path: Path) -> None:
+    (tmp_path / "masterops.toml").write_text(
+        "[schedules]\nhealth_seconds = 30\ninventory_seconds = 7200\n"
+        '[businesses.boo]\nname = "Buy Organics Online"\nservices = ["unleashed"]\n'
+        '[businesses.rhf]\nname = "Red Hill Fresh"\nservices = ["hubspot"]\n'
+    )
+    schedules = {s.name: s for s in plan_schedules(load_config({}, cwd=tmp_path))}
+    # No business uses n8n: no execution import; rhf has no Unleashed: no inventory.
+    assert sorted(schedules) == ["health", "sync-inventory-boo"]
+    assert schedules["health"].cron == "*/30 * * * * *"
+    assert (schedules["sync-inventory-boo"].cron, schedules["sync-inventory-boo"].period_s) == (
+        "0 0 */2 * * *",
+        7200,
+    )
