@@ -125,7 +125,7 @@ def test_tasks_lifecycle(ops) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_logs_filters_and_query(ops, database) -> None:  # type: ignore[no-untyped-def]
-    ops("demo")
+    ops("db", "upgrade")
     now = datetime.now(UTC)
     _add_logs(
         database.url,
@@ -165,7 +165,7 @@ def test_logs_filters_and_query(ops, database) -> None:  # type: ignore[no-untyp
 
 
 def test_logs_follow_streams_new_rows(ops, database) -> None:  # type: ignore[no-untyped-def]
-    ops("demo")
+    ops("db", "upgrade")
 
     def later() -> None:
         time.sleep(0.7)
@@ -189,7 +189,7 @@ def test_logs_follow_streams_new_rows(ops, database) -> None:  # type: ignore[no
 
 
 def test_stats_window_and_prune(ops, database) -> None:  # type: ignore[no-untyped-def]
-    ops("demo")
+    ops("db", "upgrade")
     now = datetime.now(UTC)
     _add_logs(
         database.url,
