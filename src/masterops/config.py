@@ -8,7 +8,8 @@ embedded SQLite database in ``./.masterops/`` against the sandbox.
 Per-business credentials are read from variables named after the business::
 
     MASTEROPS_<BUSINESS>_HUBSPOT_TOKEN, MASTEROPS_<BUSINESS>_HUBSPOT_TIER
-      (and MASTEROPS_<BUSINESS>_HUBSPOT_URL, default https://api.hubapi.com)
+      (and MASTEROPS_<BUSINESS>_HUBSPOT_URL, default https://api.hubapi.com;
+       MASTEROPS_<BUSINESS>_HUBSPOT_CLIENT_SECRET and _HUBSPOT_PORTAL_ID for webhooks)
     MASTEROPS_<BUSINESS>_UNLEASHED_API_ID, MASTEROPS_<BUSINESS>_UNLEASHED_API_KEY
       (and MASTEROPS_<BUSINESS>_UNLEASHED_URL, default https://api.unleashedsoftware.com)
     MASTEROPS_<BUSINESS>_N8N_URL, MASTEROPS_<BUSINESS>_N8N_API_KEY
@@ -130,6 +131,10 @@ class HubSpotCredentials:
     token: SecretStr
     tier: str
     base_url: str = "https://api.hubapi.com"
+    # The app's client secret signs webhook deliveries (v3); the portal id tells which
+    # business an event belongs to. Both are only needed by `ops serve`.
+    client_secret: SecretStr | None = None
+    portal_id: int | None = None
 
     @property
     def per_ten_seconds(self) -> int:
@@ -216,6 +221,7 @@ class Config:
         for b in self.businesses.values():
             values += [
                 b.hubspot.token if b.hubspot else None,
+                b.hubspot.client_secret if b.hubspot else None,
                 b.unleashed.api_key if b.unleashed else None,
                 b.n8n.api_key if b.n8n else None,
             ]
@@ -360,9 +366,23 @@ def _business(
                 f"{prefix}HUBSPOT_TIER={tier!r} is not a tier; use one of {sorted(HUBSPOT_TIERS)}"
             )
             tier = entry.hubspot_tier
+        client_secret = env.get(prefix + "HUBSPOT_CLIENT_SECRET")
+        portal_text = env.get(prefix + "HUBSPOT_PORTAL_ID")
+        portal_id = None
+        if portal_text:
+            try:
+                portal_id = int(portal_text)
+            except ValueError:
+                problems.append(f"{prefix}HUBSPOT_PORTAL_ID must be a number, got {portal_text!r}")
         if token:
             base = env.get(prefix + "HUBSPOT_URL", "https://api.hubapi.com")
-            hubspot = HubSpotCredentials(SecretStr(token), tier, base.rstrip("/"))
+            hubspot = HubSpotCredentials(
+                SecretStr(token),
+                tier,
+                base.rstrip("/"),
+                SecretStr(client_secret) if client_secret else None,
+                portal_id,
+            )
         else:
             disabled["hubspot"] = f"set {prefix}HUBSPOT_TOKEN"
 

@@ -251,3 +251,31 @@ def test_console_script_runs_without_traceback(tmp_path) -> None:  # type: ignor
     assert result.stderr.startswith("error: unknown table 'nope'")
     version = subprocess.run([*ops_bin, "--version"], capture_output=True, text=True, timeout=60)
     assert version.stdout.startswith("masterops ")
+
+
+def test_prune_keeps_unprocessed_webhook_events(ops, database) -> None:  # type: ignore[no-untyped-def]
+    from masterops.db.tables import webhook_inbox
+
+    ops("db", "upgrade")
+    old = datetime.now(UTC) - timedelta(days=40)
+    engine = create_db_engine(database.url)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(webhook_inbox),
+            [
+                {
+                    "source": "hubspot",
+                    "event_id": str(i),
+                    "status": status,
+                    "received_at": old,
+                    "attempts": 0,
+                    "payload_json": {},
+                }
+                for i, status in enumerate(("pending", "processed", "failed"))
+            ],
+        )
+    engine.dispose()
+    pruned = json.loads(ops("db", "prune", "--older-than", "30d", "--json").stdout)
+    assert pruned["deleted"]["webhook_inbox"] == 2
+    left = json.loads(ops("db", "query", "webhook_inbox", "--json").stdout)
+    assert [r["status"] for r in left] == ["pending"]

@@ -96,3 +96,23 @@ def test_problems_are_collected_not_raised(tmp_path: Path) -> None:
 def test_mask_url_hides_password() -> None:
     assert mask_url("postgresql://u:hunter22@db:5432/x") == "postgresql://u:***@db:5432/x"
     assert mask_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_webhook_secret_and_portal(tmp_path: Path) -> None:
+    from masterops.cli.serve_cmd import web_settings
+
+    config = load_config(
+        {
+            "MASTEROPS_BOO_HUBSPOT_TOKEN": "pat-boo",
+            "MASTEROPS_BOO_HUBSPOT_CLIENT_SECRET": "client-secret-boo-123",
+            "MASTEROPS_BOO_HUBSPOT_PORTAL_ID": "4002222",
+            "MASTEROPS_RHF_HUBSPOT_TOKEN": "pat-rhf",
+            "MASTEROPS_RHF_HUBSPOT_PORTAL_ID": "not-a-number",
+        },
+        cwd=tmp_path,
+    )
+    assert "client-secret-boo-123" in config.secrets()
+    assert any("MASTEROPS_RHF_HUBSPOT_PORTAL_ID must be a number" in p for p in config.problems)
+    settings = web_settings(config)
+    assert settings.hubspot_secrets == {"boo": "client-secret-boo-123"}
+    assert settings.hubspot_portals == {4002222: "boo"}

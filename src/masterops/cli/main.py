@@ -5,12 +5,13 @@ from __future__ import annotations
 import typer
 
 from masterops import __version__
-from masterops.cli import config_cmd, db_cmd, sync_cmd, tasks_cmd
+from masterops.cli import config_cmd, db_cmd, sync_cmd, tasks_cmd, workflows_cmd
 from masterops.cli.demo_cmd import demo
 from masterops.cli.errors import run_guarded
 from masterops.cli.health_cmd import health
 from masterops.cli.logs_cmd import logs
 from masterops.cli.sandbox_cmd import sandbox
+from masterops.cli.serve_cmd import serve
 from masterops.cli.stats_cmd import stats
 from masterops.cli.test_cmd import test
 from masterops.cli.worker_cmd import worker
@@ -26,6 +27,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(sync_cmd.app, name="sync")
+app.add_typer(workflows_cmd.app, name="workflows")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("demo")(demo)
@@ -33,6 +35,7 @@ app.command("sandbox")(sandbox)
 app.command("test")(test)
 app.command("health")(health)
 app.command("worker")(worker)
+app.command("serve")(serve)
 
 
 def _version(value: bool) -> None:

@@ -69,7 +69,11 @@ def _sandbox_business(business: Business, account: Any, n8n_key: str) -> Busines
     return dataclasses.replace(
         business,
         hubspot=HubSpotCredentials(
-            SecretStr(account.hubspot_token), account.hubspot_tier, SANDBOX_URLS["hubspot"]
+            SecretStr(account.hubspot_token),
+            account.hubspot_tier,
+            SANDBOX_URLS["hubspot"],
+            SecretStr(account.hubspot_client_secret),
+            account.hubspot_portal_id,
         ),
         unleashed=UnleashedCredentials(
             account.unleashed_api_id,

@@ -134,6 +134,10 @@ def prune(
         if name not in PRUNABLE:
             raise QueryError(f"{name!r} is not a log table; prunable: {', '.join(PRUNABLE)}")
         column = PRUNABLE[name]
-        result = conn.execute(delete(column.table).where(column < older_than))
+        stmt = delete(column.table).where(column < older_than)
+        if "status" in column.table.c and name == "webhook_inbox":
+            # An event not yet processed is work, not a log: age never discards it.
+            stmt = stmt.where(column.table.c.status != "pending")
+        result = conn.execute(stmt)
         deleted[name] = int(result.rowcount or 0)
     return deleted

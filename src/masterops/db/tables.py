@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 
@@ -310,3 +311,29 @@ stock_levels = Table(
 
 QUERYABLE.update({t.name: t for t in (sync_state, sync_runs, products, stock_levels)})
 PRUNABLE["sync_runs"] = sync_runs.c.started_at
+
+# Events accepted by a webhook receiver (``ops serve``), waiting to be processed.
+# UNIQUE(source, event_id) makes a redelivery a no-op; status pending, processed or failed.
+webhook_inbox = Table(
+    "webhook_inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("business_id", String(64)),
+    Column("event_id", String(128), nullable=False),
+    Column("subscription_type", String(128)),
+    Column("object_id", String(64)),
+    Column("occurred_at", UTCDateTime()),
+    Column("payload_json", JSONType, nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Column("status", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Column("processed_at", UTCDateTime()),
+    UniqueConstraint("source", "event_id"),
+    Index(None, "status", "received_at"),
+    Index(None, "received_at"),
+)
+
+QUERYABLE[webhook_inbox.name] = webhook_inbox
+PRUNABLE["webhook_inbox"] = webhook_inbox.c.received_at

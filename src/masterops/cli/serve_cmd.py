@@ -1,0 +1,78 @@
+"""``ops serve``: the HTTP service (webhooks, JSON API, /metrics, dashboard) under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from masterops.cli.errors import UsageError
+from masterops.cli.options import command_context
+from masterops.config import Config
+from masterops.web import WebSettings, create_app
+
+
+def web_settings(config: Config, *, trust_proxy: bool = False) -> WebSettings:
+    """The receiver's secrets and portal map from the configuration: a business whose
+    HubSpot client secret is not set cannot have its deliveries verified, so none is
+    accepted for it (503 "not configured" when no business has one)."""
+    secrets: dict[str, str] = {}
+    portals: dict[int, str] = {}
+    for slug, business in config.businesses.items():
+        hubspot = business.hubspot
+        if hubspot is None:
+            continue
+        if hubspot.client_secret is not None:
+            secrets[slug] = hubspot.client_secret.get_secret_value()
+        if hubspot.portal_id is not None:
+            portals[hubspot.portal_id] = slug
+    return WebSettings(hubspot_secrets=secrets, hubspot_portals=portals, trust_proxy=trust_proxy)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    trust_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--trust-proxy",
+            help="Believe X-Forwarded-Proto/Host (only behind a proxy that sets them).",
+        ),
+    ] = False,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
+) -> None:
+    """Serve the webhook receivers, the JSON API, /metrics and the dashboard."""
+    if not 0 < port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, got {port}")
+    import uvicorn  # local: keeps every other command's start-up light
+
+    with command_context() as ctx:
+        app = create_app(ctx.database(), web_settings(ctx.config, trust_proxy=trust_proxy))
+        settings: WebSettings = app.state.settings
+        if not settings.hubspot_secrets:
+            typer.echo(
+                "note: no HubSpot client secret is configured; POST /webhooks/hubspot "
+                "answers 503 until one is",
+                err=True,
+            )
+        typer.echo(f"serving on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=host,
+                port=port,
+                log_level=ctx.config.log_level if ctx.config.log_level != "warn" else "warning",
+                access_log=access_log,
+                # One switch for proxy trust: uvicorn would otherwise rewrite the scheme
+                # from X-Forwarded-Proto for loopback clients on its own.
+                proxy_headers=trust_proxy,
+                server_header=False,
+            )
+        )
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            # uvicorn re-raises Ctrl-C once it has shut down cleanly: a normal stop.
+            typer.echo("stopped", err=True)

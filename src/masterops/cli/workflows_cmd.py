@@ -1,0 +1,395 @@
+"""``ops workflows ...``: the n8n workflows, live (list, failures, activate, deactivate) and
+from the library in ``infra/n8n-workflows`` (deploy, diff).
+
+n8n is one instance for every business: the commands use the first configured business
+that has n8n, or the one ``--business`` names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from masterops.cli.errors import CommandFailed, UsageError
+from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+from masterops.cli.output import console, print_json, print_table
+
+# The connector and the library are imported when a command runs, so `ops --help` and the
+# other commands do not pay for them.
+if TYPE_CHECKING:
+    from masterops.integrations.n8n import N8nConnector
+    from masterops.workflows import WorkflowDefinition
+
+T = TypeVar("T")
+
+DEFAULT_LIBRARY = Path("infra/n8n-workflows")
+
+app = typer.Typer(
+    help="n8n workflows: list, failures, (de)activate, and deploy/diff the library.",
+    no_args_is_help=True,
+)
+
+PathsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help=f"Workflow files or folders (default: {DEFAULT_LIBRARY}).", show_default=False
+    ),
+]
+
+
+# -- running against n8n ----------------------------------------------------------------
+
+
+def _run(
+    business: str | None, json_output: bool, work: Callable[[N8nConnector], Awaitable[T]]
+) -> T:
+    """Run ``work`` with the n8n connector, turning n8n's refusals into one-line errors."""
+    from masterops.cli.services import ServiceDisabled, open_services
+    from masterops.integrations.base import IntegrationError
+    from masterops.integrations.n8n import N8nConnector
+    from masterops.workflows import WorkflowNotFound
+
+    with command_context(json_output) as ctx:
+        config = ctx.config
+        if business is not None and business not in config.businesses:
+            known = ", ".join(config.businesses) or "none"
+            raise UsageError(f"--business: unknown business {business!r}; known: {known}")
+        with open_services(config, ctx.hub, ctx.database()) as services:
+            slugs = [business] if business else list(services.config.businesses)
+            reasons: list[str] = []
+            connector = None
+            for slug in slugs:
+                try:
+                    connector = services.connector("n8n", slug)
+                    break
+                except ServiceDisabled as exc:
+                    reasons.append(str(exc))
+            if connector is None:
+                raise CommandFailed(
+                    "n8n is not configured: " + ("; ".join(reasons) or "no business")
+                )
+            assert isinstance(connector, N8nConnector)
+
+            async def go(n8n: N8nConnector) -> T:
+                async with n8n:
+                    return await work(n8n)
+
+            try:
+                return asyncio.run(go(connector))
+            except WorkflowNotFound as exc:
+                raise CommandFailed(str(exc)) from None
+            except IntegrationError as exc:
+                raise CommandFailed(str(exc)) from None
+
+
+def _load(paths: list[Path] | None, json_output: bool) -> list[WorkflowDefinition]:
+    """The library, checked; every problem listed and exit 2 when any file is wrong."""
+    from masterops.workflows import LibraryError, load_library
+
+    try:
+        return load_library(paths or [DEFAULT_LIBRARY])
+    except LibraryError as exc:
+        if json_output:
+            print_json(
+                {"problems": [{"path": str(p.path), "message": p.message} for p in exc.problems]}
+            )
+        raise CommandFailed(str(exc), exit_code=2) from None
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+# -- list ---------------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_workflows(
+    active: Annotated[
+        bool | None,
+        typer.Option("--active/--inactive", help="Only active (or only inactive) workflows."),
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Carrying this tag (repeatable).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Name contains this text.")] = None,
+    business: BusinessOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """The workflows on n8n: id, name, active, tags, last update."""
+
+    async def work(n8n: N8nConnector) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": wf.id,
+                "name": wf.name,
+                "active": wf.active,
+                "tags": wf.tag_names,
+                "updated": wf.updated_at,
+            }
+            async for wf in n8n.list_workflows(active=active, tags=tag or None, name=name)
+        ]
+
+    rows = _run(business, json_output, work)
+    if json_output:
+        print_json(rows)
+        return
+    print_table(
+        [
+            {
+                **r,
+                "active": "yes" if r["active"] else "no",
+                "tags": ", ".join(r["tags"]),
+                "updated": _when(r["updated"]),
+            }
+            for r in rows
+        ],
+        ["id", "name", "active", "tags", "updated"],
+        empty="no workflows match",
+    )
+
+
+# -- failures -----------------------------------------------------------------------------
+
+
+@app.command("failures")
+def failures(
+    since: Annotated[
+        str, typer.Option(help="The window: a duration (24h, 7d) or an ISO time.")
+    ] = "24h",
+    workflow: Annotated[
+        str | None, typer.Option("--workflow", help="Only this workflow (id or name).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Failures shown per workflow, newest first.")] = 5,
+    business: BusinessOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Recent failed executions (workflow, time, node, error) and each workflow's success rate."""
+    from masterops.timeparse import parse_instant
+
+    try:
+        start = parse_instant(since)
+    except ValueError as exc:
+        raise UsageError(f"--since: {exc}") from None
+    if limit < 0:
+        raise UsageError(f"--limit must be 0 or more, got {limit}")
+
+    async def work(n8n: N8nConnector) -> list[Any]:
+        from masterops.workflows import find_workflow
+
+        workflow_id = (await find_workflow(n8n, workflow)).id if workflow else None
+        return await n8n.workflow_stats(since=start, workflow_id=workflow_id, recent_failures=limit)
+
+    stats = _run(business, json_output, work)
+    failed = [
+        {
+            "workflow_id": s.workflow_id,
+            "workflow": s.workflow_name,
+            "execution_id": f.execution_id,
+            "started": f.started_at,
+            "status": f.status,
+            "node": f.error_node,
+            "error": f.error_message or f"({f.status}, no error recorded)",
+        }
+        for s in stats
+        for f in s.recent_failures
+    ]
+    failed.sort(key=lambda r: r["started"] or start, reverse=True)
+    rates = [
+        {
+            "workflow_id": s.workflow_id,
+            "workflow": s.workflow_name,
+            "runs": s.total,
+            "succeeded": s.succeeded,
+            "failed": s.failed,
+            "success_rate": s.success_rate,
+            "last_failure": s.last_failure_at,
+        }
+        for s in stats
+        if s.total or workflow
+    ]
+    if json_output:
+        print_json({"since": start, "failures": failed, "workflows": rates})
+        return
+    print_table(
+        [{**r, "started": _when(r["started"])} for r in failed],
+        ["workflow", "started", "node", "error", "execution_id"],
+        title=f"Failed executions since {_when(start)} UTC",
+        empty="no failed executions in this window",
+    )
+    print_table(
+        [
+            {
+                **r,
+                "success_rate": "" if r["success_rate"] is None else f"{r['success_rate']:.1%}",
+                "last_failure": _when(r["last_failure"]),
+            }
+            for r in rates
+        ],
+        ["workflow", "runs", "succeeded", "failed", "success_rate", "last_failure"],
+        title="Success rate per workflow",
+        empty="no executions in this window",
+    )
+
+
+# -- activate / deactivate ----------------------------------------------------------------
+
+
+def _set_active(ref: str, active: bool, business: str | None, json_output: bool) -> None:
+    from masterops.integrations.base import IntegrationError
+    from masterops.workflows import find_workflow
+
+    verb = "activate" if active else "deactivate"
+
+    async def work(n8n: N8nConnector) -> dict[str, Any]:
+        wf = await find_workflow(n8n, ref)
+        try:
+            done = await (n8n.activate(wf.id) if active else n8n.deactivate(wf.id))
+        except IntegrationError as exc:
+            # n8n's own words (a webhook path taken, no trigger) are what the operator needs.
+            raise CommandFailed(
+                f"n8n refused to {verb} {wf.name!r} ({wf.id}): {exc.message}"
+            ) from None
+        return {"id": wf.id, "name": wf.name, "active": done.active, "was_active": wf.active}
+
+    row = _run(business, json_output, work)
+    if json_output:
+        print_json(row)
+        return
+    state = "active" if row["active"] else "inactive"
+    unchanged = " (it already was)" if row["was_active"] == row["active"] else ""
+    console().print(f"{row['name']} ({row['id']}) is {state}{unchanged}", markup=False)
+
+
+@app.command("activate")
+def activate(
+    workflow: Annotated[str, typer.Argument(help="Workflow id or exact name.")],
+    business: BusinessOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Activate a workflow (its triggers and webhooks go live)."""
+    _set_active(workflow, True, business, json_output)
+
+
+@app.command("deactivate")
+def deactivate(
+    workflow: Annotated[str, typer.Argument(help="Workflow id or exact name.")],
+    business: BusinessOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Deactivate a workflow (its triggers and webhooks stop)."""
+    _set_active(workflow, False, business, json_output)
+
+
+# -- deploy / diff ------------------------------------------------------------------------
+
+
+@app.command("deploy")
+def deploy(
+    paths: PathsArg = None,
+    activate: Annotated[
+        bool, typer.Option("--activate", help="Activate every deployed workflow.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would change; change nothing.")
+    ] = False,
+    business: BusinessOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Create or update the library's workflows on n8n, matched by exact name.
+
+    Every file is checked first: one bad file and nothing is deployed (exit 2). Deployed
+    workflows are tagged "masterops"; a second deploy changes nothing."""
+    from masterops.workflows import deploy as deploy_library
+
+    definitions = _load(paths, json_output)
+
+    async def work(n8n: N8nConnector) -> list[Any]:
+        return await deploy_library(n8n, definitions, activate=activate, dry_run=dry_run)
+
+    results = _run(business, json_output, work)
+    if json_output:
+        print_json([r.to_dict() for r in results])
+    else:
+        print_table(
+            [
+                {
+                    "workflow": r.name,
+                    "status": ("would be " if dry_run and r.status != "unchanged" else "")
+                    + r.status,
+                    "id": r.workflow_id,
+                    "active": "yes" if r.active else "no",
+                    "detail": r.error or r.note or _changes_summary(r.changes),
+                }
+                for r in results
+            ],
+            ["workflow", "status", "id", "active", "detail"],
+            title="Deploy (dry run: nothing changed)" if dry_run else "Deploy",
+        )
+    failed = [r for r in results if not r.ok]
+    if failed:
+        names = ", ".join(repr(r.name) for r in failed)
+        raise CommandFailed(f"{len(failed)} workflow(s) failed to deploy: {names}")
+
+
+def _changes_summary(changes: tuple[str, ...], shown: int = 3) -> str:
+    more = f" (+{len(changes) - shown} more)" if len(changes) > shown else ""
+    return "; ".join(changes[:shown]) + more
+
+
+@app.command("diff")
+def diff(
+    paths: PathsArg = None,
+    ignore_positions: Annotated[
+        bool,
+        typer.Option("--ignore-positions", help="Moving a node on the canvas is not a change."),
+    ] = False,
+    orphans: Annotated[
+        bool,
+        typer.Option(
+            "--orphans",
+            help='Report "masterops" workflows no given file defines (always on when no PATH '
+            "is given: the whole library).",
+        ),
+    ] = False,
+    all_server: Annotated[
+        bool,
+        typer.Option("--all", help="Report every server workflow no file defines."),
+    ] = False,
+    business: BusinessOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Compare the library with n8n. Exit 1 when anything differs (for CI), 0 when in sync."""
+    from masterops.workflows import diff_library
+    from masterops.workflows.remote import all_workflows
+
+    definitions = _load(paths, json_output)
+
+    async def work(n8n: N8nConnector) -> list[Any]:
+        server = await all_workflows(n8n)
+        # A few files are part of the library: the rest is not "only on server".
+        return diff_library(
+            definitions,
+            server,
+            ignore_positions=ignore_positions,
+            orphans=orphans or not paths,
+            all_server=all_server,
+        )
+
+    diffs = _run(business, json_output, work)
+    if json_output:
+        print_json([d.to_dict() for d in diffs])
+    else:
+        out = console()
+        for d in diffs:
+            out.print(f"{d.name}: {d.status}", markup=False, highlight=False)
+            for change in d.changes:
+                out.print(f"    {change}", markup=False, highlight=False)
+    differing = [d for d in diffs if d.status != "in sync"]
+    if differing:
+        raise CommandFailed(f"{len(differing)} of {len(diffs)} workflow(s) differ from n8n")

@@ -1,0 +1,108 @@
+"""The webhook inbox: storing accepted events idempotently, and reading them back.
+
+A receiver calls ``store_events`` with every event of one delivery; they are written in
+one transaction keyed by ``(source, event_id)``, so a redelivery (HubSpot retries a
+batch it thinks failed) adds nothing and never resets a row already processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+
+from masterops.db.tables import webhook_inbox
+from masterops.db.upsert import upsert
+
+STATUSES = ("pending", "processed", "failed")
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """One event as the inbox stores it; ``payload`` is the event exactly as received."""
+
+    source: str
+    event_id: str
+    business_id: str | None
+    subscription_type: str | None
+    object_id: str | None
+    occurred_at: datetime | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    received: int  # events in the delivery
+    new: int  # events not seen before
+
+
+def store_events(engine: Engine, events: Sequence[InboxEvent]) -> StoreResult:
+    """Insert every event not already in the inbox, all in one transaction."""
+    unique: dict[tuple[str, str], InboxEvent] = {}
+    for event in events:
+        unique.setdefault((event.source, event.event_id), event)  # a batch may repeat one
+    if not unique:
+        return StoreResult(received=len(events), new=0)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "source": e.source,
+            "event_id": e.event_id,
+            "business_id": e.business_id,
+            "subscription_type": e.subscription_type,
+            "object_id": e.object_id,
+            "occurred_at": e.occurred_at,
+            "payload_json": e.payload,
+            "received_at": now,
+            "status": "pending",
+            "attempts": 0,
+        }
+        for e in unique.values()
+    ]
+    with engine.begin() as conn:
+        before = _count(conn, unique)
+        # update=[]: ON CONFLICT DO NOTHING, a known event keeps its status and history.
+        upsert(conn, webhook_inbox, rows, keys=["source", "event_id"], update=[])
+        after = _count(conn, unique)
+    return StoreResult(received=len(events), new=after - before)
+
+
+def _count(conn: Connection, keys: dict[tuple[str, str], InboxEvent]) -> int:
+    sources = {source for source, _ in keys}
+    ids = [event_id for _, event_id in keys]
+    stmt = select(func.count()).where(
+        webhook_inbox.c.source.in_(sources), webhook_inbox.c.event_id.in_(ids)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def inbox_rows(
+    conn: Connection,
+    *,
+    status: str | None = None,
+    business_id: str | None = None,
+    source: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Inbox rows, newest first, optionally of one status, business and/or source."""
+    t = webhook_inbox
+    stmt = select(t).order_by(t.c.received_at.desc(), t.c.id.desc()).limit(limit)
+    if status is not None:
+        stmt = stmt.where(t.c.status == status)
+    if business_id is not None:
+        stmt = stmt.where(t.c.business_id == business_id)
+    if source is not None:
+        stmt = stmt.where(t.c.source == source)
+    return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def status_counts(conn: Connection) -> dict[str, int]:
+    """Rows per status; every known status is present, with 0 when there are none."""
+    counts = dict.fromkeys(STATUSES, 0)
+    stmt = select(webhook_inbox.c.status, func.count()).group_by(webhook_inbox.c.status)
+    for status, count in conn.execute(stmt):
+        counts[str(status)] = int(count)
+    return counts

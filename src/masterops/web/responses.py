@@ -1,0 +1,91 @@
+"""JSON answers and query-string parsing shared by the receivers and the API."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from starlette.datastructures import QueryParams
+from starlette.responses import Response
+
+
+class BadRequest(Exception):
+    """A request the server cannot act on; becomes ``{"error": code, "message": ...}``."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "bad_request") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)  # PostgreSQL's ROUND() and AVG() return numerics
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+class JSON(Response):
+    """A JSON response that serialises datetimes (ISO 8601) and decimals (floats)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, default=_default, separators=(",", ":")).encode()
+
+
+def error(status: int, code: str, message: str) -> JSON:
+    return JSON({"error": code, "message": message}, status_code=status)
+
+
+def check_params(params: QueryParams, allowed: Iterable[str]) -> None:
+    """Refuse unknown query parameters: a typo must not silently widen a query."""
+    known = set(allowed)
+    unknown = sorted(set(params.keys()) - known)
+    if unknown:
+        raise BadRequest(
+            f"unknown query parameter(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known)) or 'none'}"
+        )
+
+
+def int_param(params: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def float_param(
+    params: Mapping[str, str], name: str, default: float, *, low: float, high: float
+) -> float:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or not low < value <= high:
+        raise BadRequest(f"{name} must be above {low:g} and at most {high:g}, got {raw}")
+    return value
+
+
+def choice_param(params: Mapping[str, str], name: str, choices: Iterable[str]) -> str | None:
+    raw = params.get(name)
+    options = tuple(choices)
+    if raw is not None and raw not in options:
+        raise BadRequest(f"{name} must be one of {', '.join(options)}, got {raw!r}")
+    return raw

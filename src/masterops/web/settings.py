@@ -1,0 +1,32 @@
+"""What the HTTP service needs to know, passed in by whoever starts it (never read here)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from masterops.integrations.base import BreakerRegistry
+
+MAX_WEBHOOK_BODY = 1024 * 1024  # HubSpot batches at most 100 small events
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Settings of one ``create_app``.
+
+    ``hubspot_secrets`` maps a business slug to its HubSpot app's client secret (the
+    key of the v3 signature); ``hubspot_portals`` maps a HubSpot portal id to the
+    business it belongs to. With ``trust_proxy`` the signed URI is rebuilt from
+    ``X-Forwarded-Proto``/``X-Forwarded-Host``: only set it behind a proxy that
+    overwrites those headers. ``breakers`` (a runtime's registry) adds breaker states to
+    ``/metrics``. ``now_ms`` is the wall clock in milliseconds (tests move it).
+    """
+
+    hubspot_secrets: Mapping[str, str] = field(default_factory=dict)
+    hubspot_portals: Mapping[int, str] = field(default_factory=dict)
+    trust_proxy: bool = False
+    max_webhook_body: int = MAX_WEBHOOK_BODY
+    signature_max_age_ms: int = 300_000
+    breakers: BreakerRegistry | None = None
+    now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))

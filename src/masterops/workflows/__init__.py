@@ -1,0 +1,29 @@
+"""The n8n workflow library: load and check local definitions, diff them against the
+server, deploy them by name."""
+
+from masterops.workflows.deploy import DeployResult, deploy
+from masterops.workflows.diff import WorkflowDiff, compare, diff_library
+from masterops.workflows.library import (
+    MANAGED_TAG,
+    LibraryError,
+    Problem,
+    WorkflowDefinition,
+    load_library,
+)
+from masterops.workflows.remote import WorkflowNotFound, find_workflow, pick_workflow
+
+__all__ = [
+    "MANAGED_TAG",
+    "DeployResult",
+    "LibraryError",
+    "Problem",
+    "WorkflowDefinition",
+    "WorkflowDiff",
+    "WorkflowNotFound",
+    "compare",
+    "deploy",
+    "diff_library",
+    "find_workflow",
+    "load_library",
+    "pick_workflow",
+]

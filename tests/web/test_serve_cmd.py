@@ -1,0 +1,59 @@
+"""``ops serve`` in a real process: it answers on a loopback port and stops on SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from sqlalchemy import Engine
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> httpx.Response:
+    # A generous start-up allowance for slow CI machines; not an assertion about speed.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"ops serve exited early with {proc.returncode}")
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("ops serve never answered")
+
+
+def test_ops_serve_answers_and_stops_on_sigint(engine: Engine, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASTEROPS_")}
+    env["MASTEROPS_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "masterops", "serve", "--port", str(port), "--no-access-log"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        answer = _wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", proc)
+        assert answer.status_code == 200
+        assert answer.json() == {"overall": "unknown", "services": []}
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr.decode()
+    assert f"serving on http://127.0.0.1:{port}/" in stderr.decode()
