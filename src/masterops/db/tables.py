@@ -337,3 +337,70 @@ webhook_inbox = Table(
 
 QUERYABLE[webhook_inbox.name] = webhook_inbox
 PRUNABLE["webhook_inbox"] = webhook_inbox.c.received_at
+
+# Unleashed customers, per business, with the HubSpot contact each became.
+customers = Table(
+    "customers",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("unleashed_guid", String(64), primary_key=True),
+    Column("customer_code", String(100), nullable=False),
+    Column("customer_name", String(300)),
+    Column("email", String(320)),
+    Column("first_name", String(200)),
+    Column("last_name", String(200)),
+    Column("currency", String(8)),
+    Column("obsolete", Boolean, nullable=False, default=False),
+    Column("unleashed_modified_at", UTCDateTime()),
+    Column("hubspot_id", String(64)),
+    Column("hubspot_synced_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Index(None, "business_id", "customer_code"),
+    Index(None, "business_id", "email"),
+)
+
+# Unleashed sales orders, per business, with the HubSpot deal each became.
+orders = Table(
+    "orders",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("unleashed_guid", String(64), primary_key=True),
+    Column("order_number", String(100), nullable=False),
+    Column("order_date", UTCDateTime()),
+    Column("required_date", UTCDateTime()),
+    Column("status", String(32), nullable=False),
+    Column("customer_guid", String(64)),
+    Column("customer_code", String(100)),
+    Column("warehouse_code", String(64)),
+    Column("currency", String(8)),
+    Column("sub_total", Float),
+    Column("tax_total", Float),
+    Column("total", Float),
+    Column("unleashed_modified_at", UTCDateTime()),
+    Column("hubspot_deal_id", String(64)),
+    Column("hubspot_synced_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Index(None, "business_id", "order_number"),
+    Index(None, "business_id", "status"),
+)
+
+# The lines of each order, with the HubSpot line item each became.
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("order_guid", String(64), primary_key=True),
+    Column("line_number", Integer, primary_key=True),
+    Column("line_guid", String(64)),
+    Column("product_guid", String(64)),
+    Column("product_code", String(100)),
+    Column("quantity", Float, nullable=False),
+    Column("unit_price", Float),
+    Column("discount_rate", Float),
+    Column("line_total", Float),
+    Column("line_tax", Float),
+    Column("hubspot_line_item_id", String(64)),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+)
+
+QUERYABLE.update({t.name: t for t in (customers, orders, order_lines)})
