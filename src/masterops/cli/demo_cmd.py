@@ -111,8 +111,10 @@ async def _tour(
 
 
 def demo(json_output: JsonOpt = False) -> None:
-    """Set up the embedded database and the sandbox, check and read every service, and
-    show what the platform recorded."""
+    """Set up everything locally, run the main job (health, sync) and show the results.
+
+    With no configuration it uses the embedded database and the in-process sandbox.
+    """
     from masterops.cli.health_cmd import render_report
     from masterops.cli.services import open_services
 

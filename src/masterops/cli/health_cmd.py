@@ -137,8 +137,10 @@ def health(
         bool, typer.Option("--no-alerts", help="Store the results but send no alert.")
     ] = False,
 ) -> None:
-    """Check every service of every business concurrently, store the results, alert on
-    changes and exit 0/1/2 (healthy/degraded/down)."""
+    """Check every service of every business; store, alert on change, exit 0/1/2.
+
+    Exit codes: 0 healthy, 1 degraded, 2 down (--exit-codes docker: 0 healthy, 1 not).
+    """
     from masterops.cli.output import print_json
     from masterops.cli.services import open_services
     from masterops.health import EXIT_CODE_MODES, KNOWN_SERVICES

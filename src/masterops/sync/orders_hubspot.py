@@ -1,0 +1,451 @@
+"""The HubSpot stage of the orders sync: stored orders become deals with line items.
+
+Which orders go is read from the database, not from what this run fetched (as in
+``inventory_hubspot``): every order whose row changed after it last reached HubSpot
+(``updated_at > hubspot_synced_at``) or that never reached it, or every order with
+``full``. An order is stamped as synced only when its deal, every line item and every
+association went through, so anything refused, or left behind by a killed run, is sent
+again by the next run without the watermark having to wait for it.
+
+One exception: a Deleted order that never became a deal is not sent (a lost deal for an
+order nobody saw would be noise); one that did become a deal is sent, to close it lost.
+
+HubSpot fields:
+
+- deal, matched by the unique property ``unleashed_order_guid``: ``dealname``
+  "<OrderNumber> <CustomerName>", ``amount`` the order Total, ``closedate`` the
+  OrderDate (epoch ms), ``pipeline`` "default" and ``dealstage`` by ``DEAL_STAGES``:
+  Completed -> closedwon, Deleted -> closedlost, every open status (Open, Parked, Placed,
+  Backordered) -> appointmentscheduled, the default pipeline's first stage;
+- line item, matched by the unique property ``unleashed_line_guid``: ``name`` (the
+  product description, else its code), ``quantity``, ``price`` (the unit price) and
+  ``hs_product_id`` when the inventory sync made the product a HubSpot product;
+- associations deal -> line item (type 19) and, when the customers sync made the order's
+  customer a HubSpot contact, deal -> contact (type 3). Linking again is harmless.
+
+The customer and product names are not columns of ``orders``/``order_lines``: they come
+from this run's pages (``Labels``), else from ``customers``/``products``, else the codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+
+from masterops.db.tables import customers, order_lines, orders, products
+from masterops.integrations.base import CircuitOpenError, ErrorCategory
+from masterops.integrations.hubspot import (
+    DEAL_TO_CONTACT,
+    DEAL_TO_LINE_ITEM,
+    AssociationType,
+    BatchOutcome,
+    HubSpotConnector,
+)
+from masterops.observability.events import LogEvent
+
+#: The deal property holding the Unleashed order Guid: the deals upsert's ``idProperty``.
+ORDER_GUID_PROPERTY = "unleashed_order_guid"
+#: The line item property holding the Unleashed line Guid.
+LINE_GUID_PROPERTY = "unleashed_line_guid"
+PIPELINE = "default"
+#: Unleashed order status -> HubSpot deal stage (of the default pipeline).
+DEAL_STAGES: Mapping[str, str] = {"Completed": "closedwon", "Deleted": "closedlost"}
+#: The stage of every status not in ``DEAL_STAGES``: the order is still open.
+OPEN_STAGE = "appointmentscheduled"
+#: Orders read from the database per round: at most 5 lines each in practice, so one
+#: round is one or two deal batches and a few line item batches (sent concurrently).
+ROUND_SIZE = 200
+#: Failed items named in one warning; the rest are only counted.
+FAILURE_EXAMPLES = 10
+
+# An answer with one of these means nothing can get through: the stage (and run) fails
+# rather than counting every item as an item failure.
+_FATAL = frozenset({ErrorCategory.AUTHENTICATION, ErrorCategory.AUTHORIZATION})
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(slots=True)
+class Labels:
+    """Display names seen in this run's pages, by lowercase Guid."""
+
+    customers: dict[str, str] = field(default_factory=dict)
+    products: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class OrderHubSpotCounts:
+    deals_upserted: int = 0
+    deals_created: int = 0
+    line_items_upserted: int = 0
+    associations_created: int = 0
+    failed: int = 0
+
+
+def deal_stage(status: str) -> str:
+    return DEAL_STAGES.get(status, OPEN_STAGE)
+
+
+def _number_text(value: float) -> str:
+    # Shortest text ("12.5", not "12.500000"); whole numbers without ".0".
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _epoch_ms(moment: datetime) -> str:
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return str(int(aware.timestamp() * 1000))
+
+
+def deal_properties(row: Mapping[str, Any], customer_name: str | None) -> dict[str, str]:
+    """The HubSpot properties of one ``orders`` row (values as HubSpot's text)."""
+    number = str(row["order_number"])
+    who = customer_name or row["customer_code"] or ""
+    props = {
+        ORDER_GUID_PROPERTY: str(row["unleashed_guid"]),
+        "dealname": f"{number} {who}".strip(),
+        "dealstage": deal_stage(str(row["status"])),
+        "pipeline": PIPELINE,
+    }
+    if row["total"] is not None:
+        props["amount"] = _number_text(float(row["total"]))
+    if row["order_date"] is not None:
+        props["closedate"] = _epoch_ms(row["order_date"])
+    return props
+
+
+def line_guid(row: Mapping[str, Any]) -> str:
+    """The line's Guid; order Guid and line number if Unleashed ever sends none."""
+    guid = row["line_guid"]
+    return str(guid) if guid else f"{row['order_guid']}:{row['line_number']}"
+
+
+def line_item_properties(
+    row: Mapping[str, Any], product_name: str | None, hubspot_product_id: str | None
+) -> dict[str, str]:
+    """The HubSpot properties of one ``order_lines`` row."""
+    props = {
+        LINE_GUID_PROPERTY: line_guid(row),
+        "name": product_name or row["product_code"] or f"Line {row['line_number']}",
+        "quantity": _number_text(float(row["quantity"])),
+    }
+    if row["unit_price"] is not None:
+        props["price"] = _number_text(float(row["unit_price"]))
+    if hubspot_product_id:
+        props["hs_product_id"] = hubspot_product_id
+    return props
+
+
+def _pending(business_id: str, full: bool) -> Any:
+    # A Deleted order goes only to close a deal it already has (see the module doc).
+    wanted = and_(
+        orders.c.business_id == business_id,
+        or_(orders.c.status != "Deleted", orders.c.hubspot_deal_id.isnot(None)),
+    )
+    if full:
+        return wanted
+    return and_(
+        wanted,
+        or_(
+            orders.c.hubspot_synced_at.is_(None),
+            orders.c.updated_at > orders.c.hubspot_synced_at,
+        ),
+    )
+
+
+@dataclass(slots=True)
+class _Round:
+    """One round of orders: what was read, and what HubSpot answered for each."""
+
+    orders: list[dict[str, Any]]
+    lines: dict[str, list[dict[str, Any]]]
+    deal_ids: dict[str, str] = field(default_factory=dict)
+    line_item_ids: dict[tuple[str, int], str] = field(default_factory=dict)
+    # Orders with something refused: not stamped as synced, so the next run resends them.
+    incomplete: set[str] = field(default_factory=set)
+    failed: int = 0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+
+async def push_orders(
+    hubspot: HubSpotConnector,
+    engine: Engine,
+    *,
+    business_id: str,
+    full: bool = False,
+    labels: Labels | None = None,
+    on_progress: Progress | None = None,
+    round_size: int = ROUND_SIZE,
+) -> OrderHubSpotCounts:
+    """Upsert the pending orders of ``business_id`` into HubSpot as deals with line items
+    and store the HubSpot ids. Item failures are counted and logged; an authentication,
+    authorization or open-breaker failure raises its ``IntegrationError``."""
+    labels = labels if labels is not None else Labels()
+    await hubspot.ensure_property(
+        "deals",
+        ORDER_GUID_PROPERTY,
+        label="Unleashed order GUID",
+        unique=True,
+        description="The Unleashed sales order Guid; set by Master-Ops orders sync.",
+    )
+    await hubspot.ensure_property(
+        "line_items",
+        LINE_GUID_PROPERTY,
+        label="Unleashed line GUID",
+        unique=True,
+        description="The Unleashed sales order line Guid; set by Master-Ops orders sync.",
+    )
+    condition = _pending(business_id, full)
+    with engine.connect() as conn:
+        total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
+    counts = OrderHubSpotCounts()
+    if on_progress is not None:
+        on_progress("hubspot", 0, total)
+    done = 0
+    after: str | None = None
+    while True:
+        # Keyset paging by Guid: orders stamped as sent drop out of ``condition``
+        # meanwhile, which an OFFSET would trip over.
+        batch = _read_round(engine, business_id, condition, after, round_size)
+        if batch is None:
+            break
+        after = str(batch.orders[-1]["unleashed_guid"])
+        await _push_deals(hubspot, batch, labels, counts)
+        await _push_line_items(hubspot, batch, labels, counts)
+        await _push_associations(hubspot, batch, counts)
+        _store_ids(engine, business_id, batch)
+        if batch.failed:
+            _log_failures(hubspot, business_id, batch.failures, batch.failed)
+        done += len(batch.orders)
+        if on_progress is not None:
+            on_progress("hubspot", done, total)
+    return counts
+
+
+def _read_round(
+    engine: Engine, business_id: str, condition: Any, after: str | None, size: int
+) -> _Round | None:
+    stmt = (
+        select(
+            orders.c.unleashed_guid,
+            orders.c.order_number,
+            orders.c.order_date,
+            orders.c.status,
+            orders.c.customer_guid,
+            orders.c.customer_code,
+            orders.c.total,
+            customers.c.customer_name,
+            customers.c.hubspot_id.label("contact_id"),
+        )
+        .select_from(
+            orders.outerjoin(
+                customers,
+                and_(
+                    customers.c.business_id == orders.c.business_id,
+                    customers.c.unleashed_guid == orders.c.customer_guid,
+                ),
+            )
+        )
+        .where(condition)
+        .order_by(orders.c.unleashed_guid)
+        .limit(size)
+    )
+    if after is not None:
+        stmt = stmt.where(orders.c.unleashed_guid > after)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        if not rows:
+            return None
+        line_stmt = (
+            select(
+                order_lines.c.order_guid,
+                order_lines.c.line_number,
+                order_lines.c.line_guid,
+                order_lines.c.product_guid,
+                order_lines.c.product_code,
+                order_lines.c.quantity,
+                order_lines.c.unit_price,
+                products.c.description.label("product_description"),
+                products.c.hubspot_id.label("product_id"),
+            )
+            .select_from(
+                order_lines.outerjoin(
+                    products,
+                    and_(
+                        products.c.business_id == order_lines.c.business_id,
+                        products.c.unleashed_guid == order_lines.c.product_guid,
+                    ),
+                )
+            )
+            .where(
+                order_lines.c.business_id == business_id,
+                order_lines.c.order_guid.in_([r["unleashed_guid"] for r in rows]),
+            )
+            .order_by(order_lines.c.order_guid, order_lines.c.line_number)
+        )
+        lines: dict[str, list[dict[str, Any]]] = {}
+        for line in conn.execute(line_stmt):
+            lines.setdefault(str(line.order_guid), []).append(dict(line._mapping))
+    return _Round(orders=rows, lines=lines)
+
+
+async def _push_deals(
+    hubspot: HubSpotConnector, batch: _Round, labels: Labels, counts: OrderHubSpotCounts
+) -> None:
+    items = [
+        deal_properties(
+            row, labels.customers.get(str(row["customer_guid"])) or row["customer_name"]
+        )
+        for row in batch.orders
+    ]
+    outcomes = await hubspot.batch_upsert("deals", items, id_property=ORDER_GUID_PROPERTY)
+    _raise_if_fatal(outcomes)
+    for outcome in outcomes:
+        row = batch.orders[outcome.index]
+        guid = str(row["unleashed_guid"])
+        if outcome.ok and outcome.record is not None:
+            batch.deal_ids[guid] = outcome.record.id
+            counts.deals_upserted += 1
+            counts.deals_created += int(bool(outcome.new))
+        else:
+            _failed(batch, counts, guid, f"deal of order {row['order_number']}", outcome)
+
+
+async def _push_line_items(
+    hubspot: HubSpotConnector, batch: _Round, labels: Labels, counts: OrderHubSpotCounts
+) -> None:
+    # Only lines of orders that have their deal: a line item nothing links to is litter.
+    sent = [line for guid in batch.deal_ids for line in batch.lines.get(guid, [])]
+    if not sent:
+        return
+    items = [
+        line_item_properties(
+            line,
+            labels.products.get(str(line["product_guid"])) or line["product_description"],
+            line["product_id"],
+        )
+        for line in sent
+    ]
+    outcomes = await hubspot.batch_upsert("line_items", items, id_property=LINE_GUID_PROPERTY)
+    _raise_if_fatal(outcomes)
+    for outcome in outcomes:
+        line = sent[outcome.index]
+        guid = str(line["order_guid"])
+        if outcome.ok and outcome.record is not None:
+            batch.line_item_ids[(guid, int(line["line_number"]))] = outcome.record.id
+            counts.line_items_upserted += 1
+        else:
+            _failed(batch, counts, guid, f"line {line['line_number']} of order {guid}", outcome)
+
+
+async def _push_associations(
+    hubspot: HubSpotConnector, batch: _Round, counts: OrderHubSpotCounts
+) -> None:
+    to_line = AssociationType.hubspot(DEAL_TO_LINE_ITEM)
+    to_contact = AssociationType.hubspot(DEAL_TO_CONTACT)
+    # Each link with the order it belongs to, to mark that order incomplete on failure.
+    line_links = [
+        (guid, (batch.deal_ids[guid], item_id, [to_line]))
+        for (guid, _), item_id in batch.line_item_ids.items()
+    ]
+    contact_links = [
+        (str(row["unleashed_guid"]), (deal_id, str(row["contact_id"]), [to_contact]))
+        for row in batch.orders
+        if row["contact_id"] and (deal_id := batch.deal_ids.get(str(row["unleashed_guid"])))
+    ]
+    for to_type, links in (("line_items", line_links), ("contacts", contact_links)):
+        if not links:
+            continue
+        outcomes = await hubspot.batch_associate("deals", to_type, [link for _, link in links])
+        _raise_if_fatal(outcomes)
+        for outcome in outcomes:
+            guid = links[outcome.index][0]
+            if outcome.ok:
+                counts.associations_created += 1
+            else:
+                _failed(batch, counts, guid, f"deal -> {to_type} link of order {guid}", outcome)
+
+
+def _failed(
+    batch: _Round,
+    counts: OrderHubSpotCounts,
+    order_guid: str,
+    what: str,
+    outcome: BatchOutcome[Any],
+) -> None:
+    counts.failed += 1
+    batch.failed += 1
+    batch.incomplete.add(order_guid)
+    if len(batch.failures) < FAILURE_EXAMPLES:
+        error = str(outcome.error) if outcome.error is not None else "no result"
+        batch.failures.append({"item": what, "error": error})
+
+
+def _raise_if_fatal(outcomes: Sequence[BatchOutcome[Any]]) -> None:
+    for outcome in outcomes:
+        error = outcome.error
+        if error is not None and (isinstance(error, CircuitOpenError) or error.category in _FATAL):
+            raise error
+
+
+def _store_ids(engine: Engine, business_id: str, batch: _Round) -> None:
+    synced_at = datetime.now(UTC)
+    # Every deal id is kept (the deal exists), but only complete orders are stamped.
+    deal_params = [{"b_guid": guid, "b_id": deal_id} for guid, deal_id in batch.deal_ids.items()]
+    synced_params = [
+        {"b_guid": guid, "b_at": synced_at}
+        for guid in batch.deal_ids
+        if guid not in batch.incomplete
+    ]
+    line_params = [
+        {"b_order": guid, "b_line": number, "b_id": item_id}
+        for (guid, number), item_id in batch.line_item_ids.items()
+    ]
+    by_order = and_(
+        orders.c.business_id == business_id, orders.c.unleashed_guid == bindparam("b_guid")
+    )
+    with engine.begin() as conn:
+        if deal_params:
+            conn.execute(
+                update(orders).where(by_order).values(hubspot_deal_id=bindparam("b_id")),
+                deal_params,
+            )
+        if synced_params:
+            conn.execute(
+                update(orders).where(by_order).values(hubspot_synced_at=bindparam("b_at")),
+                synced_params,
+            )
+        if line_params:
+            conn.execute(
+                update(order_lines)
+                .where(
+                    order_lines.c.business_id == business_id,
+                    order_lines.c.order_guid == bindparam("b_order"),
+                    order_lines.c.line_number == bindparam("b_line"),
+                )
+                .values(hubspot_line_item_id=bindparam("b_id")),
+                line_params,
+            )
+
+
+def _log_failures(
+    hubspot: HubSpotConnector,
+    business_id: str,
+    examples: Sequence[Mapping[str, str]],
+    failed: int,
+) -> None:
+    hubspot.runtime.hub.emit(
+        LogEvent(
+            source="sync",
+            service="hubspot",
+            operation="sync_orders",
+            level="warn",
+            status="partial",
+            message=f"{failed} HubSpot item(s) of {business_id}'s orders were refused",
+            details={"failed": failed, "examples": hubspot.redactor.value(list(examples))},
+            business_id=business_id,
+        )
+    )
