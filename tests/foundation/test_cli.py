@@ -49,9 +49,11 @@ def test_demo_checks_and_reads_every_service(ops) -> None:  # type: ignore[no-un
     # The main job ran: inventory per business and the n8n history, into the database.
     synced = {(r["sync"], r["business"]): r for r in report["sync"]}
     for business in ("teelixir", "elevate", "boo", "rhf"):
-        assert synced[("inventory", business)]["status"] == "succeeded"
+        for entity in ("inventory", "customers", "orders"):
+            assert synced[(entity, business)]["status"] == "succeeded"
     assert [r["status"] for r in report["sync"] if r["sync"] == "executions"] == ["succeeded"]
-    assert report["row_counts"]["products"] > 0 and report["row_counts"]["stock_levels"] > 0
+    for table in ("products", "stock_levels", "customers", "orders", "order_lines"):
+        assert report["row_counts"][table] > 0, table
     assert report["row_counts"]["workflow_execution_logs"] > 0
     assert any(w["failed_executions"] > 0 for w in report["workflow_performance"])
     second = ops("demo")

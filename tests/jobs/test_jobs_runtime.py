@@ -73,7 +73,11 @@ def test_schedules_and_queues_are_applied_and_pruned(dbos: Config, tmp_path: Pat
     (tmp_path / "masterops.toml").write_text('[businesses.boo]\nname = "Buy Organics Online"\n')
     fewer = plan_schedules(load_config())
     deleted = apply_schedules(fewer)
-    assert sorted(deleted) == [f"sync-inventory-{b}" for b in ("elevate", "rhf", "teelixir")]
+    assert sorted(deleted) == sorted(
+        f"sync-{job}-{b}"
+        for job in ("inventory", "customers", "orders")
+        for b in ("elevate", "rhf", "teelixir")
+    )
     assert {s["schedule_name"] for s in DBOS.list_schedules()} == {s.name for s in fewer}
 
 

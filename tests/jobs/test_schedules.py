@@ -8,7 +8,7 @@ import pytest
 
 from masterops.config import load_config
 from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, sync_queue
-from masterops.jobs.schedules import NOT_YET_SCHEDULED, cron_every, plan_schedules
+from masterops.jobs.schedules import cron_every, plan_schedules
 
 
 @pytest.mark.parametrize(
@@ -38,16 +38,20 @@ def test_cron_every_rejects_nonsense() -> None:
 def test_the_default_configuration(tmp_path: Path) -> None:
     schedules = plan_schedules(load_config({}, cwd=tmp_path))
     table = [(s.name, s.job, s.cron, s.context, s.queue) for s in schedules]
-    inventory = [
-        (f"sync-inventory-{b}", "inventory", "0 */15 * * * *", {"business_id": b}, sync_queue(b))
-        for b in ("teelixir", "elevate", "boo", "rhf")
-    ]
+
+    def per_business(job: str, cron: str) -> list[tuple[str, str, str, dict[str, str], str]]:
+        return [
+            (f"sync-{job}-{b}", job, cron, {"business_id": b}, sync_queue(b))
+            for b in ("teelixir", "elevate", "boo", "rhf")
+        ]
+
     assert table == [
         ("health", "health", "0 */5 * * * *", {}, HEALTH_QUEUE),
-        *inventory,
+        *per_business("inventory", "0 */15 * * * *"),
+        *per_business("customers", "0 0 * * * *"),
+        *per_business("orders", "0 */15 * * * *"),
         ("sync-executions", "executions", "0 */10 * * * *", {}, N8N_QUEUE),
     ]
-    assert NOT_YET_SCHEDULED == ("customers_seconds", "orders_seconds")
 
 
 def test_a_configured_file(tmp_path: Path) -> None:
@@ -58,7 +62,12 @@ def test_a_configured_file(tmp_path: Path) -> None:
     )
     schedules = {s.name: s for s in plan_schedules(load_config({}, cwd=tmp_path))}
     # No business uses n8n: no execution import; rhf has no Unleashed: no inventory.
-    assert sorted(schedules) == ["health", "sync-inventory-boo"]
+    assert sorted(schedules) == [
+        "health",
+        "sync-customers-boo",
+        "sync-inventory-boo",
+        "sync-orders-boo",
+    ]
     assert schedules["health"].cron == "*/30 * * * * *"
     assert (schedules["sync-inventory-boo"].cron, schedules["sync-inventory-boo"].period_s) == (
         "0 0 */2 * * *",

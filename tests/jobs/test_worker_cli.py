@@ -59,3 +59,14 @@ def test_usage_errors(ops) -> None:  # type: ignore[no-untyped-def]
     assert ops("worker", "--once", "everything").exit_code == 2
     assert ops("worker", "--business", "teelixir").exit_code == 2
     assert ops("worker", "--once", "health", "--business", "nope").exit_code == 2
+
+
+def test_once_each_unleashed_sync(ops) -> None:  # type: ignore[no-untyped-def]
+    for job in ("inventory", "customers", "orders"):
+        result = ops("worker", "--once", job, "--business", "boo", "--json")
+        assert result.exit_code == 0, (job, result.stderr)
+        report = json.loads(result.stdout)
+        [run] = report["results"]
+        assert run["job"] == job and run["business_id"] == "boo"
+        assert run["status"] == "succeeded"
+    assert ops("worker", "--once", "executions", "--business", "boo").exit_code == 2

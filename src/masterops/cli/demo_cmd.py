@@ -79,14 +79,17 @@ async def _automation(services: Any, business: str) -> list[dict[str, Any]]:
 
 
 async def _sync(services: Any, engine: Any) -> list[dict[str, Any]]:
-    """The main job: inventory for every business, then n8n's execution history."""
-    from masterops.cli.sync_cmd import _execution_jobs, _inventory_jobs, run_jobs
+    """The main job: inventory, customers and orders for every business, then n8n's
+    execution history."""
+    from masterops.cli.sync_cmd import _execution_jobs, run_jobs, unleashed_jobs
 
     businesses = list(services.config.businesses.values())
+    # Inventory and customers before orders: deals and line items link to what they made.
     plans = {
-        "inventory": _inventory_jobs(services, engine, businesses, full=False, to_hubspot=True),
-        "executions": _execution_jobs(services, engine, businesses, full=False),
+        entity: unleashed_jobs(entity, services, engine, businesses, full=False, to_hubspot=True)
+        for entity in ("inventory", "customers", "orders")
     }
+    plans["executions"] = _execution_jobs(services, engine, businesses, full=False)
     rows: list[dict[str, Any]] = []
     for entity, (jobs, skipped) in plans.items():
         for row in [*await run_jobs(jobs, progress=False), *skipped]:

@@ -9,6 +9,7 @@ is one function: build its jobs and call ``run_sync_command``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -339,13 +340,13 @@ def executions(
     )
 
 
-# -- ops sync inventory ------------------------------------------------------------------
+# -- the Unleashed-sourced syncs: inventory, customers, orders ----------------------------
 
 
 @dataclass(frozen=True)
-class _InventorySummary:
-    """An inventory run as a summary row reads it (``InventorySyncResult``, or the error
-    that ended the run: the run itself is already recorded failed in ``sync_runs``)."""
+class _UnleashedSummary:
+    """An Unleashed-sourced run as a summary row reads it (the sync's result, or the
+    error that ended the run: the run itself is already recorded failed in sync_runs)."""
 
     status: str
     fetched: int = 0
@@ -360,7 +361,7 @@ class _InventorySummary:
 
 
 def _counting(on_progress: Progress | None) -> Callable[[str, int, int | None], None] | None:
-    """Adapts the inventory sync's (stage, done, total) reports to a bar that advances."""
+    """Adapts a sync's (stage, done, total) reports to a bar that advances."""
     if on_progress is None:
         return None
     seen: dict[str, int] = {}
@@ -374,7 +375,49 @@ def _counting(on_progress: Progress | None) -> Callable[[str, int, int | None], 
     return report
 
 
-def _inventory_jobs(
+@dataclass(frozen=True)
+class _Entity:
+    """How to run one Unleashed-sourced sync and read its result's counts."""
+
+    name: str
+    module: str  # masterops.sync.<module> holds sync_<name>
+    fetched: tuple[str, ...]  # result fields summed for the row's "fetched"
+    written: tuple[str, ...]
+
+    def function(self) -> Callable[..., Awaitable[Any]]:
+        import importlib
+
+        sync: Callable[..., Awaitable[Any]] = getattr(
+            importlib.import_module(f"masterops.sync.{self.module}"), f"sync_{self.name}"
+        )
+        return sync
+
+    def summary(self, result: Any) -> _UnleashedSummary:
+        ok = bool(result.ok)
+        return _UnleashedSummary(
+            status=result.status if ok else "failed",
+            fetched=sum(int(getattr(result, f)) for f in self.fetched),
+            written=sum(int(getattr(result, f)) for f in self.written),
+            failed=result.hubspot_failed,
+            watermark_after=result.watermark_after,
+            error=None if ok else f"{result.hubspot_failed} HubSpot item(s) failed",
+            details=result.to_dict(),
+        )
+
+
+ENTITIES = {
+    e.name: e
+    for e in (
+        _Entity("inventory", "inventory", ("products_fetched", "stock_fetched"),
+                ("products_written", "stock_written")),
+        _Entity("customers", "customers", ("customers_fetched",), ("customers_written",)),
+        _Entity("orders", "orders", ("orders_fetched",), ("orders_written", "lines_written")),
+    )
+}  # fmt: skip
+
+
+def unleashed_jobs(
+    entity: str,
     services: Services,
     engine: Engine,
     businesses: list[Business],
@@ -382,14 +425,15 @@ def _inventory_jobs(
     full: bool,
     to_hubspot: bool,
 ) -> tuple[list[SyncJob], list[SyncRow]]:
-    """One job per business: its Unleashed account into the mirror and, when HubSpot is
-    configured for it (and not turned off), its products into HubSpot."""
+    """One job per business: its Unleashed records into the mirror and, when HubSpot is
+    configured for it (and not turned off), into HubSpot."""
     from masterops.cli.services import ServiceDisabled
     from masterops.integrations.base import IntegrationError
     from masterops.integrations.hubspot import HubSpotConnector
     from masterops.integrations.unleashed import UnleashedConnector
-    from masterops.sync.inventory import sync_inventory
 
+    spec = ENTITIES[entity]
+    sync = spec.function()
     jobs: list[SyncJob] = []
     skipped: list[SyncRow] = []
     for selected in businesses:
@@ -416,30 +460,18 @@ def _inventory_jobs(
             slug: str = slug,
         ) -> Awaitable[SyncSummary]:
             async def go() -> SyncSummary:
-                async with unleashed:
+                options: dict[str, Any] = {
+                    "business_id": slug, "full": full, "on_progress": _counting(on_progress),
+                }  # fmt: skip
+                async with contextlib.AsyncExitStack() as stack:
+                    await stack.enter_async_context(unleashed)
+                    if hubspot is not None:
+                        options["hubspot"] = await stack.enter_async_context(hubspot)
                     try:
-                        if hubspot is not None:
-                            async with hubspot:
-                                result = await sync_inventory(
-                                    unleashed, engine, business_id=slug, hubspot=hubspot,
-                                    full=full, on_progress=_counting(on_progress),
-                                )  # fmt: skip
-                        else:
-                            result = await sync_inventory(
-                                unleashed, engine, business_id=slug, full=full,
-                                on_progress=_counting(on_progress),
-                            )  # fmt: skip
+                        result = await sync(unleashed, engine, **options)
                     except IntegrationError as exc:
-                        return _InventorySummary(status="failed", error=str(exc))
-                return _InventorySummary(
-                    status=result.status if result.ok else "failed",
-                    fetched=result.products_fetched + result.stock_fetched,
-                    written=result.products_written + result.stock_written,
-                    failed=result.hubspot_failed,
-                    watermark_after=result.watermark_after,
-                    error=None if result.ok else f"{result.hubspot_failed} HubSpot item(s) failed",
-                    details=result.to_dict(),
-                )
+                        return _UnleashedSummary(status="failed", error=str(exc))
+                return spec.summary(result)
 
             return go()
 
@@ -456,21 +488,52 @@ def _inventory_jobs(
     return jobs, skipped
 
 
+NoHubSpotOpt = Annotated[
+    bool, typer.Option("--no-hubspot", help="Only the database mirror; send nothing.")
+]
+
+
+def _run_unleashed(entity: str, business: str | None, full: bool, no_hubspot: bool,
+                   json_output: bool) -> None:  # fmt: skip
+    run_sync_command(
+        entity,
+        business=business,
+        json_output=json_output,
+        plan=lambda services, engine, businesses: unleashed_jobs(
+            entity, services, engine, businesses, full=full, to_hubspot=not no_hubspot
+        ),
+    )
+
+
 @app.command("inventory")
 def inventory(
     business: BusinessOpt = None,
     full: FullOpt = False,
-    no_hubspot: Annotated[
-        bool, typer.Option("--no-hubspot", help="Only the database mirror; send nothing.")
-    ] = False,
+    no_hubspot: NoHubSpotOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
     """Copy Unleashed products and stock into the database, and products into HubSpot."""
-    run_sync_command(
-        "inventory",
-        business=business,
-        json_output=json_output,
-        plan=lambda services, engine, businesses: _inventory_jobs(
-            services, engine, businesses, full=full, to_hubspot=not no_hubspot
-        ),
-    )
+    _run_unleashed("inventory", business, full, no_hubspot, json_output)
+
+
+@app.command("customers")
+def customers(
+    business: BusinessOpt = None,
+    full: FullOpt = False,
+    no_hubspot: NoHubSpotOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Copy Unleashed customers into the database, and into HubSpot contacts."""
+    _run_unleashed("customers", business, full, no_hubspot, json_output)
+
+
+@app.command("orders")
+def orders(
+    business: BusinessOpt = None,
+    full: FullOpt = False,
+    no_hubspot: NoHubSpotOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Copy Unleashed sales orders into the database, and into HubSpot deals and line items
+    (run inventory and customers first so line items and deals link to them)."""
+    _run_unleashed("orders", business, full, no_hubspot, json_output)

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from masterops.config import Config
     from masterops.jobs.schedules import JobSchedule
 
-ONCE_JOBS = ("health", "inventory", "executions")
+ONCE_JOBS = ("health", "inventory", "customers", "orders", "executions")
+PER_BUSINESS = ("health", "inventory", "customers", "orders")
 FAILED = ("failed", "interrupted")
 
 
@@ -53,8 +54,8 @@ def worker(
     """Run scheduled and queued jobs (health rounds, syncs) until Ctrl-C, or one with --once."""
     if once is not None and once not in ONCE_JOBS:
         raise UsageError(f"--once must be one of {', '.join(ONCE_JOBS)}, got {once!r}")
-    if business is not None and once not in ("health", "inventory"):
-        raise UsageError("--business goes with --once health or --once inventory")
+    if business is not None and once not in PER_BUSINESS:
+        raise UsageError(f"--business goes with --once {', --once '.join(PER_BUSINESS)}")
     worker_name = (name if name is not None else "once" if once else "worker").strip()
     if not worker_name:
         raise UsageError("--name must not be empty")
@@ -182,7 +183,7 @@ def _run_once(
                 if "unleashed" in b.services and business in (None, slug)
             ]
             handles = [
-                DBOS.start_workflow(workflows.inventory_sync_job, slug, False) for slug in slugs
+                DBOS.start_workflow(workflows.UNLEASHED_JOBS[job], slug, False) for slug in slugs
             ]
         results: list[dict[str, Any]] = []
         for handle in handles:

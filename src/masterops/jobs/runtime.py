@@ -91,6 +91,22 @@ def dbos_config(config: Config, *, worker_name: str, polling_interval_s: float =
     }
 
 
+def _log_to_current_stderr() -> None:
+    """DBOS's console handler keeps the stderr of the first launch in this process; point
+    it at today's (a second launch in one process, e.g. in tests, found it closed)."""
+    import logging
+    import sys
+
+    for handler in logging.getLogger("dbos").handlers:
+        if type(handler) is logging.StreamHandler and handler.stream is not sys.stderr:
+            # Not setStream(): it flushes the old stream first, which may be closed.
+            handler.acquire()
+            try:
+                handler.stream = sys.stderr
+            finally:
+                handler.release()
+
+
 @contextmanager
 def launched(
     config: Config,
@@ -115,6 +131,7 @@ def launched(
     import masterops.jobs.workflows  # noqa: F401
 
     settings = dbos_config(config, worker_name=worker_name, polling_interval_s=polling_interval_s)
+    _log_to_current_stderr()
     if system_database(config)[0].startswith("sqlite"):
         Path(config.home).mkdir(parents=True, exist_ok=True)
     DBOS(config=settings)

@@ -7,9 +7,9 @@ expression that fires every so many seconds, minutes or hours; an interval cron 
 express evenly (every 45 s, every 7 min) runs at the next shorter one that it can,
 so a job never runs less often than configured.
 
-Which jobs exist is ``SCHEDULED_JOBS``: ``customers`` and ``orders`` have intervals in
-the configuration but no sync module yet; when one lands, add its workflow in
-``workflows.py`` and its entry here.
+Which jobs exist is ``SCHEDULED_JOBS``; a new job needs its workflow in ``workflows.py``
+and its entry here. The Unleashed syncs of one business share its queue, so inventory,
+customers and orders of a business never run at once.
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ from typing import Any, Literal
 from masterops.config import Config
 from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, sync_queue
 
-JobName = Literal["health", "inventory", "executions"]
+JobName = Literal["health", "inventory", "customers", "orders", "executions"]
 
 # Job -> (Schedules field, scope). "business": one schedule per business using the
 # service; "platform": one schedule for everything.
 SCHEDULED_JOBS: dict[JobName, tuple[str, Literal["platform", "business"]]] = {
     "health": ("health_seconds", "platform"),
     "inventory": ("inventory_seconds", "business"),
+    "customers": ("customers_seconds", "business"),
+    "orders": ("orders_seconds", "business"),
     "executions": ("executions_seconds", "platform"),
 }
-# Configured intervals with no job behind them yet (see the module docstring).
-NOT_YET_SCHEDULED = ("customers_seconds", "orders_seconds")
 
 _SECONDS_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # divisors of 60
 _MINUTE_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)

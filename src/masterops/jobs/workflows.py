@@ -98,24 +98,30 @@ def scheduled_health_round(scheduled_at: datetime, context: Any) -> None:
     run_health_round_step(None, True)
 
 
-# -- inventory ---------------------------------------------------------------------------
+# -- the Unleashed-sourced syncs: inventory, customers, orders ---------------------------
+
+UNLEASHED_SYNCS = ("inventory", "customers", "orders")
 
 
-@DBOS.step(name="masterops.sync_inventory.run")
-def run_inventory_sync_step(business_id: str, full: bool) -> JobResult:
-    """Unleashed products and stock of one business into the database and, when the
-    business has HubSpot, its products into HubSpot. A failed sync raises (its
+@DBOS.step(name="masterops.sync_unleashed.run")
+def run_unleashed_sync_step(entity: str, business_id: str, full: bool) -> JobResult:
+    """One business's Unleashed ``entity`` (inventory, customers or orders) into the
+    database and, when the business has HubSpot, into HubSpot. A failed sync raises (its
     ``sync_runs`` row says how far it got): the workflow ends in error."""
+    import importlib
+
     from masterops.cli.services import ServiceDisabled
     from masterops.integrations.hubspot import HubSpotConnector
     from masterops.integrations.unleashed import UnleashedConnector
-    from masterops.sync.inventory import sync_inventory
 
+    if entity not in UNLEASHED_SYNCS:
+        raise ValueError(f"unknown sync {entity!r}; known: {', '.join(UNLEASHED_SYNCS)}")
+    sync = getattr(importlib.import_module(f"masterops.sync.{entity}"), f"sync_{entity}")
     with _services() as (services, engine, _hub):
         try:
             unleashed = _as(UnleashedConnector, services.connector("unleashed", business_id))
         except ServiceDisabled as exc:
-            return _disabled("inventory", business_id, exc)
+            return _disabled(entity, business_id, exc)
         try:
             hubspot: HubSpotConnector | None = _as(
                 HubSpotConnector, services.connector("hubspot", business_id)
@@ -128,10 +134,10 @@ def run_inventory_sync_step(business_id: str, full: bool) -> JobResult:
                 await stack.enter_async_context(unleashed)
                 if hubspot is not None:
                     await stack.enter_async_context(hubspot)
-                result = await sync_inventory(
+                result = await sync(
                     unleashed, engine, business_id=business_id, hubspot=hubspot, full=full
                 )
-            return {"job": "inventory", **result.to_dict()}
+            return {"job": entity, **result.to_dict()}
 
         return asyncio.run(go())
 
@@ -139,12 +145,42 @@ def run_inventory_sync_step(business_id: str, full: bool) -> JobResult:
 @DBOS.workflow(name="masterops.sync_inventory")
 def inventory_sync_job(business_id: str, full: bool = False) -> JobResult:
     """Sync one business's inventory (enqueue it on ``queues.sync_queue(business_id)``)."""
-    return run_inventory_sync_step(business_id, full)
+    return run_unleashed_sync_step("inventory", business_id, full)
+
+
+@DBOS.workflow(name="masterops.sync_customers")
+def customers_sync_job(business_id: str, full: bool = False) -> JobResult:
+    """Sync one business's customers (enqueue it on ``queues.sync_queue(business_id)``)."""
+    return run_unleashed_sync_step("customers", business_id, full)
+
+
+@DBOS.workflow(name="masterops.sync_orders")
+def orders_sync_job(business_id: str, full: bool = False) -> JobResult:
+    """Sync one business's sales orders (enqueue it on ``queues.sync_queue(business_id)``)."""
+    return run_unleashed_sync_step("orders", business_id, full)
 
 
 @DBOS.workflow(name="masterops.sync_inventory.scheduled")
 def scheduled_inventory_sync(scheduled_at: datetime, context: Any) -> None:
-    run_inventory_sync_step(str(context["business_id"]), False)
+    run_unleashed_sync_step("inventory", str(context["business_id"]), False)
+
+
+@DBOS.workflow(name="masterops.sync_customers.scheduled")
+def scheduled_customers_sync(scheduled_at: datetime, context: Any) -> None:
+    run_unleashed_sync_step("customers", str(context["business_id"]), False)
+
+
+@DBOS.workflow(name="masterops.sync_orders.scheduled")
+def scheduled_orders_sync(scheduled_at: datetime, context: Any) -> None:
+    run_unleashed_sync_step("orders", str(context["business_id"]), False)
+
+
+#: The on-demand workflow of each Unleashed sync, for ``ops worker --once``.
+UNLEASHED_JOBS: dict[str, Callable[[str, bool], JobResult]] = {
+    "inventory": inventory_sync_job,
+    "customers": customers_sync_job,
+    "orders": orders_sync_job,
+}
 
 
 # -- n8n executions ----------------------------------------------------------------------
@@ -216,5 +252,7 @@ def _disabled(job: str, business_id: str, reason: Exception) -> JobResult:
 SCHEDULED_WORKFLOWS: dict[str, Callable[[datetime, Any], None]] = {
     "health": scheduled_health_round,
     "inventory": scheduled_inventory_sync,
+    "customers": scheduled_customers_sync,
+    "orders": scheduled_orders_sync,
     "executions": scheduled_executions_sync,
 }

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -34,15 +34,19 @@ from masterops.integrations.unleashed import (
     PRODUCTS,
     STOCK_ON_HAND,
     Product,
-    Resource,
     StockOnHand,
     UnleashedConnector,
     products_query,
     stock_query,
 )
-from masterops.integrations.unleashed.models import UnleashedModel
-from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE, Query, check_page_size
+from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE, check_page_size
 from masterops.observability.events import Level, LogEvent
+from masterops.sync.common import (
+    Progress,
+    parse_watermark,
+    redacted_message,
+    walk_pages,
+)
 from masterops.sync.inventory_hubspot import push_products
 from masterops.sync.state import RunStatus, finish_run, get_watermark, set_watermark, start_run
 
@@ -51,9 +55,7 @@ STAGES = ("products", "stock", "hubspot")
 
 #: ``on_progress(stage, done, total)``: ``stage`` is one of ``STAGES``; ``total`` is None
 #: until the service has said how many records there are.
-Progress = Callable[[str, int, int | None], None]
 
-R = TypeVar("R", bound=UnleashedModel)
 
 _PRODUCT_KEYS = ["business_id", "unleashed_guid"]
 # The HubSpot columns belong to the HubSpot stage: re-reading a product from Unleashed
@@ -154,11 +156,11 @@ async def sync_inventory(
     with engine.begin() as conn:
         before = get_watermark(conn, business_id, ENTITY)
         run_id = start_run(conn, business_id, ENTITY, full=full, watermark=before)
-    since = None if full else _parse_watermark(before)
+    since = None if full else parse_watermark(before)
     tally = _Tally()
     try:
         tally.stage = "products"
-        await _walk(
+        await walk_pages(
             unleashed,
             PRODUCTS,
             products_query(modified_since=since, include_obsolete=True),
@@ -168,7 +170,7 @@ async def sync_inventory(
             store=lambda page: _store_products(engine, business_id, page, tally),
         )
         tally.stage = "stock"
-        await _walk(
+        await walk_pages(
             unleashed,
             STOCK_ON_HAND,
             stock_query(modified_since=since),
@@ -191,7 +193,7 @@ async def sync_inventory(
             set_watermark(conn, business_id, ENTITY, after, details={"run_id": run_id})
             _finish(conn, run_id, "succeeded", tally, watermark=after)
     except Exception as exc:
-        message = _redacted(f"{tally.stage} stage: {exc}", unleashed, hubspot)
+        message = redacted_message(f"{tally.stage} stage: {exc}", unleashed, hubspot)
         _finish_quietly(engine, run_id, "failed", tally, before, message)
         _emit_summary(
             unleashed,
@@ -235,39 +237,6 @@ async def sync_inventory(
 
 
 # -- reading pages ------------------------------------------------------------------------
-
-
-async def _walk(
-    unleashed: UnleashedConnector,
-    resource: Resource[R],
-    params: Query,
-    *,
-    page_size: int,
-    on_progress: Progress | None,
-    stage: str,
-    store: Callable[[Sequence[R]], None],
-) -> None:
-    """Every page of ``resource``, each stored (in its own transaction) before the next is
-    asked for: a kill loses at most the page in flight."""
-    number = 1
-    done = 0
-    total: int | None = None
-    if on_progress is not None:
-        on_progress(stage, 0, None)
-    while True:
-        page = await unleashed.page(resource, number, page_size=page_size, params=params)
-        if total is None:
-            total = page.pagination.number_of_items
-        store(page.items)
-        done += len(page.items)
-        if on_progress is not None:
-            # Records may be added while we walk: never report more done than total.
-            on_progress(stage, done, max(total, done))
-        # max(): a server that mislabels its page number must not make us loop forever.
-        last = max(number, page.pagination.page_number) >= page.pagination.number_of_pages
-        if last or not page.items:
-            return
-        number += 1
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -338,18 +307,6 @@ def _store_stock(
 # -- bookkeeping --------------------------------------------------------------------------
 
 
-def _parse_watermark(value: str | None) -> datetime | None:
-    """The stored watermark as an aware datetime; an unreadable one means a full read
-    (re-reading is always safe, skipping is not)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
-
-
 def _finish(
     conn: Connection,
     run_id: int,
@@ -385,13 +342,6 @@ def _finish_quietly(
     # next run marks interrupted).
     with contextlib.suppress(Exception), engine.begin() as conn:
         _finish(conn, run_id, status, tally, watermark=watermark, error_message=message)
-
-
-def _redacted(text: str, unleashed: UnleashedConnector, hubspot: HubSpotConnector | None) -> str:
-    redactor = unleashed.redactor
-    if hubspot is not None:
-        redactor = redactor.with_secrets(hubspot.redactor.secrets)
-    return redactor.text(text)
 
 
 def _summary_text(result: InventorySyncResult) -> str:

@@ -14,7 +14,7 @@ repeat (a rerun, a retried chunk) updates the record it created instead of dupli
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,9 +22,12 @@ from typing import Any
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 
 from masterops.db.tables import products
-from masterops.integrations.base import CircuitOpenError, ErrorCategory
 from masterops.integrations.hubspot import BatchOutcome, CrmObject, HubSpotConnector
 from masterops.observability.events import LogEvent
+from masterops.sync.common import (
+    Progress,
+    raise_if_fatal,
+)
 
 #: The HubSpot product property holding the Unleashed Guid: the upsert's ``idProperty``.
 GUID_PROPERTY = "unleashed_guid"
@@ -37,9 +40,6 @@ FAILURE_EXAMPLES = 10
 
 # An answer with one of these means no product can get through: the stage (and run) fails
 # rather than counting every product as an item failure.
-_FATAL = frozenset({ErrorCategory.AUTHENTICATION, ErrorCategory.AUTHORIZATION})
-
-Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass(slots=True)
@@ -133,7 +133,7 @@ async def push_products(
         after = str(rows[-1]["unleashed_guid"])
         items = [product_properties(r) for r in rows]
         outcomes = await hubspot.batch_upsert(OBJECT_TYPE, items, id_property=GUID_PROPERTY)
-        _raise_if_fatal(outcomes)
+        raise_if_fatal(outcomes)
         _store_ids(engine, business_id, rows, outcomes)
         failures = [o for o in outcomes if not o.ok]
         counts.failed += len(failures)
@@ -145,13 +145,6 @@ async def push_products(
         if on_progress is not None:
             on_progress("hubspot", done, total)
     return counts
-
-
-def _raise_if_fatal(outcomes: Sequence[BatchOutcome[CrmObject]]) -> None:
-    for outcome in outcomes:
-        error = outcome.error
-        if error is not None and (isinstance(error, CircuitOpenError) or error.category in _FATAL):
-            raise error
 
 
 def _store_ids(

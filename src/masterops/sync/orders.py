@@ -42,7 +42,12 @@ from masterops.integrations.unleashed import (
 )
 from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE, check_page_size
 from masterops.observability.events import Level, LogEvent
-from masterops.sync.inventory import Progress, _parse_watermark, _walk
+from masterops.sync.common import (
+    Progress,
+    parse_watermark,
+    redacted_message,
+    walk_pages,
+)
 from masterops.sync.orders_hubspot import Labels, push_orders
 from masterops.sync.state import RunStatus, finish_run, get_watermark, set_watermark, start_run
 
@@ -171,11 +176,11 @@ async def sync_orders(
     with engine.begin() as conn:
         before = get_watermark(conn, business_id, ENTITY)
         run_id = start_run(conn, business_id, ENTITY, full=full, watermark=before)
-    since = None if full else _parse_watermark(before)
+    since = None if full else parse_watermark(before)
     tally = _Tally()
     try:
         tally.stage = "orders"
-        await _walk(
+        await walk_pages(
             unleashed,
             SALES_ORDERS,
             sales_orders_query(order_status=ORDER_STATUSES, modified_since=since),
@@ -205,7 +210,7 @@ async def sync_orders(
             set_watermark(conn, business_id, ENTITY, after, details={"run_id": run_id})
             _finish(conn, run_id, "succeeded", tally, watermark=after)
     except Exception as exc:
-        message = _redacted(f"{tally.stage} stage: {exc}", unleashed, hubspot)
+        message = redacted_message(f"{tally.stage} stage: {exc}", unleashed, hubspot)
         _finish_quietly(engine, run_id, "failed", tally, before, message)
         _emit_summary(
             unleashed,
@@ -404,13 +409,6 @@ def _finish_quietly(
     # next run marks interrupted).
     with contextlib.suppress(Exception), engine.begin() as conn:
         _finish(conn, run_id, status, tally, watermark=watermark, error_message=message)
-
-
-def _redacted(text: str, unleashed: UnleashedConnector, hubspot: HubSpotConnector | None) -> str:
-    redactor = unleashed.redactor
-    if hubspot is not None:
-        redactor = redactor.with_secrets(hubspot.redactor.secrets)
-    return redactor.text(text)
 
 
 def _summary_text(result: OrderSyncResult) -> str:

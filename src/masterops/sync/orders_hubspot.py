@@ -29,7 +29,7 @@ from this run's pages (``Labels``), else from ``customers``/``products``, else t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +37,6 @@ from typing import Any
 from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
 
 from masterops.db.tables import customers, order_lines, orders, products
-from masterops.integrations.base import CircuitOpenError, ErrorCategory
 from masterops.integrations.hubspot import (
     DEAL_TO_CONTACT,
     DEAL_TO_LINE_ITEM,
@@ -46,6 +45,10 @@ from masterops.integrations.hubspot import (
     HubSpotConnector,
 )
 from masterops.observability.events import LogEvent
+from masterops.sync.common import (
+    Progress,
+    raise_if_fatal,
+)
 
 #: The deal property holding the Unleashed order Guid: the deals upsert's ``idProperty``.
 ORDER_GUID_PROPERTY = "unleashed_order_guid"
@@ -64,9 +67,6 @@ FAILURE_EXAMPLES = 10
 
 # An answer with one of these means nothing can get through: the stage (and run) fails
 # rather than counting every item as an item failure.
-_FATAL = frozenset({ErrorCategory.AUTHENTICATION, ErrorCategory.AUTHORIZATION})
-
-Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass(slots=True)
@@ -302,7 +302,7 @@ async def _push_deals(
         for row in batch.orders
     ]
     outcomes = await hubspot.batch_upsert("deals", items, id_property=ORDER_GUID_PROPERTY)
-    _raise_if_fatal(outcomes)
+    raise_if_fatal(outcomes)
     for outcome in outcomes:
         row = batch.orders[outcome.index]
         guid = str(row["unleashed_guid"])
@@ -330,7 +330,7 @@ async def _push_line_items(
         for line in sent
     ]
     outcomes = await hubspot.batch_upsert("line_items", items, id_property=LINE_GUID_PROPERTY)
-    _raise_if_fatal(outcomes)
+    raise_if_fatal(outcomes)
     for outcome in outcomes:
         line = sent[outcome.index]
         guid = str(line["order_guid"])
@@ -360,7 +360,7 @@ async def _push_associations(
         if not links:
             continue
         outcomes = await hubspot.batch_associate("deals", to_type, [link for _, link in links])
-        _raise_if_fatal(outcomes)
+        raise_if_fatal(outcomes)
         for outcome in outcomes:
             guid = links[outcome.index][0]
             if outcome.ok:
@@ -382,13 +382,6 @@ def _failed(
     if len(batch.failures) < FAILURE_EXAMPLES:
         error = str(outcome.error) if outcome.error is not None else "no result"
         batch.failures.append({"item": what, "error": error})
-
-
-def _raise_if_fatal(outcomes: Sequence[BatchOutcome[Any]]) -> None:
-    for outcome in outcomes:
-        error = outcome.error
-        if error is not None and (isinstance(error, CircuitOpenError) or error.category in _FATAL):
-            raise error
 
 
 def _store_ids(engine: Engine, business_id: str, batch: _Round) -> None:

@@ -1,0 +1,279 @@
+"""The HubSpot stage of the customer sync: stored customers become HubSpot contacts.
+
+Which customers go is read from the database, as in ``inventory_hubspot``: every active
+(not obsolete) customer whose row changed after the HubSpot stage last dealt with it
+(``updated_at > hubspot_synced_at``) or that it never dealt with, or every active one
+with ``full``. So a customer refused once or left behind by a killed run is sent again by
+the next run without the watermark having to wait for it.
+
+Contacts are matched by HubSpot's unique ``email``, so a repeat updates the contact it
+created (or one a person created by hand) instead of duplicating it. Two consequences:
+
+- a customer without a usable email cannot be a contact: it is counted as skipped and
+  stamped as dealt with (``hubspot_synced_at`` set, ``hubspot_id`` left empty), so it is
+  not counted again until it changes, e.g. gains an email;
+- customers of one business sharing an email share one contact: the most recently
+  modified of them gives its properties (the "last one wins"), every one of them stores
+  the contact's id, and the others are counted as merged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+
+from masterops.db.tables import customers
+from masterops.integrations.hubspot import BatchOutcome, CrmObject, HubSpotConnector
+from masterops.observability.events import LogEvent
+from masterops.sync.common import (
+    Progress,
+    raise_if_fatal,
+)
+
+# The same rule as the inventory stage: an authentication, authorization or open-breaker
+# answer means nothing can get through, so the run fails instead of counting items.
+
+OBJECT_TYPE = "contacts"
+#: HubSpot's unique contact property: the upsert's ``idProperty``.
+ID_PROPERTY = "email"
+#: Our custom contact property naming the Unleashed customer (not unique: customers
+#: sharing an email share a contact, and a contact holds one code).
+CODE_PROPERTY = "unleashed_customer_code"
+#: Distinct emails handled per round: several HubSpot batches of 100 (sent concurrently by
+#: the connector), one write-back transaction.
+ROUND_SIZE = 500
+#: Failed contacts named in one warning; the rest are only counted.
+FAILURE_EXAMPLES = 10
+
+# Deliberately loose: one "@", something on each side, a dot in the domain. HubSpot is
+# the judge of the rest; an address it refuses is an item failure, retried next run.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class ContactCounts:
+    upserted: int = 0
+    created: int = 0
+    failed: int = 0
+    skipped: int = 0
+    merged: int = 0
+
+
+def normalize_email(value: str | None) -> str | None:
+    """``value`` trimmed and lower-cased if it looks like an address, else None.
+
+    HubSpot compares contact emails without case, so two spellings are one contact."""
+    if value is None:
+        return None
+    email = value.strip().lower()
+    return email if _EMAIL.match(email) else None
+
+
+def contact_properties(row: Mapping[str, Any]) -> dict[str, str]:
+    """The HubSpot properties of one ``customers`` row with a usable email.
+
+    Empty names are left out rather than sent blank: a name a person typed into HubSpot
+    is worth more than Unleashed's nothing."""
+    email = normalize_email(row["email"])
+    if email is None:
+        raise ValueError(f"customer {row['customer_code']!r} has no usable email")
+    props = {ID_PROPERTY: email, CODE_PROPERTY: str(row["customer_code"])}
+    for prop, column in (
+        ("firstname", "first_name"),
+        ("lastname", "last_name"),
+        ("company", "customer_name"),
+    ):
+        if row[column]:
+            props[prop] = str(row[column])
+    return props
+
+
+def _active(business_id: str) -> Any:
+    return and_(customers.c.business_id == business_id, customers.c.obsolete.is_(False))
+
+
+def _pending(business_id: str, full: bool) -> Any:
+    if full:
+        return _active(business_id)
+    return and_(
+        _active(business_id),
+        or_(
+            customers.c.hubspot_synced_at.is_(None),
+            customers.c.updated_at > customers.c.hubspot_synced_at,
+        ),
+    )
+
+
+def _is_pending(row: Mapping[str, Any], full: bool) -> bool:
+    # ``_pending`` in Python, for rows read because they share an email with a pending one.
+    synced = row["hubspot_synced_at"]
+    return full or synced is None or row["updated_at"] > synced
+
+
+async def push_customers(
+    hubspot: HubSpotConnector,
+    engine: Engine,
+    *,
+    business_id: str,
+    full: bool = False,
+    on_progress: Progress | None = None,
+    round_size: int = ROUND_SIZE,
+) -> ContactCounts:
+    """Upsert the pending customers of ``business_id`` as HubSpot contacts and store each
+    one's contact id. Item failures are counted and logged; an authentication,
+    authorization or open-breaker failure raises its ``IntegrationError``."""
+    await hubspot.ensure_property(
+        OBJECT_TYPE,
+        CODE_PROPERTY,
+        label="Unleashed customer code",
+        unique=False,
+        description="The Unleashed CustomerCode; set by Master-Ops customer sync.",
+    )
+    condition = _pending(business_id, full)
+    with engine.connect() as conn:
+        total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
+    counts = ContactCounts()
+    if on_progress is not None:
+        on_progress("hubspot", 0, total)
+    # No email at all: nothing to send, settled in one statement.
+    done = counts.skipped = _settle_without_email(
+        engine, and_(condition, customers.c.email.is_(None))
+    )
+    if on_progress is not None:
+        on_progress("hubspot", done, total)
+    after: str | None = None
+    while True:
+        # Keyset paging by email: a round holds whole groups of customers sharing one, and
+        # rows stamped as sent drop out of ``condition`` meanwhile (an OFFSET would skip).
+        stmt = (
+            select(customers.c.email)
+            .where(condition, customers.c.email.is_not(None))
+            .group_by(customers.c.email)
+            .order_by(customers.c.email)
+            .limit(round_size)
+        )
+        if after is not None:
+            stmt = stmt.where(customers.c.email > after)
+        with engine.connect() as conn:
+            emails = [str(e) for e in conn.execute(stmt).scalars()]
+            if not emails:
+                break
+            after = emails[-1]
+            rows = [
+                dict(r._mapping)
+                for r in conn.execute(
+                    select(customers).where(_active(business_id), customers.c.email.in_(emails))
+                )
+            ]
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(str(row["email"]), []).append(row)
+        sendable: list[list[dict[str, Any]]] = []
+        unusable: list[dict[str, Any]] = []
+        for email in emails:
+            group = groups.get(email, [])
+            if normalize_email(email) is None:
+                unusable.extend(r for r in group if _is_pending(r, full))
+            else:
+                sendable.append(group)
+        counts.skipped += len(unusable)
+        _stamp(engine, business_id, [(r, None) for r in unusable])
+        # Last one wins: the most recently modified customer speaks for the contact.
+        winners = [
+            max(g, key=lambda r: (r["unleashed_modified_at"] or _NEVER, r["unleashed_guid"]))
+            for g in sendable
+        ]
+        counts.merged += sum(len(g) - 1 for g in sendable)
+        if winners:
+            items = [contact_properties(w) for w in winners]
+            outcomes = await hubspot.batch_upsert(OBJECT_TYPE, items, id_property=ID_PROPERTY)
+            raise_if_fatal(outcomes)
+            _stamp(
+                engine,
+                business_id,
+                [
+                    (row, o.record.id)
+                    for o in outcomes
+                    if o.ok and o.record is not None
+                    for row in sendable[o.index]
+                ],
+            )
+            failures = [o for o in outcomes if not o.ok]
+            counts.failed += len(failures)
+            counts.upserted += len(outcomes) - len(failures)
+            counts.created += sum(1 for o in outcomes if o.ok and o.new)
+            if failures:
+                _log_failures(hubspot, business_id, winners, failures)
+        done += sum(1 for r in rows if _is_pending(r, full))
+        if on_progress is not None:
+            # Never more done than total: a customer may have changed since the count.
+            on_progress("hubspot", done, max(total, done))
+    return counts
+
+
+def _settle_without_email(engine: Engine, condition: Any) -> int:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(customers).where(condition).values(hubspot_id=None, hubspot_synced_at=now)
+        )
+    return int(result.rowcount)
+
+
+def _stamp(
+    engine: Engine, business_id: str, rows: Sequence[tuple[Mapping[str, Any], str | None]]
+) -> None:
+    """Record that the HubSpot stage dealt with ``rows``: the contact each became (None:
+    none, it has no usable email)."""
+    if not rows:
+        return
+    synced_at = datetime.now(UTC)
+    params = [
+        {"b_guid": row["unleashed_guid"], "b_id": contact_id, "b_at": synced_at}
+        for row, contact_id in rows
+    ]
+    stmt = (
+        update(customers)
+        .where(
+            customers.c.business_id == business_id,
+            customers.c.unleashed_guid == bindparam("b_guid"),
+        )
+        .values(hubspot_id=bindparam("b_id"), hubspot_synced_at=bindparam("b_at"))
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt, params)
+
+
+def _log_failures(
+    hubspot: HubSpotConnector,
+    business_id: str,
+    winners: Sequence[Mapping[str, Any]],
+    failures: Sequence[BatchOutcome[CrmObject]],
+) -> None:
+    examples = [
+        {
+            "unleashed_guid": winners[o.index]["unleashed_guid"],
+            "customer_code": winners[o.index]["customer_code"],
+            "error": str(o.error) if o.error is not None else "no result",
+        }
+        for o in failures[:FAILURE_EXAMPLES]
+    ]
+    hubspot.runtime.hub.emit(
+        LogEvent(
+            source="sync",
+            service="hubspot",
+            operation="sync_customers",
+            level="warn",
+            status="partial",
+            # Customers' emails are personal data: the examples name codes, not addresses.
+            message=f"{len(failures)} contact(s) of {business_id} were not upserted to HubSpot",
+            details={"failed": len(failures), "examples": hubspot.redactor.value(examples)},
+            business_id=business_id,
+        )
+    )

@@ -1,0 +1,188 @@
+"""``sync_customers`` when things break: a failed or interrupted run is recorded, keeps
+the old watermark, and the rerun ends with every customer stored and sent exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from customers_helpers import (
+    BUSINESS,
+    PAGE_SIZE,
+    InventoryRig,
+    contacts,
+    customer_count,
+    inventory_rig,
+    runs,
+    sendable,
+    stored_customers,
+    watermark,
+)
+from sqlalchemy import Engine
+
+from masterops.integrations.base import ErrorCategory, IntegrationError
+from masterops.sync.customers import sync_customers
+
+
+def assert_complete_once(rig: InventoryRig, engine: Engine) -> None:
+    """Every customer stored once; every distinct sendable email in HubSpot once."""
+    everyone = rig.unleashed_sandbox.customers(BUSINESS)
+    assert set(stored_customers(engine)) == {c.guid.lower() for c in everyone}
+    assert customer_count(engine) == len(everyone)
+    emails = {(c.email or "").strip().lower() for c in sendable(rig)}
+    in_hubspot = [r["properties"]["email"] for r in contacts(rig)]
+    assert sorted(in_hubspot) == sorted(emails)
+
+
+async def test_a_run_failing_on_a_page_is_redone_by_the_rerun(engine: Engine) -> None:
+    async with inventory_rig() as rig:
+        unleashed, hubspot = rig.unleashed(), rig.hubspot()
+        # Page 1 arrives; page 2 keeps failing past the retries.
+        rig.unleashed_harness.faults.configure(rate_5xx=1.0, path_pattern=r"^/Customers/2$")
+
+        with pytest.raises(IntegrationError) as failed:
+            await sync_customers(
+                unleashed, engine, business_id=BUSINESS, hubspot=hubspot, page_size=PAGE_SIZE
+            )
+
+        assert failed.value.category is ErrorCategory.SERVER
+        [run] = runs(engine)
+        assert run["status"] == "failed"
+        assert run["error_message"].startswith("customers stage: ")
+        assert run["details_json"]["customers_written"] == PAGE_SIZE
+        assert watermark(engine) is None
+        assert customer_count(engine) == PAGE_SIZE
+        assert contacts(rig) == []  # the run never reached HubSpot
+        assert [e.level for e in rig.recorder.logs if e.operation == "sync_customers"] == ["error"]
+
+        rig.unleashed_harness.faults.reset()
+        rerun = await sync_customers(
+            unleashed, engine, business_id=BUSINESS, hubspot=hubspot, page_size=PAGE_SIZE
+        )
+
+        assert rerun.status == "succeeded" and rerun.watermark_before is None
+        assert [r["status"] for r in runs(engine)] == ["failed", "succeeded"]
+        assert_complete_once(rig, engine)
+
+
+async def test_a_failed_incremental_run_keeps_the_watermark(engine: Engine) -> None:
+    async with inventory_rig() as rig:
+        unleashed, hubspot = rig.unleashed(), rig.hubspot()
+        first = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
+        customer = sendable(rig)[0]
+        rig.unleashed_sandbox.update_customer(BUSINESS, customer.code, last_name="Changed")
+        rig.unleashed_harness.faults.configure(rate_5xx=1.0, path_pattern=r"^/Customers")
+
+        with pytest.raises(IntegrationError):
+            await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
+
+        assert watermark(engine) == first.watermark_after
+        assert runs(engine)[-1]["watermark_after"] == first.watermark_after
+
+        rig.unleashed_harness.faults.reset()
+        rerun = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
+
+        assert rerun.watermark_before == first.watermark_after
+        assert rerun.customers_written == 1
+        assert stored_customers(engine)[customer.guid.lower()]["last_name"] == "Changed"
+        assert_complete_once(rig, engine)
+
+
+async def test_a_hubspot_401_fails_the_run_and_the_rerun_creates_no_duplicates(
+    engine: Engine,
+) -> None:
+    async with inventory_rig() as rig:
+        unleashed, hubspot = rig.unleashed(), rig.hubspot()
+        rig.hubspot_sandbox.fail_next(
+            401, path_contains="/batch/upsert", category="INVALID_AUTHENTICATION"
+        )
+
+        with pytest.raises(IntegrationError) as failed:
+            await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
+
+        assert failed.value.category is ErrorCategory.AUTHENTICATION
+        [run] = runs(engine)
+        assert run["status"] == "failed"
+        assert run["error_message"].startswith("hubspot stage: ")
+        assert watermark(engine) is None
+        assert all(row["hubspot_id"] is None for row in stored_customers(engine).values())
+
+        rerun = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
+
+        assert rerun.hubspot_failed == 0
+        assert_complete_once(rig, engine)
+        # And once more with everything resent: HubSpot still holds each contact once.
+        again = await sync_customers(
+            unleashed, engine, business_id=BUSINESS, hubspot=hubspot, full=True
+        )
+        assert again.hubspot_created == 0 and again.hubspot_upserted == rerun.hubspot_upserted
+        assert_complete_once(rig, engine)
+
+
+async def test_a_wrong_hubspot_token_fails_the_run_without_leaking_it(engine: Engine) -> None:
+    async with inventory_rig() as rig:
+        wrong = "pat-na1-00000000-dead-beef-0000-000000000000"
+        with pytest.raises(IntegrationError) as failed:
+            await sync_customers(
+                rig.unleashed(), engine, business_id=BUSINESS, hubspot=rig.hubspot(token=wrong)
+            )
+
+        assert failed.value.category is ErrorCategory.AUTHENTICATION
+        [run] = runs(engine)
+        assert run["status"] == "failed" and wrong not in run["error_message"]
+        assert all(wrong not in str(e) for e in rig.recorder.events)
+        assert watermark(engine) is None
+
+
+async def test_refused_contacts_are_counted_and_resent_by_the_next_run(engine: Engine) -> None:
+    async with inventory_rig() as rig:
+        unleashed, hubspot = rig.unleashed(), rig.hubspot()
+        emails = {(c.email or "").strip().lower() for c in sendable(rig)}
+        # A 400 refuses the whole batch: each of its contacts is an item failure.
+        rig.hubspot_sandbox.fail_next(400, path_contains="/batch/upsert")
+
+        first = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
+
+        assert first.status == "succeeded" and not first.ok
+        assert first.hubspot_failed == len(emails)
+        assert runs(engine)[-1]["failed"] == len(emails)
+        assert watermark(engine) == first.watermark_after
+        warnings = [e for e in rig.recorder.logs if e.service == "hubspot" and e.level == "warn"]
+        assert warnings and warnings[0].details["failed"] == len(emails)
+
+        second = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
+
+        assert (second.hubspot_created, second.hubspot_failed) == (len(emails), 0)
+        assert_complete_once(rig, engine)
+
+
+async def test_a_cancelled_run_is_recorded_interrupted(engine: Engine) -> None:
+    async with inventory_rig() as rig:
+
+        def cancel_midway(stage: str, done: int, total: int | None) -> None:
+            if stage == "customers" and done > 0:
+                raise asyncio.CancelledError
+
+        with pytest.raises(asyncio.CancelledError):
+            await sync_customers(
+                rig.unleashed(),
+                engine,
+                business_id=BUSINESS,
+                page_size=PAGE_SIZE,
+                on_progress=cancel_midway,
+            )
+
+        [run] = runs(engine)
+        assert run["status"] == "interrupted"
+        assert watermark(engine) is None
+
+        rerun = await sync_customers(rig.unleashed(), engine, business_id=BUSINESS)
+        assert rerun.status == "succeeded"
+        assert customer_count(engine) == len(rig.unleashed_sandbox.customers(BUSINESS))
+
+
+async def test_a_bad_page_size_is_refused_before_any_run(engine: Engine) -> None:
+    async with inventory_rig() as rig:
+        with pytest.raises(ValueError, match="page_size"):
+            await sync_customers(rig.unleashed(), engine, business_id=BUSINESS, page_size=5000)
+        assert runs(engine) == []
