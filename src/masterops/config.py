@@ -104,6 +104,7 @@ class Schedules(_Strict):
     customers_seconds: int = Field(3600, ge=60)
     orders_seconds: int = Field(900, ge=60)
     executions_seconds: int = Field(600, ge=60)
+    webhooks_seconds: int = Field(60, ge=10)
 
 
 class AlertRules(_Strict):

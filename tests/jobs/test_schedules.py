@@ -73,3 +73,16 @@ def test_a_configured_file(tmp_path: Path) -> None:
         "0 0 */2 * * *",
         7200,
     )
+
+
+def test_webhook_processing_is_scheduled_only_when_deliveries_can_arrive(tmp_path: Path) -> None:
+    assert "webhooks" not in {s.name for s in plan_schedules(load_config({}, cwd=tmp_path))}
+    config = load_config(
+        {
+            "MASTEROPS_BOO_HUBSPOT_TOKEN": "pat-boo",
+            "MASTEROPS_BOO_HUBSPOT_CLIENT_SECRET": "client-secret-boo",
+        },
+        cwd=tmp_path,
+    )
+    schedules = {s.name: s for s in plan_schedules(config)}
+    assert (schedules["webhooks"].cron, schedules["webhooks"].queue) == ("0 * * * * *", "webhooks")

@@ -70,3 +70,10 @@ def test_once_each_unleashed_sync(ops) -> None:  # type: ignore[no-untyped-def]
         assert run["job"] == job and run["business_id"] == "boo"
         assert run["status"] == "succeeded"
     assert ops("worker", "--once", "executions", "--business", "boo").exit_code == 2
+
+
+def test_once_webhooks(ops) -> None:  # type: ignore[no-untyped-def]
+    result = ops("worker", "--once", "webhooks", "--json")
+    assert result.exit_code == 0, result.stderr
+    [run] = json.loads(result.stdout)["results"]
+    assert run["job"] == "webhooks" and run["status"] == "succeeded" and run["claimed"] == 0

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from masterops.config import Config
     from masterops.jobs.schedules import JobSchedule
 
-ONCE_JOBS = ("health", "inventory", "customers", "orders", "executions")
+ONCE_JOBS = ("health", "inventory", "customers", "orders", "executions", "webhooks")
 PER_BUSINESS = ("health", "inventory", "customers", "orders")
 FAILED = ("failed", "interrupted")
 
@@ -176,6 +176,8 @@ def _run_once(
             handles = [DBOS.start_workflow(workflows.health_round_job, business, True)]
         elif job == "executions":
             handles = [DBOS.start_workflow(workflows.executions_sync_job, False)]
+        elif job == "webhooks":
+            handles = [DBOS.start_workflow(workflows.webhooks_job)]
         else:
             slugs = [
                 slug

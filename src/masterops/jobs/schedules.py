@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from masterops.config import Config
-from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, sync_queue
+from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, WEBHOOK_QUEUE, sync_queue
 
-JobName = Literal["health", "inventory", "customers", "orders", "executions"]
+JobName = Literal["health", "inventory", "customers", "orders", "executions", "webhooks"]
 
 # Job -> (Schedules field, scope). "business": one schedule per business using the
 # service; "platform": one schedule for everything.
@@ -30,6 +30,7 @@ SCHEDULED_JOBS: dict[JobName, tuple[str, Literal["platform", "business"]]] = {
     "customers": ("customers_seconds", "business"),
     "orders": ("orders_seconds", "business"),
     "executions": ("executions_seconds", "platform"),
+    "webhooks": ("webhooks_seconds", "platform"),
 }
 
 _SECONDS_STEPS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # divisors of 60
@@ -74,6 +75,11 @@ def plan_schedules(config: Config) -> list[JobSchedule]:
         cron, period = cron_every(int(getattr(config.schedules, setting)))
         if job == "health":
             schedules.append(JobSchedule("health", job, cron, period, {}, HEALTH_QUEUE))
+        elif job == "webhooks":
+            # Events arrive only through `ops serve`, which needs a business with a
+            # HubSpot client secret; without one there is never anything to process.
+            if any(b.hubspot and b.hubspot.client_secret for b in config.businesses.values()):
+                schedules.append(JobSchedule("webhooks", job, cron, period, {}, WEBHOOK_QUEUE))
         elif job == "executions":
             if any("n8n" in b.services for b in config.businesses.values()):
                 schedules.append(JobSchedule("sync-executions", job, cron, period, {}, N8N_QUEUE))

@@ -237,6 +237,37 @@ def scheduled_executions_sync(scheduled_at: datetime, context: Any) -> None:
     run_executions_sync_step(False)
 
 
+# -- the webhook inbox -------------------------------------------------------------------
+
+
+@DBOS.step(name="masterops.webhooks.process")
+def run_webhooks_step() -> JobResult:
+    """Process the pending HubSpot events of the webhook inbox (``ops webhooks process``).
+    Each event is its own transaction, so a repeated step re-does nothing."""
+    from masterops.cli.context import AppContext
+    from masterops.ingest import process_inbox
+    from masterops.observability.redaction import Redactor
+
+    ctx = AppContext()
+    try:
+        engine = ctx.database()
+        report = process_inbox(engine, ctx.hub, redactor=Redactor(ctx.config.secrets()))
+    finally:
+        ctx.close()
+    return {"job": "webhooks", "status": "succeeded", **report.to_dict()}
+
+
+@DBOS.workflow(name="masterops.webhooks")
+def webhooks_job() -> JobResult:
+    """Process the webhook inbox once."""
+    return run_webhooks_step()
+
+
+@DBOS.workflow(name="masterops.webhooks.scheduled")
+def scheduled_webhooks(scheduled_at: datetime, context: Any) -> None:
+    run_webhooks_step()
+
+
 def _as(kind: type[C], connector: object) -> C:
     """``connector``, checked to be a ``kind``: the factory returns the base class."""
     if not isinstance(connector, kind):
@@ -255,4 +286,5 @@ SCHEDULED_WORKFLOWS: dict[str, Callable[[datetime, Any], None]] = {
     "customers": scheduled_customers_sync,
     "orders": scheduled_orders_sync,
     "executions": scheduled_executions_sync,
+    "webhooks": scheduled_webhooks,
 }
