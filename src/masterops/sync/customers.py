@@ -17,14 +17,12 @@ be marked so in the mirror, not left looking active.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from masterops.db.tables import customers
 from masterops.db.upsert import upsert
@@ -35,22 +33,18 @@ from masterops.integrations.unleashed import (
     UnleashedConnector,
     customers_query,
 )
-from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE, check_page_size
-from masterops.observability.events import Level, LogEvent
+from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
 
-# The page walk, watermark reading and redaction are the inventory sync's, unchanged:
-# one implementation of "how an Unleashed sync reads and records", not two drifting ones.
-from masterops.sync.common import (
-    Progress,
-    parse_watermark,
-    redacted_message,
-    walk_pages,
-)
+# The page walk (``common``) and the recorded run around the stages (``runs``) are the
+# inventory sync's, unchanged: one "how an Unleashed sync reads and records", not several.
+from masterops.sync.common import Progress, walk_pages
 from masterops.sync.customers_hubspot import normalize_email, push_customers
-from masterops.sync.state import RunStatus, finish_run, get_watermark, set_watermark, start_run
+from masterops.sync.runs import SyncKind, recorded_run
+from masterops.sync.state import RunStatus
 
 ENTITY = "customers"
 STAGES = ("customers", "hubspot")
+_KIND = SyncKind(entity=ENTITY, operation="sync_customers", label="customer sync")
 
 __all__ = ["ENTITY", "STAGES", "CustomerSyncResult", "Progress", "sync_customers"]
 
@@ -128,6 +122,19 @@ class _Tally:
             "hubspot_merged": self.hubspot_merged,
         }
 
+    # The sync_runs columns: customers read and stored; HubSpot refusals.
+    @property
+    def fetched(self) -> int:
+        return self.customers_fetched
+
+    @property
+    def written(self) -> int:
+        return self.customers_written
+
+    @property
+    def failed(self) -> int:
+        return self.hubspot_failed
+
 
 async def sync_customers(
     unleashed: UnleashedConnector,
@@ -147,17 +154,10 @@ async def sync_customers(
     (``hubspot_failed``) and retried by the next run; any other failure marks the run
     failed, keeps the watermark and re-raises.
     """
-    check_page_size(page_size)  # a bad size is the caller's mistake, not a failed run
-    # The connector's clock, not the machine's: the watermark is compared with the
-    # service's dates, and tests run connector and sandbox on one virtual clock.
-    started_wall = unleashed.runtime.clock.now()
-    started = time.monotonic()
-    with engine.begin() as conn:
-        before = get_watermark(conn, business_id, ENTITY)
-        run_id = start_run(conn, business_id, ENTITY, full=full, watermark=before)
-    since = None if full else parse_watermark(before)
     tally = _Tally()
-    try:
+
+    # This sync's own work; recorded_run wraps it in the run bookkeeping.
+    async def stages(since: datetime | None) -> None:
         tally.stage = "customers"
         await walk_pages(
             unleashed,
@@ -178,53 +178,20 @@ async def sync_customers(
             tally.hubspot_failed = counts.failed
             tally.hubspot_skipped = counts.skipped
             tally.hubspot_merged = counts.merged
-        after = started_wall.isoformat()
-        with engine.begin() as conn:
-            # One transaction: the watermark never moves without its run being recorded.
-            set_watermark(conn, business_id, ENTITY, after, details={"run_id": run_id})
-            _finish(conn, run_id, "succeeded", tally, watermark=after)
-    except Exception as exc:
-        message = redacted_message(f"{tally.stage} stage: {exc}", unleashed, hubspot)
-        _finish_quietly(engine, run_id, "failed", tally, before, message)
-        _emit_summary(
-            unleashed,
-            business_id,
-            "error",
-            "failure",
-            f"customer sync of {business_id} failed in the {message}",
-            {"run_id": run_id, "stage": tally.stage, **tally.counts()},
-            started,
-        )
-        raise
-    except BaseException:
-        # Cancelled or interrupted (Ctrl-C): not a failure of the services. A process
-        # killed outright leaves "running", which the next start_run marks interrupted.
-        _finish_quietly(
-            engine, run_id, "interrupted", tally, before, f"interrupted in the {tally.stage} stage"
-        )
-        raise
-    result = CustomerSyncResult(
-        business_id=business_id,
-        run_id=run_id,
-        status="succeeded",
-        full=full,
-        watermark_before=before,
-        watermark_after=after,
-        hubspot_enabled=hubspot is not None,
-        duration_ms=(time.monotonic() - started) * 1000.0,
-        **tally.counts(),
-    )
-    level: Level = "warn" if result.hubspot_failed else "info"
-    _emit_summary(
+
+    return await recorded_run(
+        _KIND,
         unleashed,
-        business_id,
-        level,
-        "success" if result.ok else "partial",
-        _summary_text(result),
-        result.to_dict(),
-        started,
+        engine,
+        hubspot,
+        business_id=business_id,
+        full=full,
+        page_size=page_size,
+        tally=tally,
+        stages=stages,
+        result=CustomerSyncResult,
+        summary=_summary_text,
     )
-    return result
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -276,43 +243,7 @@ def _store_customers(
     tally.customers_written = len(tally.seen)
 
 
-# -- bookkeeping --------------------------------------------------------------------------
-
-
-def _finish(
-    conn: Connection,
-    run_id: int,
-    status: RunStatus,
-    tally: _Tally,
-    *,
-    watermark: str | None,
-    error_message: str | None = None,
-) -> None:
-    finish_run(
-        conn,
-        run_id,
-        status,
-        fetched=tally.customers_fetched,
-        written=tally.customers_written,
-        failed=tally.hubspot_failed,
-        watermark=watermark,
-        error_message=error_message,
-        details={"stage": tally.stage, **tally.counts()},
-    )
-
-
-def _finish_quietly(
-    engine: Engine,
-    run_id: int,
-    status: RunStatus,
-    tally: _Tally,
-    watermark: str | None,
-    message: str,
-) -> None:
-    # Recording the failure must not hide it: if the database is what failed, the
-    # original error is the one worth raising.
-    with contextlib.suppress(Exception), engine.begin() as conn:
-        _finish(conn, run_id, status, tally, watermark=watermark, error_message=message)
+# -- summary ------------------------------------------------------------------------------
 
 
 def _summary_text(result: CustomerSyncResult) -> str:
@@ -324,27 +255,3 @@ def _summary_text(result: CustomerSyncResult) -> str:
             f"{result.hubspot_skipped} without email, {result.hubspot_merged} sharing one"
         )
     return text
-
-
-def _emit_summary(
-    unleashed: UnleashedConnector,
-    business_id: str,
-    level: Level,
-    status: str,
-    message: str,
-    details: dict[str, Any],
-    started: float,
-) -> None:
-    unleashed.runtime.hub.emit(
-        LogEvent(
-            source="sync",
-            service="unleashed",
-            operation="sync_customers",
-            level=level,
-            status=status,
-            message=message,
-            details=details,
-            duration_ms=(time.monotonic() - started) * 1000.0,
-            business_id=business_id,
-        )
-    )

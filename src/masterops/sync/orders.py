@@ -21,8 +21,6 @@ records count each Guid once.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -40,19 +38,15 @@ from masterops.integrations.unleashed import (
     UnleashedConnector,
     sales_orders_query,
 )
-from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE, check_page_size
-from masterops.observability.events import Level, LogEvent
-from masterops.sync.common import (
-    Progress,
-    parse_watermark,
-    redacted_message,
-    walk_pages,
-)
+from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
+from masterops.sync.common import Progress, walk_pages
 from masterops.sync.orders_hubspot import Labels, push_orders
-from masterops.sync.state import RunStatus, finish_run, get_watermark, set_watermark, start_run
+from masterops.sync.runs import SyncKind, recorded_run
+from masterops.sync.state import RunStatus
 
 ENTITY = "orders"
 STAGES = ("orders", "hubspot")
+_KIND = SyncKind(entity=ENTITY, operation="sync_orders", label="orders sync")
 
 __all__ = ["ENTITY", "STAGES", "OrderSyncResult", "Progress", "sync_orders"]
 
@@ -149,6 +143,19 @@ class _Tally:
             "hubspot_failed": self.hubspot_failed,
         }
 
+    # The sync_runs columns: orders read; orders and lines stored; HubSpot refusals.
+    @property
+    def fetched(self) -> int:
+        return self.orders_fetched
+
+    @property
+    def written(self) -> int:
+        return self.orders_written + self.lines_written
+
+    @property
+    def failed(self) -> int:
+        return self.hubspot_failed
+
 
 async def sync_orders(
     unleashed: UnleashedConnector,
@@ -168,17 +175,10 @@ async def sync_orders(
     (``hubspot_failed``) and retried by the next run; any other failure marks the run
     failed, keeps the watermark and re-raises.
     """
-    check_page_size(page_size)  # a bad size is the caller's mistake, not a failed run
-    # The connector's clock, not the machine's: the watermark is compared with the
-    # service's dates, and tests run connector and sandbox on one virtual clock.
-    started_wall = unleashed.runtime.clock.now()
-    started = time.monotonic()
-    with engine.begin() as conn:
-        before = get_watermark(conn, business_id, ENTITY)
-        run_id = start_run(conn, business_id, ENTITY, full=full, watermark=before)
-    since = None if full else parse_watermark(before)
     tally = _Tally()
-    try:
+
+    # This sync's own work; recorded_run wraps it in the run bookkeeping.
+    async def stages(since: datetime | None) -> None:
         tally.stage = "orders"
         await walk_pages(
             unleashed,
@@ -204,53 +204,20 @@ async def sync_orders(
             tally.line_items_upserted = counts.line_items_upserted
             tally.associations_created = counts.associations_created
             tally.hubspot_failed = counts.failed
-        after = started_wall.isoformat()
-        with engine.begin() as conn:
-            # One transaction: the watermark never moves without its run being recorded.
-            set_watermark(conn, business_id, ENTITY, after, details={"run_id": run_id})
-            _finish(conn, run_id, "succeeded", tally, watermark=after)
-    except Exception as exc:
-        message = redacted_message(f"{tally.stage} stage: {exc}", unleashed, hubspot)
-        _finish_quietly(engine, run_id, "failed", tally, before, message)
-        _emit_summary(
-            unleashed,
-            business_id,
-            "error",
-            "failure",
-            f"orders sync of {business_id} failed in the {message}",
-            {"run_id": run_id, "stage": tally.stage, **tally.counts()},
-            started,
-        )
-        raise
-    except BaseException:
-        # Cancelled or interrupted (Ctrl-C): not a failure of the services. A process
-        # killed outright leaves "running", which the next start_run marks interrupted.
-        _finish_quietly(
-            engine, run_id, "interrupted", tally, before, f"interrupted in the {tally.stage} stage"
-        )
-        raise
-    result = OrderSyncResult(
-        business_id=business_id,
-        run_id=run_id,
-        status="succeeded",
-        full=full,
-        watermark_before=before,
-        watermark_after=after,
-        hubspot_enabled=hubspot is not None,
-        duration_ms=(time.monotonic() - started) * 1000.0,
-        **tally.counts(),
-    )
-    level: Level = "warn" if result.hubspot_failed else "info"
-    _emit_summary(
+
+    return await recorded_run(
+        _KIND,
         unleashed,
-        business_id,
-        level,
-        "success" if result.ok else "partial",
-        _summary_text(result),
-        result.to_dict(),
-        started,
+        engine,
+        hubspot,
+        business_id=business_id,
+        full=full,
+        page_size=page_size,
+        tally=tally,
+        stages=stages,
+        result=OrderSyncResult,
+        summary=_summary_text,
     )
-    return result
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -371,44 +338,7 @@ def _delete_dropped_lines(
         )
 
 
-# -- bookkeeping --------------------------------------------------------------------------
-
-
-def _finish(
-    conn: Connection,
-    run_id: int,
-    status: RunStatus,
-    tally: _Tally,
-    *,
-    watermark: str | None,
-    error_message: str | None = None,
-) -> None:
-    finish_run(
-        conn,
-        run_id,
-        status,
-        fetched=tally.orders_fetched,
-        written=tally.orders_written + tally.lines_written,
-        failed=tally.hubspot_failed,
-        watermark=watermark,
-        error_message=error_message,
-        details={"stage": tally.stage, **tally.counts()},
-    )
-
-
-def _finish_quietly(
-    engine: Engine,
-    run_id: int,
-    status: RunStatus,
-    tally: _Tally,
-    watermark: str | None,
-    message: str,
-) -> None:
-    # Recording the failure must not hide it: if the database is what failed, the
-    # original error is the one worth raising (and the row stays "running", which the
-    # next run marks interrupted).
-    with contextlib.suppress(Exception), engine.begin() as conn:
-        _finish(conn, run_id, status, tally, watermark=watermark, error_message=message)
+# -- summary ------------------------------------------------------------------------------
 
 
 def _summary_text(result: OrderSyncResult) -> str:
@@ -423,27 +353,3 @@ def _summary_text(result: OrderSyncResult) -> str:
             f"{result.associations_created} associations, {result.hubspot_failed} failed"
         )
     return text
-
-
-def _emit_summary(
-    unleashed: UnleashedConnector,
-    business_id: str,
-    level: Level,
-    status: str,
-    message: str,
-    details: dict[str, Any],
-    started: float,
-) -> None:
-    unleashed.runtime.hub.emit(
-        LogEvent(
-            source="sync",
-            service="unleashed",
-            operation="sync_orders",
-            level=level,
-            status=status,
-            message=message,
-            details=details,
-            duration_ms=(time.monotonic() - started) * 1000.0,
-            business_id=business_id,
-        )
-    )
