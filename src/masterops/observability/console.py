@@ -55,7 +55,10 @@ class ConsoleLog:
             )
             return
         where = "/".join(p for p in (event.business_id, event.service, event.operation) if p)
-        extra = " ".join(f"{k}={v}" for k, v in details.items())
+        # A person reads the message; the details of routine events (counts, ids) would
+        # bury it. Warnings and errors keep theirs, and JSON lines always carry them.
+        shown = details if LEVELS.get(event.level, 20) >= LEVELS["warn"] else {}
+        extra = " ".join(f"{k}={v}" for k, v in shown.items())
         stream.write(
             f"{event.created_at:%H:%M:%S} {event.level.upper():5} {where or event.source}: "
             f"{message}{' ' + extra if extra else ''}\n"
