@@ -3,15 +3,18 @@ a failure message, and telling a HubSpot refusal that must stop the run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+
+from sqlalchemy import Engine, Table, bindparam, update
 
 from masterops.integrations.base import CircuitOpenError, ErrorCategory
 from masterops.integrations.hubspot import BatchOutcome, HubSpotConnector
 from masterops.integrations.unleashed import Resource, UnleashedConnector
 from masterops.integrations.unleashed.models import UnleashedModel
 from masterops.integrations.unleashed.queries import Query
+from masterops.observability.events import LogEvent
 
 #: ``on_progress(stage, done, total)``; total is None until the first page says.
 Progress = Callable[[str, int, int | None], None]
@@ -21,6 +24,16 @@ R = TypeVar("R", bound=UnleashedModel)
 # HubSpot refusals that no later item could get past: the run fails instead of counting
 # every remaining item as failed.
 FATAL_CATEGORIES = frozenset({ErrorCategory.AUTHENTICATION, ErrorCategory.AUTHORIZATION})
+
+#: How many refused HubSpot items a warning names (the count is always complete).
+FAILURE_EXAMPLES = 10
+
+
+def guid_key(value: str) -> str:
+    """An Unleashed Guid as the mirror tables key it: Unleashed spells Guids in either
+    case, and one spelling keeps one row per record. (Unlike ``canonical_guid`` it never
+    raises: a record with an odd Guid is still worth keeping.)"""
+    return value.strip().lower()
 
 
 async def walk_pages(
@@ -86,3 +99,70 @@ def raise_if_fatal(outcomes: Sequence[BatchOutcome[Any]]) -> None:
             isinstance(error, CircuitOpenError) or error.category in FATAL_CATEGORIES
         ):
             raise error
+
+
+def write_hubspot_ids(
+    engine: Engine,
+    table: Table,
+    business_id: str,
+    ids: Iterable[tuple[str, str | None]],
+    *,
+    synced_at: datetime | None = None,
+) -> None:
+    """Record, per Unleashed Guid, the HubSpot id a mirror row became (None: none) and
+    when; one transaction for the whole batch."""
+    at = synced_at or datetime.now(UTC)
+    params = [{"b_guid": guid, "b_id": hubspot_id, "b_at": at} for guid, hubspot_id in ids]
+    if not params:
+        return
+    stmt = (
+        update(table)
+        .where(
+            table.c.business_id == business_id,
+            table.c.unleashed_guid == bindparam("b_guid"),
+        )
+        .values(hubspot_id=bindparam("b_id"), hubspot_synced_at=bindparam("b_at"))
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt, params)
+
+
+def refused_examples(
+    rows: Sequence[Mapping[str, Any]],
+    failures: Sequence[BatchOutcome[Any]],
+    *,
+    code_key: str,
+) -> list[dict[str, Any]]:
+    """The first few refused items, named by Guid and code (never by personal data)."""
+    return [
+        {
+            "unleashed_guid": rows[o.index]["unleashed_guid"],
+            code_key: rows[o.index][code_key],
+            "error": str(o.error) if o.error is not None else "no result",
+        }
+        for o in failures[:FAILURE_EXAMPLES]
+    ]
+
+
+def log_refused(
+    hubspot: HubSpotConnector,
+    business_id: str,
+    *,
+    operation: str,
+    message: str,
+    failed: int,
+    examples: Sequence[Mapping[str, Any]],
+) -> None:
+    """A warning that HubSpot refused some items of a sync (they are retried next run)."""
+    hubspot.runtime.hub.emit(
+        LogEvent(
+            source="sync",
+            service="hubspot",
+            operation=operation,
+            level="warn",
+            status="partial",
+            message=message,
+            details={"failed": failed, "examples": hubspot.redactor.value(list(examples))},
+            business_id=business_id,
+        )
+    )

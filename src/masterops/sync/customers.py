@@ -37,7 +37,7 @@ from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
 
 # The page walk (``common``) and the recorded run around the stages (``runs``) are the
 # inventory sync's, unchanged: one "how an Unleashed sync reads and records", not several.
-from masterops.sync.common import Progress, walk_pages
+from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.customers_hubspot import normalize_email, push_customers
 from masterops.sync.runs import SyncKind, recorded_run
 from masterops.sync.state import RunStatus
@@ -197,11 +197,6 @@ async def sync_customers(
 # -- writing ------------------------------------------------------------------------------
 
 
-def _guid(value: str) -> str:
-    # Unleashed spells Guids in either case; one spelling keeps one row per customer.
-    return value.strip().lower()
-
-
 def _text(value: str | None) -> str | None:
     """Trimmed text, None for blank: an empty name is no name."""
     if value is None:
@@ -215,7 +210,7 @@ def customer_row(business_id: str, customer: Customer, now: datetime) -> dict[st
     raw_email = _text(customer.email)
     return {
         "business_id": business_id,
-        "unleashed_guid": _guid(customer.guid),
+        "unleashed_guid": guid_key(customer.guid),
         "customer_code": customer.customer_code,
         "customer_name": _text(customer.customer_name),
         # Stored normalized when usable, so the HubSpot stage can group customers sharing

@@ -20,19 +20,21 @@ created (or one a person created by hand) instead of duplicating it. Two consequ
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 
 from masterops.db.tables import customers
-from masterops.integrations.hubspot import BatchOutcome, CrmObject, HubSpotConnector
-from masterops.observability.events import LogEvent
+from masterops.integrations.hubspot import HubSpotConnector
 from masterops.sync.common import (
     Progress,
+    log_refused,
     raise_if_fatal,
+    refused_examples,
+    write_hubspot_ids,
 )
 
 # The same rule as the inventory stage: an authentication, authorization or open-breaker
@@ -48,7 +50,6 @@ CODE_PROPERTY = "unleashed_customer_code"
 #: the connector), one write-back transaction.
 ROUND_SIZE = 500
 #: Failed contacts named in one warning; the rest are only counted.
-FAILURE_EXAMPLES = 10
 
 # Deliberately loose: one "@", something on each side, a dot in the domain. HubSpot is
 # the judge of the rest; an address it refuses is an item failure, retried next run.
@@ -183,7 +184,9 @@ async def push_customers(
             else:
                 sendable.append(group)
         counts.skipped += len(unusable)
-        _stamp(engine, business_id, [(r, None) for r in unusable])
+        write_hubspot_ids(
+            engine, customers, business_id, [(r["unleashed_guid"], None) for r in unusable]
+        )
         # Last one wins: the most recently modified customer speaks for the contact.
         winners = [
             max(g, key=lambda r: (r["unleashed_modified_at"] or _NEVER, r["unleashed_guid"]))
@@ -194,11 +197,12 @@ async def push_customers(
             items = [contact_properties(w) for w in winners]
             outcomes = await hubspot.batch_upsert(OBJECT_TYPE, items, id_property=ID_PROPERTY)
             raise_if_fatal(outcomes)
-            _stamp(
+            write_hubspot_ids(
                 engine,
+                customers,
                 business_id,
                 [
-                    (row, o.record.id)
+                    (row["unleashed_guid"], o.record.id)
                     for o in outcomes
                     if o.ok and o.record is not None
                     for row in sendable[o.index]
@@ -209,7 +213,16 @@ async def push_customers(
             counts.upserted += len(outcomes) - len(failures)
             counts.created += sum(1 for o in outcomes if o.ok and o.new)
             if failures:
-                _log_failures(hubspot, business_id, winners, failures)
+                # Customers' emails are personal data: the examples name codes, not addresses.
+                log_refused(
+                    hubspot,
+                    business_id,
+                    operation="sync_customers",
+                    message=f"{len(failures)} contact(s) of {business_id} were not upserted "
+                    "to HubSpot",
+                    failed=len(failures),
+                    examples=refused_examples(winners, failures, code_key="customer_code"),
+                )
         done += sum(1 for r in rows if _is_pending(r, full))
         if on_progress is not None:
             # Never more done than total: a customer may have changed since the count.
@@ -224,56 +237,3 @@ def _settle_without_email(engine: Engine, condition: Any) -> int:
             update(customers).where(condition).values(hubspot_id=None, hubspot_synced_at=now)
         )
     return int(result.rowcount)
-
-
-def _stamp(
-    engine: Engine, business_id: str, rows: Sequence[tuple[Mapping[str, Any], str | None]]
-) -> None:
-    """Record that the HubSpot stage dealt with ``rows``: the contact each became (None:
-    none, it has no usable email)."""
-    if not rows:
-        return
-    synced_at = datetime.now(UTC)
-    params = [
-        {"b_guid": row["unleashed_guid"], "b_id": contact_id, "b_at": synced_at}
-        for row, contact_id in rows
-    ]
-    stmt = (
-        update(customers)
-        .where(
-            customers.c.business_id == business_id,
-            customers.c.unleashed_guid == bindparam("b_guid"),
-        )
-        .values(hubspot_id=bindparam("b_id"), hubspot_synced_at=bindparam("b_at"))
-    )
-    with engine.begin() as conn:
-        conn.execute(stmt, params)
-
-
-def _log_failures(
-    hubspot: HubSpotConnector,
-    business_id: str,
-    winners: Sequence[Mapping[str, Any]],
-    failures: Sequence[BatchOutcome[CrmObject]],
-) -> None:
-    examples = [
-        {
-            "unleashed_guid": winners[o.index]["unleashed_guid"],
-            "customer_code": winners[o.index]["customer_code"],
-            "error": str(o.error) if o.error is not None else "no result",
-        }
-        for o in failures[:FAILURE_EXAMPLES]
-    ]
-    hubspot.runtime.hub.emit(
-        LogEvent(
-            source="sync",
-            service="hubspot",
-            operation="sync_customers",
-            level="warn",
-            status="partial",
-            # Customers' emails are personal data: the examples name codes, not addresses.
-            message=f"{len(failures)} contact(s) of {business_id} were not upserted to HubSpot",
-            details={"failed": len(failures), "examples": hubspot.redactor.value(examples)},
-            business_id=business_id,
-        )
-    )

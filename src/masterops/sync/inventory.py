@@ -38,7 +38,7 @@ from masterops.integrations.unleashed import (
     stock_query,
 )
 from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
-from masterops.sync.common import Progress, walk_pages
+from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.inventory_hubspot import push_products
 from masterops.sync.runs import SyncKind, recorded_run
 from masterops.sync.state import RunStatus
@@ -209,11 +209,6 @@ async def sync_inventory(
 # -- writing ------------------------------------------------------------------------------
 
 
-def _guid(value: str) -> str:
-    # Unleashed spells Guids in either case; one spelling keeps one row per product.
-    return value.strip().lower()
-
-
 def _store_products(
     engine: Engine, business_id: str, page: Sequence[Product], tally: _Tally
 ) -> None:
@@ -221,7 +216,7 @@ def _store_products(
     # Keyed by Guid: a Guid twice in one statement is an error on PostgreSQL's ON CONFLICT.
     rows: dict[str, dict[str, Any]] = {}
     for p in page:
-        guid = _guid(p.guid)
+        guid = guid_key(p.guid)
         rows[guid] = {
             "business_id": business_id,
             "unleashed_guid": guid,
@@ -247,7 +242,7 @@ def _store_stock(
     now = datetime.now(UTC)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for line in page:
-        guid = _guid(line.product_guid)
+        guid = guid_key(line.product_guid)
         # List rows always name their warehouse; a summed row (none) would be "".
         warehouse = line.warehouse_code or ""
         rows[(guid, warehouse)] = {

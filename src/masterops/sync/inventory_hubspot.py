@@ -14,19 +14,20 @@ repeat (a rerun, a retried chunk) updates the record it created instead of dupli
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select
 
 from masterops.db.tables import products
-from masterops.integrations.hubspot import BatchOutcome, CrmObject, HubSpotConnector
-from masterops.observability.events import LogEvent
+from masterops.integrations.hubspot import HubSpotConnector
 from masterops.sync.common import (
     Progress,
+    log_refused,
     raise_if_fatal,
+    refused_examples,
+    write_hubspot_ids,
 )
 
 #: The HubSpot product property holding the Unleashed Guid: the upsert's ``idProperty``.
@@ -36,7 +37,6 @@ OBJECT_TYPE = "products"
 #: (sent concurrently by the connector), one write-back transaction.
 ROUND_SIZE = 500
 #: Failed products named in one warning; the rest are only counted.
-FAILURE_EXAMPLES = 10
 
 # An answer with one of these means no product can get through: the stage (and run) fails
 # rather than counting every product as an item failure.
@@ -134,68 +134,27 @@ async def push_products(
         items = [product_properties(r) for r in rows]
         outcomes = await hubspot.batch_upsert(OBJECT_TYPE, items, id_property=GUID_PROPERTY)
         raise_if_fatal(outcomes)
-        _store_ids(engine, business_id, rows, outcomes)
+        write_hubspot_ids(
+            engine,
+            products,
+            business_id,
+            ((rows[o.index]["unleashed_guid"], o.record.id) for o in outcomes
+             if o.ok and o.record is not None),
+        )  # fmt: skip
         failures = [o for o in outcomes if not o.ok]
         counts.failed += len(failures)
         counts.upserted += len(outcomes) - len(failures)
         counts.created += sum(1 for o in outcomes if o.ok and o.new)
         if failures:
-            _log_failures(hubspot, business_id, rows, failures)
+            log_refused(
+                hubspot,
+                business_id,
+                operation="sync_inventory",
+                message=f"{len(failures)} product(s) of {business_id} were not upserted to HubSpot",
+                failed=len(failures),
+                examples=refused_examples(rows, failures, code_key="product_code"),
+            )
         done += len(rows)
         if on_progress is not None:
             on_progress("hubspot", done, total)
     return counts
-
-
-def _store_ids(
-    engine: Engine,
-    business_id: str,
-    rows: Sequence[Mapping[str, Any]],
-    outcomes: Sequence[BatchOutcome[CrmObject]],
-) -> None:
-    synced_at = datetime.now(UTC)
-    params = [
-        {"b_guid": rows[o.index]["unleashed_guid"], "b_id": o.record.id, "b_at": synced_at}
-        for o in outcomes
-        if o.ok and o.record is not None
-    ]
-    if not params:
-        return
-    stmt = (
-        update(products)
-        .where(
-            products.c.business_id == business_id,
-            products.c.unleashed_guid == bindparam("b_guid"),
-        )
-        .values(hubspot_id=bindparam("b_id"), hubspot_synced_at=bindparam("b_at"))
-    )
-    with engine.begin() as conn:
-        conn.execute(stmt, params)
-
-
-def _log_failures(
-    hubspot: HubSpotConnector,
-    business_id: str,
-    rows: Sequence[Mapping[str, Any]],
-    failures: Sequence[BatchOutcome[CrmObject]],
-) -> None:
-    examples = [
-        {
-            "unleashed_guid": rows[o.index]["unleashed_guid"],
-            "product_code": rows[o.index]["product_code"],
-            "error": str(o.error) if o.error is not None else "no result",
-        }
-        for o in failures[:FAILURE_EXAMPLES]
-    ]
-    hubspot.runtime.hub.emit(
-        LogEvent(
-            source="sync",
-            service="hubspot",
-            operation="sync_inventory",
-            level="warn",
-            status="partial",
-            message=f"{len(failures)} product(s) of {business_id} were not upserted to HubSpot",
-            details={"failed": len(failures), "examples": hubspot.redactor.value(examples)},
-            business_id=business_id,
-        )
-    )

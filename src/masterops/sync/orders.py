@@ -39,7 +39,7 @@ from masterops.integrations.unleashed import (
     sales_orders_query,
 )
 from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
-from masterops.sync.common import Progress, walk_pages
+from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.orders_hubspot import Labels, push_orders
 from masterops.sync.runs import SyncKind, recorded_run
 from masterops.sync.state import RunStatus
@@ -223,20 +223,15 @@ async def sync_orders(
 # -- writing ------------------------------------------------------------------------------
 
 
-def _guid(value: str) -> str:
-    # Unleashed spells Guids in either case; one spelling keeps one row per record.
-    return value.strip().lower()
-
-
 def _optional_guid(value: str | None) -> str | None:
-    return _guid(value) if value else None
+    return guid_key(value) if value else None
 
 
 def _order_row(business_id: str, order: SalesOrder, now: datetime) -> dict[str, Any]:
     customer = order.customer
     return {
         "business_id": business_id,
-        "unleashed_guid": _guid(order.guid),
+        "unleashed_guid": guid_key(order.guid),
         # The column is required; an order without a number is still an order.
         "order_number": order.order_number or "",
         "order_date": order.order_date,
@@ -257,7 +252,7 @@ def _order_row(business_id: str, order: SalesOrder, now: datetime) -> dict[str, 
 def _line_rows(
     business_id: str, order: SalesOrder, now: datetime, labels: Labels
 ) -> dict[int, dict[str, Any]]:
-    order_guid = _guid(order.guid)
+    order_guid = guid_key(order.guid)
     rows: dict[int, dict[str, Any]] = {}
     for position, line in enumerate(order.sales_order_lines, start=1):
         # LineNumber is the key; the position stands in if the service ever omits it.

@@ -29,7 +29,7 @@ from this run's pages (``Labels``), else from ``customers``/``products``, else t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -44,11 +44,7 @@ from masterops.integrations.hubspot import (
     BatchOutcome,
     HubSpotConnector,
 )
-from masterops.observability.events import LogEvent
-from masterops.sync.common import (
-    Progress,
-    raise_if_fatal,
-)
+from masterops.sync.common import FAILURE_EXAMPLES, Progress, log_refused, raise_if_fatal
 
 #: The deal property holding the Unleashed order Guid: the deals upsert's ``idProperty``.
 ORDER_GUID_PROPERTY = "unleashed_order_guid"
@@ -63,7 +59,6 @@ OPEN_STAGE = "appointmentscheduled"
 #: round is one or two deal batches and a few line item batches (sent concurrently).
 ROUND_SIZE = 200
 #: Failed items named in one warning; the rest are only counted.
-FAILURE_EXAMPLES = 10
 
 # An answer with one of these means nothing can get through: the stage (and run) fails
 # rather than counting every item as an item failure.
@@ -218,7 +213,14 @@ async def push_orders(
         await _push_associations(hubspot, batch, counts)
         _store_ids(engine, business_id, batch)
         if batch.failed:
-            _log_failures(hubspot, business_id, batch.failures, batch.failed)
+            log_refused(
+                hubspot,
+                business_id,
+                operation="sync_orders",
+                message=f"{batch.failed} HubSpot item(s) of {business_id}'s orders were refused",
+                failed=batch.failed,
+                examples=batch.failures,
+            )
         done += len(batch.orders)
         if on_progress is not None:
             on_progress("hubspot", done, total)
@@ -422,23 +424,3 @@ def _store_ids(engine: Engine, business_id: str, batch: _Round) -> None:
                 .values(hubspot_line_item_id=bindparam("b_id")),
                 line_params,
             )
-
-
-def _log_failures(
-    hubspot: HubSpotConnector,
-    business_id: str,
-    examples: Sequence[Mapping[str, str]],
-    failed: int,
-) -> None:
-    hubspot.runtime.hub.emit(
-        LogEvent(
-            source="sync",
-            service="hubspot",
-            operation="sync_orders",
-            level="warn",
-            status="partial",
-            message=f"{failed} HubSpot item(s) of {business_id}'s orders were refused",
-            details={"failed": failed, "examples": hubspot.redactor.value(list(examples))},
-            business_id=business_id,
-        )
-    )
