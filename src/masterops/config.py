@@ -171,9 +171,6 @@ class Business:
     n8n: N8nCredentials | None = None
     disabled: dict[str, str] = field(default_factory=dict)
 
-    def env_prefix(self) -> str:
-        return f"MASTEROPS_{self.slug.upper().replace('-', '_')}_"
-
 
 @dataclass(frozen=True)
 class Config:

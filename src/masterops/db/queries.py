@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Connection, Float, Integer, Table, delete, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from masterops.db.tables import PRUNABLE, QUERYABLE, integration_logs
+from masterops.db.tables import PRUNABLE, QUERYABLE, RETAINED, integration_logs
 from masterops.db.types import UTCDateTime
 
 
@@ -135,9 +135,8 @@ def prune(
             raise QueryError(f"{name!r} is not a log table; prunable: {', '.join(PRUNABLE)}")
         column = PRUNABLE[name]
         stmt = delete(column.table).where(column < older_than)
-        if "status" in column.table.c and name == "webhook_inbox":
-            # An event not yet processed is work, not a log: age never discards it.
-            stmt = stmt.where(column.table.c.status != "pending")
+        if name in RETAINED:
+            stmt = stmt.where(~RETAINED[name])
         result = conn.execute(stmt)
         deleted[name] = int(result.rowcount or 0)
     return deleted

@@ -337,6 +337,9 @@ webhook_inbox = Table(
 
 QUERYABLE[webhook_inbox.name] = webhook_inbox
 PRUNABLE["webhook_inbox"] = webhook_inbox.c.received_at
+#: Rows of a prunable table that age never removes: an event not yet processed is work,
+#: not a log.
+RETAINED = {"webhook_inbox": webhook_inbox.c.status == "pending"}
 
 # Unleashed customers, per business, with the HubSpot contact each became.
 customers = Table(
