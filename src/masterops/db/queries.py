@@ -6,10 +6,20 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Float, Integer, Table, delete, select
+from sqlalchemy import Boolean, Connection, Float, Integer, Table, delete, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from masterops.db.tables import PRUNABLE, QUERYABLE, RETAINED, integration_logs
+from masterops.db.tables import (
+    PRUNABLE,
+    QUERYABLE,
+    RETAINED,
+    customers,
+    integration_logs,
+    order_lines,
+    orders,
+    products,
+    stock_levels,
+)
 from masterops.db.types import UTCDateTime
 
 
@@ -140,3 +150,34 @@ def prune(
         result = conn.execute(stmt)
         deleted[name] = int(result.rowcount or 0)
     return deleted
+
+
+def mirror_counts(conn: Connection) -> list[dict[str, Any]]:
+    """Per business, what the syncs have mirrored: products, warehouses, stock lines,
+    customers, orders and order lines, and how many products reached HubSpot."""
+    counted = {
+        "products": select(products.c.business_id, func.count()).group_by(products.c.business_id),
+        "in HubSpot": select(products.c.business_id, func.count())
+        .where(products.c.hubspot_id.is_not(None))
+        .group_by(products.c.business_id),
+        "warehouses": select(
+            stock_levels.c.business_id, func.count(func.distinct(stock_levels.c.warehouse_code))
+        ).group_by(stock_levels.c.business_id),
+        "stock lines": select(stock_levels.c.business_id, func.count()).group_by(
+            stock_levels.c.business_id
+        ),
+        "customers": select(customers.c.business_id, func.count()).group_by(
+            customers.c.business_id
+        ),
+        "orders": select(orders.c.business_id, func.count()).group_by(orders.c.business_id),
+        "order lines": select(order_lines.c.business_id, func.count()).group_by(
+            order_lines.c.business_id
+        ),
+    }
+    rows: dict[str, dict[str, Any]] = {}
+    for name, stmt in counted.items():
+        for business_id, count in conn.execute(stmt):
+            rows.setdefault(business_id, {"business": business_id})[name] = int(count)
+    return [
+        {"business": b, **{name: rows[b].get(name, 0) for name in counted}} for b in sorted(rows)
+    ]
