@@ -18,7 +18,7 @@ be marked so in the mirror, not left looking active.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,8 +39,7 @@ from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
 # inventory sync's, unchanged: one "how an Unleashed sync reads and records", not several.
 from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.customers_hubspot import normalize_email, push_customers
-from masterops.sync.runs import SyncKind, recorded_run
-from masterops.sync.state import RunStatus
+from masterops.sync.runs import SyncKind, SyncResult, recorded_run
 
 ENTITY = "customers"
 STAGES = ("customers", "hubspot")
@@ -64,37 +63,19 @@ _UPDATE = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerSyncResult:
-    """What a finished run did. A failed run raises instead; its ``sync_runs`` row says
-    how far it got."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerSyncResult(SyncResult):
+    """What a finished run did: the counts of this sync beside ``SyncResult``'s."""
 
-    business_id: str
-    run_id: int
-    status: RunStatus
-    full: bool
-    watermark_before: str | None
-    watermark_after: str | None
     customers_fetched: int
     customers_written: int
-    hubspot_enabled: bool
     hubspot_upserted: int
     hubspot_created: int
-    hubspot_failed: int
     #: Sendable customers with no usable email: stored, never sent.
     hubspot_skipped: int
     #: Customers whose email another customer of the business also has: they share one
     #: contact, whose properties are the most recently modified customer's.
     hubspot_merged: int
-    duration_ms: float
-
-    @property
-    def ok(self) -> bool:
-        """Succeeded with no HubSpot item refused (a CLI's exit code)."""
-        return self.status == "succeeded" and self.hubspot_failed == 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ those repeats harmless, and the counts of written records count each Guid once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,8 +40,7 @@ from masterops.integrations.unleashed import (
 from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
 from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.inventory_hubspot import push_products
-from masterops.sync.runs import SyncKind, recorded_run
-from masterops.sync.state import RunStatus
+from masterops.sync.runs import SyncKind, SyncResult, recorded_run
 
 ENTITY = "inventory"
 STAGES = ("products", "stock", "hubspot")
@@ -67,34 +66,16 @@ _PRODUCT_UPDATE = [
 _STOCK_KEYS = ["business_id", "product_guid", "warehouse_code"]
 
 
-@dataclass(frozen=True, slots=True)
-class InventorySyncResult:
-    """What a finished run did. A failed run raises instead; its ``sync_runs`` row says
-    how far it got."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InventorySyncResult(SyncResult):
+    """What a finished run did: the counts of this sync beside ``SyncResult``'s."""
 
-    business_id: str
-    run_id: int
-    status: RunStatus
-    full: bool
-    watermark_before: str | None
-    watermark_after: str | None
     products_fetched: int
     products_written: int
     stock_fetched: int
     stock_written: int
-    hubspot_enabled: bool
     hubspot_upserted: int
     hubspot_created: int
-    hubspot_failed: int
-    duration_ms: float
-
-    @property
-    def ok(self) -> bool:
-        """Succeeded with no HubSpot item refused (a CLI's exit code)."""
-        return self.status == "succeeded" and self.hubspot_failed == 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(slots=True)

@@ -22,7 +22,7 @@ records count each Guid once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,8 +41,7 @@ from masterops.integrations.unleashed import (
 from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
 from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.orders_hubspot import Labels, push_orders
-from masterops.sync.runs import SyncKind, recorded_run
-from masterops.sync.state import RunStatus
+from masterops.sync.runs import SyncKind, SyncResult, recorded_run
 
 ENTITY = "orders"
 STAGES = ("orders", "hubspot")
@@ -82,35 +81,17 @@ _LINE_UPDATE = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class OrderSyncResult:
-    """What a finished run did. A failed run raises instead; its ``sync_runs`` row says
-    how far it got."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderSyncResult(SyncResult):
+    """What a finished run did: the counts of this sync beside ``SyncResult``'s."""
 
-    business_id: str
-    run_id: int
-    status: RunStatus
-    full: bool
-    watermark_before: str | None
-    watermark_after: str | None
     orders_fetched: int
     orders_written: int
     lines_written: int
-    hubspot_enabled: bool
     deals_upserted: int
     deals_created: int
     line_items_upserted: int
     associations_created: int
-    hubspot_failed: int
-    duration_ms: float
-
-    @property
-    def ok(self) -> bool:
-        """Succeeded with no HubSpot item refused (a CLI's exit code)."""
-        return self.status == "succeeded" and self.hubspot_failed == 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -56,16 +56,28 @@ class RunTally(Protocol):
         ...
 
 
-class SyncResult(Protocol):
-    """What the skeleton reads of a finished run's result to log it."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncResult:
+    """What a finished run did; each sync's result adds its own counts. A failed run
+    raises instead; its ``sync_runs`` row says how far it got."""
+
+    business_id: str
+    run_id: int
+    status: RunStatus
+    full: bool
+    watermark_before: str | None
+    watermark_after: str | None
+    hubspot_enabled: bool
+    hubspot_failed: int
+    duration_ms: float
 
     @property
-    def ok(self) -> bool: ...
+    def ok(self) -> bool:
+        """Succeeded with no HubSpot item refused (a CLI's exit code)."""
+        return self.status == "succeeded" and self.hubspot_failed == 0
 
-    @property
-    def hubspot_failed(self) -> int: ...
-
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 ResultT = TypeVar("ResultT", bound=SyncResult)
