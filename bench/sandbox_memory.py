@@ -45,23 +45,23 @@ def build(case: str, records: int) -> tuple[Any, int]:
         ]
         return rows, len(rows)
     if case == "n8n":
-        from masterops.sandbox.n8n import build_n8n
+        from masterops_sandbox.n8n import build_n8n
 
         n8n, n8n_harness = build_n8n("bench-key", executions=records)
         store = n8n.store
         held = len(store.executions) + len(store.workflows) + len(store.tags)
         return (n8n, n8n_harness), held
-    from masterops.sandbox.accounts import sandbox_accounts
+    from masterops_sandbox.accounts import sandbox_accounts
 
     accounts = sandbox_accounts(0)
     if case == "unleashed":
-        from masterops.sandbox.unleashed import build_unleashed
+        from masterops_sandbox.unleashed import build_unleashed
 
         volume = unleashed_volume(records)
         unleashed, unleashed_harness = build_unleashed(accounts, volume=volume)
         return (unleashed, unleashed_harness), unleashed_records(unleashed)
     if case == "hubspot":
-        from masterops.sandbox.hubspot import build_hubspot
+        from masterops_sandbox.hubspot import build_hubspot
 
         hubspot, hubspot_harness = build_hubspot(accounts)
         per_portal = math.ceil(records / len(accounts))
@@ -96,8 +96,8 @@ def unleashed_records(sandbox: Any) -> int:
 
 def unleashed_volume(records: int) -> int:
     """The seed volume that yields about ``records`` records (measured at a small volume)."""
-    from masterops.sandbox.accounts import sandbox_accounts
-    from masterops.sandbox.unleashed import UnleashedSandbox
+    from masterops_sandbox.accounts import sandbox_accounts
+    from masterops_sandbox.unleashed import UnleashedSandbox
 
     sample = 50
     per_volume = unleashed_records(UnleashedSandbox(sandbox_accounts(0), volume=sample)) / sample

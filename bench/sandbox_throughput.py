@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.server import Sandbox
-from masterops.sandbox.unleashed import sign
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.server import Sandbox
+from masterops_sandbox.unleashed import sign
 
 TARGET = 2_000.0
 Request_ = tuple[str, dict[str, str]]

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.n8n import build_n8n
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.n8n import build_n8n
 
 T = TypeVar("T")
 SANDBOX_KEY = "n8n_api_contract_key"

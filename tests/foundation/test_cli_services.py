@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from masterops.sandbox.server import Sandbox
+from masterops_sandbox.server import Sandbox
 
 
 def test_ops_test_on_the_sandbox(ops) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ import pytest
 from masterops.config import load_config
 from masterops.integrations.base import ConnectorRuntime
 from masterops.integrations.factory import ServiceDisabled, build_connector
-from masterops.sandbox.server import Sandbox
+from masterops_sandbox.server import Sandbox
 
 
 @pytest.fixture(scope="module")

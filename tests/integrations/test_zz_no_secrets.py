@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from masterops.db.tables import api_metrics, integration_logs
-from masterops.sandbox.accounts import sandbox_accounts
+from masterops_sandbox.accounts import sandbox_accounts
 
 
 def _secrets() -> set[str]:

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from masterops.sandbox.accounts import SandboxAccount, sandbox_accounts
-from masterops.sandbox.harness import SandboxTransport, ServiceHarness
-from masterops.sandbox.hubspot import HubSpotSandbox, build_hubspot
+from masterops_sandbox.accounts import SandboxAccount, sandbox_accounts
+from masterops_sandbox.harness import SandboxTransport, ServiceHarness
+from masterops_sandbox.hubspot import HubSpotSandbox, build_hubspot
 
 BASE_URL = "https://api.hubapi.com"
 

@@ -13,9 +13,9 @@ from hubspot_fixtures import (  # noqa: F401 - fixtures
     rig_fixture,
 )
 
-from masterops.sandbox.accounts import sandbox_accounts
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.hubspot import create_hubspot
+from masterops_sandbox.accounts import sandbox_accounts
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.hubspot import create_hubspot
 
 
 async def test_missing_token_is_401_invalid_authentication(rig: HubSpotRig) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from masterops.sandbox.harness import SandboxTransport, ServiceHarness
-from masterops.sandbox.n8n import N8nSandbox, build_n8n
+from masterops_sandbox.harness import SandboxTransport, ServiceHarness
+from masterops_sandbox.n8n import N8nSandbox, build_n8n
 
 KEY = "controls-test-key"
 

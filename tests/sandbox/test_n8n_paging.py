@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.n8n import N8nSandbox, build_n8n
-from masterops.sandbox.n8n.cursor import (
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.n8n import N8nSandbox, build_n8n
+from masterops_sandbox.n8n.cursor import (
     InvalidCursor,
     decode_cursor,
     encode_last_id_cursor,

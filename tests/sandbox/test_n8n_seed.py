@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from masterops.sandbox.accounts import BUSINESSES
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.n8n import N8nSandbox, build_n8n
+from masterops_sandbox.accounts import BUSINESSES
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.n8n import N8nSandbox, build_n8n
 
 KEY = "seed-test-key"
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.n8n import N8nSandbox, build_n8n
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.n8n import N8nSandbox, build_n8n
 
 KEY = "webhook-test-key"
 

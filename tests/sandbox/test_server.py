@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from masterops.sandbox.accounts import n8n_api_key
-from masterops.sandbox.server import SERVICES, Sandbox, parse_faults
-from masterops.sandbox.unleashed import sign
+from masterops_sandbox.accounts import n8n_api_key
+from masterops_sandbox.server import SERVICES, Sandbox, parse_faults
+from masterops_sandbox.unleashed import sign
 
 
 @pytest.fixture(scope="module")

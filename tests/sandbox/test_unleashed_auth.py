@@ -8,7 +8,7 @@ import httpx
 from unleashed_fixtures import *  # noqa: F403
 from unleashed_fixtures import UnleashedClient, signature
 
-from masterops.sandbox.unleashed import UnleashedSandbox
+from masterops_sandbox.unleashed import UnleashedSandbox
 
 
 async def test_signed_request_is_accepted(teelixir: UnleashedClient) -> None:

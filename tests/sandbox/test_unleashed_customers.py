@@ -8,7 +8,7 @@ from collections.abc import Callable
 from unleashed_fixtures import *  # noqa: F403
 from unleashed_fixtures import Clock, UnleashedClient, wire_ms
 
-from masterops.sandbox.unleashed import UnleashedSandbox
+from masterops_sandbox.unleashed import UnleashedSandbox
 
 
 async def test_customer_fields_and_obsolete_default(

@@ -7,8 +7,8 @@ import pytest
 from unleashed_fixtures import *  # noqa: F403
 from unleashed_fixtures import UnleashedClient
 
-from masterops.sandbox.harness import ServiceHarness
-from masterops.sandbox.unleashed import UnleashedSandbox
+from masterops_sandbox.harness import ServiceHarness
+from masterops_sandbox.unleashed import UnleashedSandbox
 
 
 async def test_injected_5xx_then_reset(teelixir: UnleashedClient, http: httpx.AsyncClient) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from unleashed_fixtures import *  # noqa: F403
 from unleashed_fixtures import FIXED_NOW, Clock, UnleashedClient, wire_ms
 
-from masterops.sandbox.unleashed import UnleashedSandbox
+from masterops_sandbox.unleashed import UnleashedSandbox
 
 
 async def test_list_has_the_pagination_envelope(

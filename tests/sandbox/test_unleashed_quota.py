@@ -10,9 +10,9 @@ import pytest
 from unleashed_fixtures import *  # noqa: F403
 from unleashed_fixtures import BASE_URL, Clock, UnleashedClient
 
-from masterops.sandbox.accounts import sandbox_accounts
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.unleashed import (
+from masterops_sandbox.accounts import sandbox_accounts
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.unleashed import (
     RESET_HEADER,
     WARNING_HEADER,
     UnleashedSandbox,

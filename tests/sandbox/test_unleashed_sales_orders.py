@@ -9,7 +9,7 @@ from typing import Any
 from unleashed_fixtures import *  # noqa: F403
 from unleashed_fixtures import Clock, UnleashedClient, wire_ms
 
-from masterops.sandbox.unleashed import ORDER_STATUSES, UnleashedSandbox
+from masterops_sandbox.unleashed import ORDER_STATUSES, UnleashedSandbox
 
 
 def _ms(text: str) -> int:

@@ -6,8 +6,8 @@ import pytest
 from unleashed_fixtures import *  # noqa: F403
 from unleashed_fixtures import FIXED_NOW, Clock, UnleashedClient
 
-from masterops.sandbox.accounts import sandbox_accounts
-from masterops.sandbox.unleashed import (
+from masterops_sandbox.accounts import sandbox_accounts
+from masterops_sandbox.unleashed import (
     NotFound,
     UnleashedSandbox,
     ValidationFailed,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from unleashed_fixtures import *  # noqa: F403
 from unleashed_fixtures import FIXED_NOW
 
-from masterops.sandbox.accounts import sandbox_accounts
-from masterops.sandbox.unleashed import UnleashedSandbox, build_unleashed
+from masterops_sandbox.accounts import sandbox_accounts
+from masterops_sandbox.unleashed import UnleashedSandbox, build_unleashed
 
 
 def _dump(sandbox: UnleashedSandbox) -> dict[str, list[dict[str, object]]]:

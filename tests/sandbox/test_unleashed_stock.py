@@ -7,7 +7,7 @@ import uuid
 from unleashed_fixtures import *  # noqa: F403
 from unleashed_fixtures import FIXED_NOW, Clock, UnleashedClient, wire_ms
 
-from masterops.sandbox.unleashed import UnleashedSandbox
+from masterops_sandbox.unleashed import UnleashedSandbox
 
 FIELDS = {
     "Guid",

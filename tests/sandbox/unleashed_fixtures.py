@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from masterops.sandbox.accounts import SandboxAccount, sandbox_accounts
-from masterops.sandbox.harness import SandboxTransport, ServiceHarness
-from masterops.sandbox.unleashed import UnleashedSandbox, build_unleashed
+from masterops_sandbox.accounts import SandboxAccount, sandbox_accounts
+from masterops_sandbox.harness import SandboxTransport, ServiceHarness
+from masterops_sandbox.unleashed import UnleashedSandbox, build_unleashed
 
 # The fixtures, for ``from unleashed_fixtures import *`` in the test modules (a star
 # import, because ruff reads a named import used only as a parameter as unused).

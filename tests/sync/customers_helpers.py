@@ -9,7 +9,7 @@ from inventory_helpers import BUSINESS, InventoryRig, inventory_rig
 from sqlalchemy import Engine, func, select
 
 from masterops.db.tables import customers, sync_runs, sync_state
-from masterops.sandbox.unleashed.records import Customer
+from masterops_sandbox.unleashed.records import Customer
 
 __all__ = [
     "BUSINESS",

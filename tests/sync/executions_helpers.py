@@ -12,9 +12,9 @@ from masterops.db.tables import sync_runs, workflow_execution_logs
 from masterops.integrations.base import BreakerSettings, ConnectorRuntime, RetryPolicy
 from masterops.integrations.n8n import N8nConnector
 from masterops.observability.events import EventRecorder
-from masterops.sandbox.accounts import BUSINESSES, n8n_api_key
-from masterops.sandbox.harness import SandboxTransport, ServiceHarness
-from masterops.sandbox.n8n import N8nSandbox, build_n8n
+from masterops_sandbox.accounts import BUSINESSES, n8n_api_key
+from masterops_sandbox.harness import SandboxTransport, ServiceHarness
+from masterops_sandbox.n8n import N8nSandbox, build_n8n
 
 BASE_URL = "http://n8n.sandbox"
 API_KEY = n8n_api_key(2)

@@ -16,10 +16,10 @@ from masterops.integrations.base import ConnectorRuntime, LimitSpec, RetryPolicy
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.integrations.unleashed import UnleashedConnector
 from masterops.observability.events import EventRecorder
-from masterops.sandbox.accounts import SandboxAccount, sandbox_accounts
-from masterops.sandbox.harness import SandboxTransport, ServiceHarness
-from masterops.sandbox.hubspot import HubSpotSandbox, build_hubspot
-from masterops.sandbox.unleashed import UnleashedSandbox, build_unleashed
+from masterops_sandbox.accounts import SandboxAccount, sandbox_accounts
+from masterops_sandbox.harness import SandboxTransport, ServiceHarness
+from masterops_sandbox.hubspot import HubSpotSandbox, build_hubspot
+from masterops_sandbox.unleashed import UnleashedSandbox, build_unleashed
 
 BUSINESS = "teelixir"
 SEED = 3

@@ -9,8 +9,8 @@ from inventory_helpers import BUSINESS, InventoryRig
 from sqlalchemy import Engine, insert, select
 
 from masterops.db.tables import customers, order_lines, orders, sync_runs, sync_state
-from masterops.sandbox.unleashed.records import SalesOrder as SandboxOrder
 from masterops.sync.orders_hubspot import LINE_GUID_PROPERTY, ORDER_GUID_PROPERTY
+from masterops_sandbox.unleashed.records import SalesOrder as SandboxOrder
 
 
 def stored_orders(engine: Engine) -> dict[str, dict[str, Any]]:

@@ -22,7 +22,6 @@ from customers_helpers import (
 from sqlalchemy import Engine
 
 from masterops.integrations.unleashed import Customer
-from masterops.sandbox.unleashed.records import Customer as SeededCustomer
 from masterops.sync.customers import (
     CustomerSyncResult,
     _store_customers,
@@ -34,6 +33,7 @@ from masterops.sync.customers_hubspot import (
     contact_properties,
     normalize_email,
 )
+from masterops_sandbox.unleashed.records import Customer as SeededCustomer
 
 
 def by_email(rig: InventoryRig) -> dict[str, list[SeededCustomer]]:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 from web_helpers import BASE_URL, HOOK_URL, Web, settings_for
 
-from masterops.sandbox.accounts import sandbox_accounts
-from masterops.sandbox.hubspot import build_hubspot
 from masterops.web import create_app
+from masterops_sandbox.accounts import sandbox_accounts
+from masterops_sandbox.hubspot import build_hubspot
 
 
 @pytest.fixture

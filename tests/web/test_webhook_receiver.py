@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from web_helpers import BASE_URL, HOOK_URL, Web, settings_for
 
 from masterops.db.tables import webhook_inbox
-from masterops.sandbox.hubspot import sign_v3
 from masterops.web import create_app
+from masterops_sandbox.hubspot import sign_v3
 
 
 def _rows(web: Web) -> list[dict[str, Any]]:

@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
-from masterops.sandbox.accounts import SandboxAccount
-from masterops.sandbox.hubspot import HubSpotSandbox
 from masterops.web import WebSettings
+from masterops_sandbox.accounts import SandboxAccount
+from masterops_sandbox.hubspot import HubSpotSandbox
 
 BASE_URL = "https://ops.example.com"
 HOOK_URL = f"{BASE_URL}/webhooks/hubspot?app=masterops"

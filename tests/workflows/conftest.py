@@ -14,9 +14,9 @@ from workflows_helpers import LIBRARY
 
 from masterops.integrations.base import ConnectorRuntime, RetryPolicy
 from masterops.integrations.n8n import N8nConnector
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.n8n import build_n8n
-from masterops.sandbox.server import Sandbox
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.n8n import build_n8n
+from masterops_sandbox.server import Sandbox
 
 API_KEY = "n8n-test-key"
 # No waiting between attempts: a test never needs a retry to be slow.

@@ -31,7 +31,7 @@ def sandbox(
 ) -> None:
     """Serve the sandbox until interrupted; prints each service's URL and credentials."""
     # Imported here: the product never imports the sandbox except where it is started.
-    from masterops.sandbox.server import Sandbox, parse_faults
+    from masterops_sandbox.server import Sandbox, parse_faults
 
     if not 1 <= port <= 65533:
         raise UsageError(f"--port must be between 1 and 65533, got {port}")

@@ -44,7 +44,7 @@ class Services:
     runtime: ConnectorRuntime
     engine: Engine | None
     transports: dict[str, httpx.AsyncBaseTransport] = field(default_factory=dict)
-    sandbox: Any = None  # masterops.sandbox.server.Sandbox when running on the sandbox
+    sandbox: Any = None  # masterops_sandbox.server.Sandbox when running on the sandbox
 
     @property
     def on_sandbox(self) -> bool:
@@ -94,7 +94,7 @@ def open_services(
     if not config.sandbox:
         yield Services(config, runtime, engine)
         return
-    from masterops.sandbox.server import Sandbox  # only here: the sandbox is started
+    from masterops_sandbox.server import Sandbox  # only here: the sandbox is started
 
     box = Sandbox(seed=seed, volume=volume)
     businesses = {

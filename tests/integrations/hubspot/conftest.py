@@ -17,8 +17,8 @@ from hubspot_connector_helpers import Rig
 
 from masterops.integrations.base import ConnectorRuntime, FakeClock
 from masterops.integrations.hubspot import HubSpotConnector
-from masterops.sandbox.accounts import sandbox_accounts
-from masterops.sandbox.hubspot import build_hubspot
+from masterops_sandbox.accounts import sandbox_accounts
+from masterops_sandbox.hubspot import build_hubspot
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ import httpx
 
 from masterops.integrations.base import ConnectorRuntime, FakeClock, RetryPolicy
 from masterops.integrations.hubspot import HubSpotConnector
-from masterops.sandbox.accounts import SandboxAccount
-from masterops.sandbox.harness import SandboxTransport, ServiceHarness
-from masterops.sandbox.hubspot import HubSpotSandbox
+from masterops_sandbox.accounts import SandboxAccount
+from masterops_sandbox.harness import SandboxTransport, ServiceHarness
+from masterops_sandbox.hubspot import HubSpotSandbox
 
 T = TypeVar("T")
 BASE_URL = "https://api.hubapi.com"

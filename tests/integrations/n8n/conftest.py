@@ -12,8 +12,8 @@ from starlette.types import ASGIApp
 
 from masterops.integrations.base import BreakerSettings, ConnectorRuntime, RetryPolicy
 from masterops.integrations.n8n import N8nConnector
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.n8n import build_n8n
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.n8n import build_n8n
 
 
 def _env(runtime: ConnectorRuntime, *, seed_data: bool) -> N8nEnv:

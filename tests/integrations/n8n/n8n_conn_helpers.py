@@ -10,9 +10,9 @@ from typing import Any
 
 from masterops.integrations.base import BreakerSettings, RetryPolicy
 from masterops.integrations.n8n import N8nConnector
-from masterops.sandbox.accounts import n8n_api_key
-from masterops.sandbox.harness import ServiceHarness
-from masterops.sandbox.n8n import N8nSandbox
+from masterops_sandbox.accounts import n8n_api_key
+from masterops_sandbox.harness import ServiceHarness
+from masterops_sandbox.n8n import N8nSandbox
 
 BASE_URL = "http://n8n.sandbox"
 # Seed 1's key: the session's no-secrets sweep searches telemetry for seeds 0..2.

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.n8n import N8nConnector
-from masterops.sandbox.harness import SandboxTransport, ServiceHarness
+from masterops_sandbox.harness import SandboxTransport, ServiceHarness
 
 EXECUTIONS = "/api/v1/executions"
 EXECUTION = "/api/v1/executions/{id}"

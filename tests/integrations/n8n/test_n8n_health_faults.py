@@ -13,7 +13,7 @@ from masterops.integrations.base import (
 )
 from masterops.integrations.n8n import N8nConnector
 from masterops.observability.events import EventRecorder
-from masterops.sandbox.accounts import n8n_api_key
+from masterops_sandbox.accounts import n8n_api_key
 
 WORKFLOWS = "/api/v1/workflows"
 READINESS = "/healthz/readiness"

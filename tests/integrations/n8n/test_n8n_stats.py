@@ -12,7 +12,7 @@ from n8n_conn_helpers import BASE_URL, N8nEnv, chain, stop_node, webhook_node
 from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.n8n import Execution, N8nConnector, Workflow
 from masterops.integrations.n8n.stats import StatsBuilder
-from masterops.sandbox.harness import SandboxTransport
+from masterops_sandbox.harness import SandboxTransport
 
 EXECUTIONS = "/api/v1/executions"
 WEEK_AGO = timedelta(days=8)

@@ -20,9 +20,9 @@ from ulconn_helpers import (
 
 from masterops.integrations.base import ConnectorRuntime
 from masterops.integrations.unleashed import UnleashedConnector
-from masterops.sandbox.accounts import sandbox_accounts
-from masterops.sandbox.harness import SandboxTransport
-from masterops.sandbox.unleashed import build_unleashed
+from masterops_sandbox.accounts import sandbox_accounts
+from masterops_sandbox.harness import SandboxTransport
+from masterops_sandbox.unleashed import build_unleashed
 
 
 @pytest.fixture

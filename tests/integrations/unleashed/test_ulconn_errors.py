@@ -13,7 +13,7 @@ from ulconn_helpers import BUSINESS, PATIENT_BREAKER, RecordingTransport, UlEnv
 from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.unleashed import PRODUCTS, sign
 from masterops.observability.events import EventRecorder
-from masterops.sandbox.harness import SandboxTransport
+from masterops_sandbox.harness import SandboxTransport
 
 
 def _assert_no_secret(env: UlEnv, recorder: EventRecorder, *texts: str) -> None:

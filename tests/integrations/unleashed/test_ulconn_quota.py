@@ -14,7 +14,7 @@ from masterops.db.quota import calls_in_period, record_calls
 from masterops.integrations.base import ConnectorRuntime, ErrorCategory, IntegrationError
 from masterops.integrations.unleashed import PRODUCTS, MonthlyQuotaGuard
 from masterops.observability.events import EventRecorder, LogEvent, TelemetryHub
-from masterops.sandbox.harness import SandboxTransport
+from masterops_sandbox.harness import SandboxTransport
 
 
 def _guard(

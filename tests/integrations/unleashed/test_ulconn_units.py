@@ -40,8 +40,8 @@ from masterops.integrations.unleashed import (
 )
 from masterops.integrations.unleashed.queries import check_page_size
 from masterops.observability.events import TelemetryHub
-from masterops.sandbox.accounts import sandbox_accounts
-from masterops.sandbox.unleashed import UnleashedSandbox
+from masterops_sandbox.accounts import sandbox_accounts
+from masterops_sandbox.unleashed import UnleashedSandbox
 
 # ---- signing ----
 

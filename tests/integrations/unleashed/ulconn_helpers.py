@@ -11,9 +11,9 @@ import httpx
 
 from masterops.integrations.base import BreakerSettings, LimitSpec, RetryPolicy
 from masterops.integrations.unleashed import UnleashedConnector
-from masterops.sandbox.accounts import SandboxAccount
-from masterops.sandbox.harness import ServiceHarness
-from masterops.sandbox.unleashed import UnleashedSandbox
+from masterops_sandbox.accounts import SandboxAccount
+from masterops_sandbox.harness import ServiceHarness
+from masterops_sandbox.unleashed import UnleashedSandbox
 
 BASE_URL = "http://unleashed.sandbox"
 BUSINESS = "teelixir"

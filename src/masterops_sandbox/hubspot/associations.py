@@ -1,0 +1,146 @@
+"""Associations between records (v4): typed, directional, stored with their inverse.
+
+Every link is kept from both ends, so reading associations from either side is a
+dict lookup. HubSpot-defined type ids: 279 contact->company (documented); 3
+deal->contact, 5 deal->company and 19 deal->line_item are unverified but used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from masterops_sandbox.hubspot.errors import validation_error
+
+HUBSPOT_DEFINED = "HUBSPOT_DEFINED"
+USER_DEFINED = "USER_DEFINED"
+Spec = tuple[str, int]  # (associationCategory, associationTypeId)
+
+
+@dataclass(frozen=True)
+class AssociationType:
+    type_id: int
+    from_type: str
+    to_type: str
+    inverse: int
+    name: str
+    label: str | None = None
+
+
+_TYPES: tuple[AssociationType, ...] = (
+    AssociationType(279, "contacts", "companies", 280, "contact_to_company_unlabeled"),
+    AssociationType(280, "companies", "contacts", 279, "company_to_contact_unlabeled"),
+    AssociationType(1, "contacts", "companies", 2, "contact_to_company", "Primary"),
+    AssociationType(2, "companies", "contacts", 1, "company_to_contact", "Primary"),
+    AssociationType(3, "deals", "contacts", 4, "deal_to_contact"),
+    AssociationType(4, "contacts", "deals", 3, "contact_to_deal"),
+    AssociationType(5, "deals", "companies", 6, "deal_to_company"),
+    AssociationType(6, "companies", "deals", 5, "company_to_deal"),
+    AssociationType(19, "deals", "line_items", 20, "deal_to_line_item"),
+    AssociationType(20, "line_items", "deals", 19, "line_item_to_deal"),
+)
+ASSOCIATION_TYPES: dict[int, AssociationType] = {t.type_id: t for t in _TYPES}
+
+# The type a "default" association uses for each pair of object types.
+DEFAULT_TYPES: dict[tuple[str, str], int] = {
+    ("contacts", "companies"): 279,
+    ("companies", "contacts"): 280,
+    ("deals", "contacts"): 3,
+    ("contacts", "deals"): 4,
+    ("deals", "companies"): 5,
+    ("companies", "deals"): 6,
+    ("deals", "line_items"): 19,
+    ("line_items", "deals"): 20,
+}
+
+
+def default_spec(from_type: str, to_type: str) -> Spec:
+    type_id = DEFAULT_TYPES.get((from_type, to_type))
+    if type_id is None:
+        raise validation_error(f"No default association type exists from {from_type} to {to_type}")
+    return (HUBSPOT_DEFINED, type_id)
+
+
+def parse_specs(raw: Any, from_type: str, to_type: str) -> list[Spec]:
+    """``[{associationCategory, associationTypeId}]`` from a request, checked for the pair."""
+    if not isinstance(raw, list) or not raw:
+        raise validation_error("Invalid input JSON: expected a list of association types")
+    specs: list[Spec] = []
+    for item in raw:
+        if not isinstance(item, dict):
+            raise validation_error("Invalid input JSON: association types must be objects")
+        category = item.get("associationCategory")
+        type_id = item.get("associationTypeId")
+        if category not in (HUBSPOT_DEFINED, USER_DEFINED, "INTEGRATOR_DEFINED"):
+            raise validation_error(f"Invalid associationCategory: {category!r}")
+        if not isinstance(type_id, int) or isinstance(type_id, bool):
+            raise validation_error(f"Invalid associationTypeId: {type_id!r}")
+        if category == HUBSPOT_DEFINED:
+            known = ASSOCIATION_TYPES.get(type_id)
+            if known is None or (known.from_type, known.to_type) != (from_type, to_type):
+                raise validation_error(
+                    f"{type_id} is not a valid association type from {from_type} to {to_type}"
+                )
+        specs.append((category, type_id))
+    return specs
+
+
+def _inverse(spec: Spec) -> Spec:
+    category, type_id = spec
+    if category == HUBSPOT_DEFINED:
+        return (category, ASSOCIATION_TYPES[type_id].inverse)
+    return spec  # labels we did not define read the same from both ends
+
+
+def spec_json(spec: Spec) -> dict[str, Any]:
+    category, type_id = spec
+    known = ASSOCIATION_TYPES.get(type_id) if category == HUBSPOT_DEFINED else None
+    return {"category": category, "typeId": type_id, "label": known.label if known else None}
+
+
+Key = tuple[str, int]  # (object type name, record id)
+
+
+class AssociationStore:
+    """All associations of one portal."""
+
+    def __init__(self) -> None:
+        self._links: dict[Key, dict[str, dict[int, set[Spec]]]] = {}
+
+    def add(self, src: Key, dst: Key, specs: list[Spec]) -> None:
+        forward = self._links.setdefault(src, {}).setdefault(dst[0], {}).setdefault(dst[1], set())
+        backward = self._links.setdefault(dst, {}).setdefault(src[0], {}).setdefault(src[1], set())
+        for spec in specs:
+            forward.add(spec)
+            backward.add(_inverse(spec))
+
+    def remove(self, src: Key, dst: Key, specs: list[Spec] | None = None) -> None:
+        """Remove the given types between two records, or every type when ``specs`` is None."""
+        self._discard(src, dst, None if specs is None else set(specs))
+        self._discard(dst, src, None if specs is None else {_inverse(s) for s in specs})
+
+    def _discard(self, src: Key, dst: Key, specs: set[Spec] | None) -> None:
+        targets = self._links.get(src, {}).get(dst[0])
+        if not targets or dst[1] not in targets:
+            return
+        if specs is not None:
+            targets[dst[1]] -= specs
+        if specs is None or not targets[dst[1]]:
+            del targets[dst[1]]
+
+    def targets(self, src: Key, to_type: str) -> list[tuple[int, list[Spec]]]:
+        """(to id, types) for every record of ``to_type`` linked from ``src``, by id."""
+        found = self._links.get(src, {}).get(to_type, {})
+        return [(to_id, sorted(found[to_id])) for to_id in sorted(found)]
+
+    def drop(self, key: Key) -> None:
+        """Forget every association of a record being archived."""
+        for to_type, targets in self._links.pop(key, {}).items():
+            for to_id in targets:
+                back = self._links.get((to_type, to_id), {}).get(key[0])
+                if back is not None:
+                    back.pop(key[1], None)
+
+    def count(self) -> int:
+        """Associated pairs, each counted once from each end."""
+        return sum(len(t) for by_type in self._links.values() for t in by_type.values())
