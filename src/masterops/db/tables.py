@@ -356,6 +356,8 @@ customers = Table(
     Column("obsolete", Boolean, nullable=False, default=False),
     Column("unleashed_modified_at", UTCDateTime()),
     Column("hubspot_id", String(64)),
+    # Wholesale businesses only: the HubSpot company the customer became.
+    Column("hubspot_company_id", String(64)),
     Column("hubspot_synced_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
     Index(None, "business_id", "customer_code"),
