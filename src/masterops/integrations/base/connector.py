@@ -201,7 +201,8 @@ class BaseConnector(abc.ABC):
         policy for this call. With ``expect_json`` a 2xx whose body is neither empty nor valid
         JSON (cut short) is a failed, retryable attempt. ``expected_statuses`` are answers
         the caller looks for (a 404 when checking whether something exists): they still
-        raise, but are logged at debug level rather than as failures.
+        raise, but are recorded as successful attempts and logged at debug level, never
+        counted as errors.
         """
         method = method.upper()
         call = _Call(
@@ -231,7 +232,9 @@ class BaseConnector(abc.ABC):
             result = await self._attempt(call, deadline)
             if not isinstance(result, IntegrationError):
                 return result
-            note_failed_attempt(result)
+            expected = result.status in call.expected_statuses
+            if not expected:  # an answer the caller looks for does not degrade a probe
+                note_failed_attempt(result)
             elapsed = clock.monotonic() - started
             decision = decide(
                 call.policy,
@@ -245,8 +248,7 @@ class BaseConnector(abc.ABC):
             if decision.delay is None:
                 self.telemetry.failure(
                     **common, attempts=attempt, error=result, reason=decision.reason,
-                    duration_ms=elapsed * 1000.0,
-                    expected=result.status in call.expected_statuses,
+                    duration_ms=elapsed * 1000.0, expected=expected,
                 )  # fmt: skip
                 raise result
             self.telemetry.retry(
@@ -315,8 +317,9 @@ class BaseConnector(abc.ABC):
             # 429 is flow control and other 4xx prove the service is up: neither is a failure.
             outcome = "failure" if status >= 500 else "neutral" if status == 429 else "success"
             self.telemetry.api_call(
-                call.template, call.method, call.operation, t0, response, info, error
-            )
+                call.template, call.method, call.operation, t0, response, info, error,
+                expected=status in call.expected_statuses,
+            )  # fmt: skip
             return error
         finally:
             self.breaker.record(admission, outcome)

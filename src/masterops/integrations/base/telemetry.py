@@ -177,11 +177,17 @@ class ConnectorTelemetry:
         response: httpx.Response | None = None,
         info: RateLimitInfo | None = None,
         error: IntegrationError | None = None,
+        *,
+        expected: bool = False,
     ) -> None:
         """One attempt that reached the transport (answered or not), begun at ``started``
-        on the clock's monotonic scale."""
+        on the clock's monotonic scale. An ``expected`` error answer (the 404 a caller
+        checking for existence looks for) is an outcome, not an error: the row is a
+        success that keeps its status code."""
         status = response.status_code if response is not None else None
         info = info or NO_RATE_LIMIT_INFO
+        if expected:
+            error = None
         self.hub.emit(
             ApiCall(
                 service=self._service,
