@@ -97,7 +97,8 @@ async def measure(services: Services, engine: Engine) -> dict[tuple[str, str], C
 def report(measured: dict[tuple[str, str], Calls]) -> int:
     """Print every endpoint's calls against the target; the number of endpoints over it."""
     over = 0
-    print(f"{'sync':<11} {'business':<9} {'service':<10} {'endpoint':<48} calls  vs target {TARGET}")
+    header = f"{'sync':<11} {'business':<9} {'service':<10} {'endpoint':<48}"
+    print(f"{header} calls  vs target {TARGET}")
     for (sync, slug), calls in measured.items():
         if not calls:
             print(f"{sync:<11} {slug:<9} {'-':<10} {'(no call at all)':<48} {0:>5}  x0.00")

@@ -1,5 +1,6 @@
 """What every Unleashed-sourced sync shares: walking pages, reading a watermark, redacting
-a failure message, and telling a HubSpot refusal that must stop the run."""
+a failure message, setting up a HubSpot property only when something will be sent, and
+telling a HubSpot refusal that must stop the run."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Table, bindparam, update
+from sqlalchemy import ColumnElement, Engine, Table, bindparam, literal, select, update
 
 from masterops.integrations.base import CircuitOpenError, ErrorCategory
 from masterops.integrations.hubspot import BatchOutcome, HubSpotConnector
@@ -89,6 +90,29 @@ def redacted_message(
     if hubspot is not None:
         redactor = redactor.with_secrets(hubspot.redactor.secrets)
     return redactor.text(text)
+
+
+async def ensure_property_if_pending(
+    hubspot: HubSpotConnector,
+    engine: Engine,
+    pending: ColumnElement[bool],
+    object_type: str,
+    name: str,
+    **definition: Any,
+) -> None:
+    """``hubspot.ensure_property(object_type, name, **definition)``, but only when a mirror
+    row matches ``pending`` (the push stage's own "what is left to send").
+
+    A run with nothing to send makes no HubSpot call at all (P5: a no-change run asks each
+    endpoint at most once). The check is repeated by every run that sends something
+    rather than remembered in the database: it costs one read next to at least one
+    write, and nothing remembered can go stale when someone deletes the property in
+    HubSpot or the token is moved to another portal.
+    """
+    with engine.connect() as conn:
+        something = conn.execute(select(literal(1)).where(pending).limit(1)).first()
+    if something is not None:
+        await hubspot.ensure_property(object_type, name, **definition)
 
 
 def raise_if_fatal(outcomes: Sequence[BatchOutcome[Any]]) -> None:

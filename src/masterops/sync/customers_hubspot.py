@@ -31,6 +31,7 @@ from masterops.db.tables import customers
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.sync.common import (
     Progress,
+    ensure_property_if_pending,
     log_refused,
     raise_if_fatal,
     refused_examples,
@@ -129,7 +130,10 @@ async def push_customers(
     """Upsert the pending customers of ``business_id`` as HubSpot contacts and store each
     one's contact id. Item failures are counted and logged; an authentication,
     authorization or open-breaker failure raises its ``IntegrationError``."""
-    await hubspot.ensure_property(
+    await ensure_property_if_pending(
+        hubspot,
+        engine,
+        _pending(business_id, full),
         OBJECT_TYPE,
         CODE_PROPERTY,
         label="Unleashed customer code",

@@ -24,6 +24,7 @@ from masterops.db.tables import products
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.sync.common import (
     Progress,
+    ensure_property_if_pending,
     log_refused,
     raise_if_fatal,
     refused_examples,
@@ -95,7 +96,10 @@ async def push_products(
     """Upsert the pending products of ``business_id`` into HubSpot and store each one's
     HubSpot id. Item failures are counted and logged; an authentication, authorization or
     open-breaker failure raises its ``IntegrationError``."""
-    await hubspot.ensure_property(
+    await ensure_property_if_pending(
+        hubspot,
+        engine,
+        _pending(business_id, full),
         OBJECT_TYPE,
         GUID_PROPERTY,
         label="Unleashed GUID",

@@ -44,7 +44,13 @@ from masterops.integrations.hubspot import (
     BatchOutcome,
     HubSpotConnector,
 )
-from masterops.sync.common import FAILURE_EXAMPLES, Progress, log_refused, raise_if_fatal
+from masterops.sync.common import (
+    FAILURE_EXAMPLES,
+    Progress,
+    ensure_property_if_pending,
+    log_refused,
+    raise_if_fatal,
+)
 
 #: The deal property holding the Unleashed order Guid: the deals upsert's ``idProperty``.
 ORDER_GUID_PROPERTY = "unleashed_order_guid"
@@ -179,14 +185,20 @@ async def push_orders(
     and store the HubSpot ids. Item failures are counted and logged; an authentication,
     authorization or open-breaker failure raises its ``IntegrationError``."""
     labels = labels if labels is not None else Labels()
-    await hubspot.ensure_property(
+    await ensure_property_if_pending(
+        hubspot,
+        engine,
+        _pending(business_id, full),
         "deals",
         ORDER_GUID_PROPERTY,
         label="Unleashed order GUID",
         unique=True,
         description="The Unleashed sales order Guid; set by Master-Ops orders sync.",
     )
-    await hubspot.ensure_property(
+    await ensure_property_if_pending(
+        hubspot,
+        engine,
+        _pending(business_id, full),
         "line_items",
         LINE_GUID_PROPERTY,
         label="Unleashed line GUID",
