@@ -124,10 +124,11 @@ class SlackChannel:
         except Exception as exc:  # any failure is recorded, never raised (see module)
             return _failed(self.name, self.redactor, f"{type(exc).__name__}: {exc}")
         if not response.is_success:
+            answer = self.redactor.text(response.text)[:200]  # masked before it is cut
             return _failed(
                 self.name,
                 self.redactor,
-                f"the webhook answered HTTP {response.status_code}: {response.text[:200]}",
+                f"the webhook answered HTTP {response.status_code}: {answer}",
             )
         return Delivery(self.name, True)
 

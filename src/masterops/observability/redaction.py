@@ -2,11 +2,14 @@
 
 A ``Redactor`` knows the secret values configured for a component (tokens, API keys,
 signing keys) and masks them wherever they appear in a string, in plain, URL-encoded and
-Base64 ("user:password" Basic auth) forms. It also masks the value of any key that looks
+Base64 ("user:password" Basic auth) forms, and masks any run of ``MIN_LEAK`` (12) or more
+characters of one: a service that echoes a token cut short, or a text cut before it was
+masked, must not leak most of it. It also masks the value of any key that looks
 secret (``authorization``, ``token``, ``api-key``, ``password``, ``secret``,
 ``signature``, ``cookie``, ...) in mappings and in ``key=value`` / ``key: value`` text, and
 bearer tokens in text. The integration layer redacts every message, detail and metric it
-emits; the database writers reuse the same class.
+emits; the database writers reuse the same class. Whoever shortens a text masks it
+first: a cut through a secret leaves a piece that no longer matches it whole.
 """
 
 from __future__ import annotations
@@ -16,9 +19,15 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
 MASK = "***"
+#: The shortest run of a secret's characters that is masked on its own (shorter runs of
+#: a 40-character token say next to nothing about it, and would mask ordinary words).
+MIN_LEAK = 12
+# Runs are found from aligned anchors of this length: any run of MIN_LEAK characters
+# contains a whole anchor that starts at a multiple of _ANCHOR.
+_ANCHOR = MIN_LEAK // 2
 _SCALARS = frozenset({int, float, bool})
 
 # Compared against a key with case, "-", "_", "." and spaces removed.
@@ -70,18 +79,19 @@ class Redactor:
     is immutable and cheap to share; ``with_secrets`` returns one that masks more.
     """
 
-    __slots__ = ("_pattern", "_secrets")
+    __slots__ = ("_fragments", "_pattern", "_secrets")
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         variants: set[str] = set()
-        for secret in secrets:
-            if not secret:
-                continue
-            variants.update(_variants(secret))
+        runs: set[str] = set()
         self._secrets = frozenset(s for s in secrets if s)
+        for secret in self._secrets:
+            variants.update(_variants(secret))
+            runs.update(_variants(_distinctive(secret)))
         # Longest first, so a secret that contains another is masked whole.
         ordered = sorted(variants, key=len, reverse=True)
         self._pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
+        self._fragments = _Fragments(runs)
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -95,6 +105,7 @@ class Redactor:
         """``s`` with every configured secret, bearer token and secret ``key=value`` masked."""
         if self._pattern is not None:
             s = self._pattern.sub(MASK, s)
+            s = self._fragments.mask(s)
         if not _MAYBE_SECRET.search(s):
             return s  # one cheap scan instead of two substitutions for ordinary text
         s = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", s)
@@ -129,6 +140,83 @@ def _mask_pair(match: re.Match[str]) -> str:
     if match.group("value") == MASK:
         return match.group(0)
     return f"{match.group('key')}{match.group('sep')}{MASK}"
+
+
+class _Fragments:
+    """Finds and masks runs of ``MIN_LEAK`` or more characters of any of some texts.
+
+    Every ``_ANCHOR``-character piece of each text is indexed; a string is probed only at
+    offsets that are multiples of ``_ANCHOR`` (a run of ``MIN_LEAK`` always covers one
+    such piece whole), and each hit is stretched both ways as far as the text agrees.
+    That is one dictionary look-up per ``_ANCHOR`` characters for ordinary strings.
+    """
+
+    __slots__ = ("_index", "_texts")
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._texts = tuple(sorted(t for t in set(texts) if len(t) >= MIN_LEAK))
+        self._index: dict[str, list[tuple[int, int]]] = {}
+        for number, text in enumerate(self._texts):
+            for offset in range(len(text) - _ANCHOR + 1):
+                piece = text[offset : offset + _ANCHOR]
+                self._index.setdefault(piece, []).append((number, offset))
+
+    def mask(self, s: str) -> str:
+        if not self._index or len(s) < MIN_LEAK:
+            return s
+        spans: list[tuple[int, int]] = []
+        covered = 0  # probes inside a run already found add nothing
+        for probe in range(0, len(s) - _ANCHOR + 1, _ANCHOR):
+            hits = self._index.get(s[probe : probe + _ANCHOR])
+            if hits is None or probe + _ANCHOR <= covered:
+                continue
+            for number, offset in hits:
+                start, end = _stretch(s, probe, self._texts[number], offset)
+                if end - start >= MIN_LEAK:
+                    spans.append((start, end))
+                    covered = max(covered, end)
+        if not spans:
+            return s
+        return _replace(s, spans)
+
+
+def _stretch(s: str, probe: int, text: str, offset: int) -> tuple[int, int]:
+    """The widest span of ``s`` around ``s[probe:probe + _ANCHOR]`` (which equals
+    ``text[offset:offset + _ANCHOR]``) that matches ``text`` at the same alignment."""
+    start, back = probe, offset
+    while start > 0 and back > 0 and s[start - 1] == text[back - 1]:
+        start -= 1
+        back -= 1
+    end, ahead = probe + _ANCHOR, offset + _ANCHOR
+    while end < len(s) and ahead < len(text) and s[end] == text[ahead]:
+        end += 1
+        ahead += 1
+    return start, end
+
+
+def _replace(s: str, spans: list[tuple[int, int]]) -> str:
+    """``s`` with each of the (possibly overlapping) ``spans`` masked, overlaps once."""
+    out: list[str] = []
+    last = 0
+    for start, end in sorted(spans):
+        if end <= last:
+            continue
+        if start >= last:
+            out.append(s[last:start])
+            out.append(MASK)
+        last = end
+    out.append(s[last:])
+    return "".join(out)
+
+
+def _distinctive(secret: str) -> str:
+    """What a run of must not leak: the secret itself, or, for a URL (a Slack webhook), its
+    path and query. Runs of a URL's scheme and host are ordinary text (a password in it is
+    configured as a secret of its own)."""
+    if "://" not in secret:
+        return secret
+    parts = urlsplit(secret)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _variants(secret: str) -> set[str]:

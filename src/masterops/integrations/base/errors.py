@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -165,7 +166,9 @@ class IntegrationError(Exception):
         """Classify a non-2xx response. Tolerates empty, non-JSON, truncated and HTML bodies."""
         redactor = redactor or _NO_REDACTION
         status = response.status_code
-        reason, fields, snippet = describe_body(response.content, response.reason_phrase)
+        reason, fields, snippet = describe_body(
+            response.content, response.reason_phrase, redact=redactor.text
+        )
         details: dict[str, Any] = {"status": status, **fields}
         if snippet:
             details["body"] = snippet
@@ -257,15 +260,19 @@ def _classify_exception(
     return ErrorCategory.UNKNOWN, True, f"{type(exc).__name__}: {detail}"
 
 
-def describe_body(body: bytes, reason_phrase: str = "") -> tuple[str, dict[str, Any], str]:
+def describe_body(
+    body: bytes, reason_phrase: str = "", *, redact: Callable[[str], str] = str
+) -> tuple[str, dict[str, Any], str]:
     """Extract (short reason, known JSON fields, text snippet) from an error body.
 
     The reason comes from JSON ``message``/``Message``/``description`` (also from JSON cut
     short), else an HTML ``<title>``/``<h1>``, else the start of the text, else the HTTP
-    reason phrase.
+    reason phrase. ``redact`` masks secrets in the whole snippet and the whole reason (once
+    unescaped) before either is cut short: a cut through a secret would leave a piece that
+    no longer matches it. The fields are returned as found, for the caller to redact.
     """
     text = body.decode("utf-8", errors="replace").strip()
-    snippet = _truncate(_SPACE.sub(" ", text), _MAX_SNIPPET)
+    snippet = _truncate(_SPACE.sub(" ", redact(text)), _MAX_SNIPPET)
     if not text:
         return reason_phrase or "empty response body", {}, ""
     fields: dict[str, Any] = {}
@@ -294,7 +301,7 @@ def describe_body(body: bytes, reason_phrase: str = "") -> tuple[str, dict[str, 
             reason = html.unescape(_TAG.sub(" ", text))
     if reason is None or not reason.strip():
         reason = text if data is None else (reason_phrase or text)
-    return _truncate(_one_line(reason), _MAX_MESSAGE), fields, snippet
+    return _truncate(_one_line(redact(reason)), _MAX_MESSAGE), fields, snippet
 
 
 def _json_reason(data: dict[str, Any]) -> str | None:

@@ -56,10 +56,11 @@ class AnswerReader:
     def _shape_error(
         self, exc: Exception, operation: str, path: str, response: httpx.Response
     ) -> IntegrationError:
-        # Only the first lines, cut short: pydantic's full text echoes whole inputs.
-        summary = " ".join(str(exc).splitlines()[0:3])[:300]
+        # Only the first lines, cut short: pydantic's full text echoes whole inputs. Masked
+        # before the cut, which could leave a piece of a secret that no longer matches it.
+        summary = self._redactor.text(" ".join(str(exc).splitlines()[0:3]))[:300]
         return IntegrationError(
-            self._redactor.text(f"unexpected answer shape: {summary}"),
+            f"unexpected answer shape: {summary}",
             category=ErrorCategory.UNKNOWN,
             service=SERVICE,
             operation=operation,
