@@ -165,7 +165,10 @@ class _Fragments:
         if not self._index or len(s) < MIN_LEAK:
             return s
         spans: list[tuple[int, int]] = []
-        covered = 0  # probes inside a run already found add nothing
+        # A probe inside a run already found is skipped (it keeps a degenerate secret,
+        # "000000000000", from costing a stretch per probe): a run it alone could reach
+        # ends fewer than MIN_LEAK characters past that one.
+        covered = 0
         for probe in range(0, len(s) - _ANCHOR + 1, _ANCHOR):
             hits = self._index.get(s[probe : probe + _ANCHOR])
             if hits is None or probe + _ANCHOR <= covered:
@@ -210,9 +213,9 @@ def _replace(s: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _distinctive(secret: str) -> str:
-    """What a run of must not leak: the secret itself, or, for a URL (a Slack webhook), its
-    path and query. Runs of a URL's scheme and host are ordinary text (a password in it is
-    configured as a secret of its own)."""
+    """The text no run of which may leak: the secret itself, or, for a URL (a Slack
+    webhook), its path and query. Runs of a URL's scheme and host are ordinary text (a
+    password in it is configured as a secret of its own)."""
     if "://" not in secret:
         return secret
     parts = urlsplit(secret)
