@@ -1,5 +1,6 @@
 """``customers_as`` in the registry: which businesses' customers become HubSpot companies."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,13 @@ def test_an_unknown_customers_as_names_the_key(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"businesses\.teelixir\.customers_as"):
         load_config({}, cwd=tmp_path)
+
+
+def test_config_show_says_what_each_business_s_customers_become(ops) -> None:  # type: ignore[no-untyped-def]
+    shown = json.loads(ops("config", "show", "--json").stdout)
+    assert {slug: b["customers_as"] for slug, b in shown["businesses"].items()} == {
+        "teelixir": "companies",
+        "elevate": "companies",
+        "boo": "contacts",
+        "rhf": "contacts",
+    }
