@@ -166,3 +166,27 @@ async def test_a_shared_contact_left_behind_is_unlinked_from_the_company(engine:
         }
         found = contact(rig, "own@shop.example")
         assert found is not None and companies_of(rig, found["id"]) == {leaver_company}
+
+
+async def test_customers_sent_as_contacts_before_get_their_companies(engine: Engine) -> None:
+    async with inventory_rig() as rig:
+        await sync_customers(
+            rig.unleashed(), engine, business_id=BUSINESS, hubspot=rig.hubspot(),
+            customers_as="contacts",
+        )  # fmt: skip
+        active = [c for c in rig.unleashed_sandbox.customers(BUSINESS) if not c.obsolete]
+
+        # The business turns wholesale; Unleashed has nothing new to say.
+        result = await run(rig, engine)
+
+        assert result.customers_written == 0
+        assert result.hubspot_companies_created == len(active)
+        stored = stored_customers(engine)
+        for c in active:
+            row = stored[c.guid.lower()]
+            assert row["hubspot_company_id"] is not None
+            if row["hubspot_id"] is not None:
+                assert row["hubspot_company_id"] in companies_of(rig, row["hubspot_id"])
+        # Settled: the next run sends nothing.
+        again = await run(rig, engine)
+        assert (again.hubspot_companies_upserted, again.hubspot_upserted) == (0, 0)

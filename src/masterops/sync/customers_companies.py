@@ -71,6 +71,24 @@ async def ensure_company_properties(hubspot: HubSpotConnector) -> None:
     )
 
 
+def mark_companyless_pending(engine: Engine, business_id: str) -> int:
+    """Make every active customer without a company pending for the HubSpot stage: those
+    sent as contacts before the business was wholesale, and those whose company id was
+    cleared (deleted in HubSpot). Returns how many."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(customers)
+            .where(
+                customers.c.business_id == business_id,
+                customers.c.obsolete.is_(False),
+                customers.c.hubspot_company_id.is_(None),
+                customers.c.hubspot_synced_at.is_not(None),
+            )
+            .values(hubspot_synced_at=None)
+        )
+    return int(result.rowcount)
+
+
 async def push_companies(
     hubspot: HubSpotConnector,
     engine: Engine,

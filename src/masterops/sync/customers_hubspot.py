@@ -52,6 +52,7 @@ from masterops.sync.customers_companies import (
     CompanyCounts,
     ensure_company_properties,
     link_contacts,
+    mark_companyless_pending,
     push_companies,
 )
 
@@ -168,6 +169,7 @@ async def push_customers(
     held: set[str] = set()
     if as_companies:
         await ensure_company_properties(hubspot)
+        mark_companyless_pending(engine, business_id)
         held |= await push_companies(
             hubspot,
             engine,
