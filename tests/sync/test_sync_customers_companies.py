@@ -190,3 +190,40 @@ async def test_customers_sent_as_contacts_before_get_their_companies(engine: Eng
         # Settled: the next run sends nothing.
         again = await run(rig, engine)
         assert (again.hubspot_companies_upserted, again.hubspot_upserted) == (0, 0)
+
+
+async def test_refused_companies_and_links_leave_their_customers_pending(engine: Engine) -> None:
+    async with inventory_rig() as rig:
+        active = [c for c in rig.unleashed_sandbox.customers(BUSINESS) if not c.obsolete]
+        assert len(active) < 100, "one batch of companies, one of links"
+        # A 400 refuses the batch of companies (no link is tried for them), then the
+        # batch of links of the next run.
+        rig.hubspot_sandbox.fail_next(400, path_contains="/companies/batch/upsert")
+        rig.hubspot_sandbox.fail_next(400, path_contains="/associations/contacts/companies")
+
+        first = await run(rig, engine)
+
+        assert first.status == "succeeded" and not first.ok
+        assert first.hubspot_failed == len(active)
+        assert first.hubspot_companies_upserted == 0
+        unsent = [r for r in stored_customers(engine).values() if not r["obsolete"]]
+        assert all(r["hubspot_company_id"] is None for r in unsent)
+        assert all(r["hubspot_synced_at"] is None for r in unsent)
+
+        second = await run(rig, engine)
+
+        assert not second.ok and second.hubspot_companies_created == len(active)
+        linked = [r for r in stored_customers(engine).values() if r["hubspot_id"] is not None]
+        assert second.hubspot_failed == len(linked)
+        assert all(r["hubspot_synced_at"] is None for r in linked)
+
+        third = await run(rig, engine)
+
+        assert third.ok and third.hubspot_companies_created == 0
+        stored = stored_customers(engine)
+        for c in active:
+            row = stored[c.guid.lower()]
+            assert row["hubspot_company_id"] is not None and row["hubspot_synced_at"] is not None
+            if row["hubspot_id"] is not None:
+                assert row["hubspot_company_id"] in companies_of(rig, row["hubspot_id"])
+        assert len(rig.hubspot_sandbox.records(BUSINESS, "companies")) == len(active)
