@@ -188,6 +188,7 @@ async def push_customers(
     done = counts.skipped = await _settle_without_email(
         hubspot, engine, business_id, and_(condition, customers.c.email.is_(None)), counts
     )
+    _leave_pending(engine, business_id, held)
     if on_progress is not None:
         on_progress("hubspot", done, total)
     after: str | None = None
@@ -270,6 +271,8 @@ async def push_customers(
                     failed=len(failures),
                     examples=refused_examples(winners, failures, code_key="customer_code"),
                 )
+        # Right after this round's stamps: a run killed later still retries them.
+        _leave_pending(engine, business_id, held)
         done += sum(1 for r in rows if _is_pending(r, full))
         if on_progress is not None:
             # Never more done than total: a customer may have changed since the count.
@@ -278,7 +281,6 @@ async def push_customers(
     counts.archived += retired.contacts
     counts.companies.archived += retired.companies
     counts.failed += retired.failed
-    _leave_pending(engine, business_id, held)
     return counts
 
 
