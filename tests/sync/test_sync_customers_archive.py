@@ -149,3 +149,28 @@ async def test_a_customer_whose_email_is_removed_or_spoiled_lets_its_contact_go(
             assert old is not None and old["archived"] is True
         stored = stored_customers(engine)
         assert all(stored[c.guid.lower()]["hubspot_id"] is None for c in (blanked, spoiled))
+
+
+async def test_a_refused_archive_is_tried_again_by_the_next_run(engine: Engine) -> None:
+    async with inventory_rig() as rig:
+        await run(rig, engine)
+        customer = alone(rig)
+        contact_id = stored_customers(engine)[customer.guid.lower()]["hubspot_id"]
+        rig.unleashed_sandbox.update_customer(BUSINESS, customer.code, obsolete=True)
+        rig.hubspot_sandbox.fail_next(400, path_contains="/contacts/batch/archive")
+
+        refused = await run(rig, engine)
+
+        assert refused.status == "succeeded" and not refused.ok
+        assert (refused.hubspot_archived, refused.hubspot_failed) == (0, 1)
+        # The id is kept, so the archive can be tried again.
+        assert stored_customers(engine)[customer.guid.lower()]["hubspot_id"] == contact_id
+        warnings = [e for e in rig.recorder.logs if e.service == "hubspot" and e.level == "warn"]
+        assert any(contact_id in str(e.details) for e in warnings)
+
+        again = await run(rig, engine)
+
+        assert again.ok and again.hubspot_archived == 1
+        gone = rig.hubspot_sandbox.get(BUSINESS, "contacts", contact_id)
+        assert gone is not None and gone["archived"] is True
+        assert stored_customers(engine)[customer.guid.lower()]["hubspot_id"] is None

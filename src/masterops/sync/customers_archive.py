@@ -134,7 +134,6 @@ async def retire_obsolete(
     counts = RetiredCounts()
     if not rows:
         return counts
-    guids = [str(r["unleashed_guid"]) for r in rows]
     refused: dict[str, set[str]] = {}
     for object_type, column in (("contacts", "hubspot_id"), ("companies", "hubspot_company_id")):
         _, result = await archive_unused(
@@ -144,7 +143,8 @@ async def retire_obsolete(
             object_type=object_type,
             column=column,
             ids={str(r[column]) for r in rows if r[column] is not None},
-            leaving=guids,
+            # Only active customers keep a record, and these are all obsolete.
+            leaving=(),
         )
         if column == "hubspot_id":
             counts.contacts = result.archived
