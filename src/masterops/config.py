@@ -42,6 +42,12 @@ DEFAULT_BUSINESSES: tuple[tuple[str, str], ...] = (
     ("boo", "Buy Organics Online"),
     ("rhf", "Red Hill Fresh"),
 )
+#: How a business's Unleashed customers appear in HubSpot: wholesale businesses sell to
+#: shops, so their customers are companies (with contacts and deals associated); retail
+#: businesses sell to people, so their customers are contacts only.
+CustomersAs = Literal["companies", "contacts"]
+#: ``customers_as`` of a business whose ``masterops.toml`` entry does not say.
+WHOLESALE_BUSINESSES = frozenset({"teelixir", "elevate"})
 
 
 class ConfigError(Exception):
@@ -57,6 +63,9 @@ class BusinessEntry(_Strict):
     services: tuple[str, ...] = SERVICES
     hubspot_tier: str = "starter"
     enabled: bool = True
+    #: None: "companies" for the wholesale businesses (``WHOLESALE_BUSINESSES``), else
+    #: "contacts".
+    customers_as: CustomersAs | None = None
 
     @field_validator("services")
     @classmethod
@@ -170,6 +179,7 @@ class Business:
     unleashed: UnleashedCredentials | None = None
     n8n: N8nCredentials | None = None
     disabled: dict[str, str] = field(default_factory=dict)
+    customers_as: CustomersAs = "contacts"
 
 
 @dataclass(frozen=True)
@@ -423,4 +433,6 @@ def _business(
         unleashed=unleashed,
         n8n=n8n,
         disabled=disabled,
+        customers_as=entry.customers_as
+        or ("companies" if slug in WHOLESALE_BUSINESSES else "contacts"),
     )

@@ -55,3 +55,31 @@ def test_sync_customers_database_only_and_bad_input(ops, database) -> None:  # t
     assert total > 0 and sent == 0
     bad = ops("sync", "customers", "--business", "acme")
     assert bad.exit_code == 2 and "unknown business 'acme'" in bad.stderr
+
+
+def test_wholesale_businesses_get_companies_retail_ones_do_not(ops, database) -> None:  # type: ignore[no-untyped-def]
+    result = ops("sync", "customers", "--json")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["business"]: r["result"] for r in json.loads(result.stdout)["results"]}
+    engine = create_db_engine(database.url)
+    with engine.connect() as conn:
+        with_company = dict(
+            conn.execute(
+                select(customers.c.business_id, func.count())
+                .where(customers.c.hubspot_company_id.is_not(None))
+                .group_by(customers.c.business_id)
+            ).all()
+        )
+        active = dict(
+            conn.execute(
+                select(customers.c.business_id, func.count())
+                .where(customers.c.obsolete.is_(False))
+                .group_by(customers.c.business_id)
+            ).all()
+        )
+    engine.dispose()
+    # The registry's defaults: teelixir and elevate are wholesale, boo and rhf retail.
+    for slug in ("teelixir", "elevate"):
+        assert rows[slug]["hubspot_companies_created"] == active[slug] == with_company[slug]
+    for slug in ("boo", "rhf"):
+        assert rows[slug]["hubspot_companies_upserted"] == 0 and slug not in with_company

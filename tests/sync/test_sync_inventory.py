@@ -125,7 +125,8 @@ async def test_incremental_run_writes_only_what_changed(engine: Engine) -> None:
         assert second.watermark_before == first.watermark_after
         assert second.products_written == 1
         assert second.stock_written == 1
-        assert (second.hubspot_upserted, second.hubspot_created) == (1, 0)
+        # The renamed product, and the restocked one: HubSpot carries stock on hand.
+        assert (second.hubspot_upserted, second.hubspot_created) == (2, 0)
         stored = stored_products(engine)
         assert stored[changed.guid.lower()]["description"] == "Renamed Reishi 100g"
         assert stored[changed.guid.lower()]["default_sell_price"] == 42.5

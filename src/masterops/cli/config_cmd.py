@@ -40,6 +40,7 @@ def effective(config: Config) -> dict[str, Any]:
             b.slug: {
                 "name": b.name,
                 "services": list(b.services),
+                "customers_as": b.customers_as,
                 "hubspot": {"token": "***", "tier": b.hubspot.tier} if b.hubspot else None,
                 "unleashed": {
                     "api_id": b.unleashed.api_id,

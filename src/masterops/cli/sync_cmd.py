@@ -452,16 +452,22 @@ def unleashed_jobs(
             except ServiceDisabled:
                 hubspot = None  # the mirror is still worth keeping
         assert isinstance(unleashed, UnleashedConnector)
+        # The registry's word on what a business's customers become in HubSpot.
+        extra: dict[str, Any] = (
+            {"customers_as": selected.customers_as} if entity == "customers" else {}
+        )
 
         def run(
             on_progress: Progress | None,
             unleashed: UnleashedConnector = unleashed,
             hubspot: HubSpotConnector | None = hubspot,
             slug: str = slug,
+            extra: dict[str, Any] = extra,
         ) -> Awaitable[SyncSummary]:
             async def go() -> SyncSummary:
                 options: dict[str, Any] = {
                     "business_id": slug, "full": full, "on_progress": _counting(on_progress),
+                    **extra,
                 }  # fmt: skip
                 async with contextlib.AsyncExitStack() as stack:
                     await stack.enter_async_context(unleashed)

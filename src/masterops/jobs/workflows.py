@@ -129,14 +129,22 @@ def run_unleashed_sync_step(entity: str, business_id: str, full: bool) -> JobRes
         except ServiceDisabled:
             hubspot = None
 
+        # The registry's word on what a business's customers become in HubSpot.
+        extra: dict[str, Any] = (
+            {"customers_as": services.config.business(business_id).customers_as}
+            if entity == "customers"
+            else {}
+        )
+
         async def go() -> JobResult:
             async with AsyncExitStack() as stack:
                 await stack.enter_async_context(unleashed)
                 if hubspot is not None:
                     await stack.enter_async_context(hubspot)
                 result = await sync(
-                    unleashed, engine, business_id=business_id, hubspot=hubspot, full=full
-                )
+                    unleashed, engine, business_id=business_id, hubspot=hubspot, full=full,
+                    **extra,
+                )  # fmt: skip
             return {"job": entity, **result.to_dict()}
 
         return asyncio.run(go())

@@ -8,11 +8,18 @@ same reasons:
   customer Guid, so a page written twice is stored once;
 - the watermark (when the last *successful* run started) moves only after every stage
   succeeded, so a run killed or failed anywhere is redone from the old watermark;
-- HubSpot contacts are upserted by their unique ``email`` (see ``customers_hubspot``), so
-  resending never duplicates them.
+- HubSpot contacts are upserted by their unique ``email`` (see ``customers_hubspot``), and
+  a wholesale business's companies by their unique ``unleashed_customer_guid`` (see
+  ``customers_companies``), so resending never duplicates them.
+
+What a customer becomes in HubSpot is the registry's ``customers_as`` for the business:
+"contacts" (retail) or "companies" (wholesale: a company per customer, with its contact
+associated to it).
 
 Obsolete customers are read too (``includeObsolete``): a customer turned obsolete must
-be marked so in the mirror, not left looking active.
+be marked so in the mirror, not left looking active, and what it was in HubSpot is
+archived by the rule in ``customers_archive``: a contact or company no active customer of
+the business points at any more is archived (so is the contact of an old email).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from masterops.config import CustomersAs
 from masterops.db.tables import customers
 from masterops.db.upsert import upsert
 from masterops.integrations.hubspot import HubSpotConnector
@@ -76,6 +84,12 @@ class CustomerSyncResult(SyncResult):
     #: Customers whose email another customer of the business also has: they share one
     #: contact, whose properties are the most recently modified customer's.
     hubspot_merged: int
+    #: Contacts no active customer stands for any more, archived (``customers_archive``).
+    hubspot_archived: int
+    #: Companies of a wholesale business (``customers_as = "companies"``).
+    hubspot_companies_upserted: int
+    hubspot_companies_created: int
+    hubspot_companies_archived: int
 
 
 @dataclass(slots=True)
@@ -90,6 +104,10 @@ class _Tally:
     hubspot_failed: int = 0
     hubspot_skipped: int = 0
     hubspot_merged: int = 0
+    hubspot_archived: int = 0
+    hubspot_companies_upserted: int = 0
+    hubspot_companies_created: int = 0
+    hubspot_companies_archived: int = 0
     seen: set[str] = field(default_factory=set)
 
     def counts(self) -> dict[str, int]:
@@ -101,6 +119,10 @@ class _Tally:
             "hubspot_failed": self.hubspot_failed,
             "hubspot_skipped": self.hubspot_skipped,
             "hubspot_merged": self.hubspot_merged,
+            "hubspot_archived": self.hubspot_archived,
+            "hubspot_companies_upserted": self.hubspot_companies_upserted,
+            "hubspot_companies_created": self.hubspot_companies_created,
+            "hubspot_companies_archived": self.hubspot_companies_archived,
         }
 
     # The sync_runs columns: customers read and stored; HubSpot refusals.
@@ -126,9 +148,11 @@ async def sync_customers(
     full: bool = False,
     page_size: int = DEFAULT_PAGE_SIZE,
     on_progress: Progress | None = None,
+    customers_as: CustomersAs = "contacts",
 ) -> CustomerSyncResult:
     """Sync one business's Unleashed customers into ``customers`` and, with ``hubspot``,
-    its active customers with an email into HubSpot contacts.
+    its active customers with an email into HubSpot contacts, and with
+    ``customers_as="companies"`` every active customer into a company too.
 
     Incremental unless ``full``: only what Unleashed changed since the day the last
     successful run started. HubSpot items refused one by one are counted
@@ -152,13 +176,23 @@ async def sync_customers(
         if hubspot is not None:
             tally.stage = "hubspot"
             counts = await push_customers(
-                hubspot, engine, business_id=business_id, full=full, on_progress=on_progress
+                hubspot,
+                engine,
+                business_id=business_id,
+                full=full,
+                on_progress=on_progress,
+                customers_as=customers_as,
             )
             tally.hubspot_upserted = counts.upserted
             tally.hubspot_created = counts.created
             tally.hubspot_failed = counts.failed
             tally.hubspot_skipped = counts.skipped
             tally.hubspot_merged = counts.merged
+            tally.hubspot_archived = counts.archived
+            tally.hubspot_companies_upserted = counts.companies.upserted
+            tally.hubspot_companies_created = counts.companies.created
+            tally.hubspot_companies_archived = counts.companies.archived
+            tally.hubspot_failed += counts.companies.failed
 
     return await recorded_run(
         _KIND,
@@ -228,6 +262,13 @@ def _summary_text(result: CustomerSyncResult) -> str:
         text += (
             f"; HubSpot {result.hubspot_upserted} contacts upserted "
             f"({result.hubspot_created} new), {result.hubspot_failed} failed, "
-            f"{result.hubspot_skipped} without email, {result.hubspot_merged} sharing one"
+            f"{result.hubspot_skipped} without email, {result.hubspot_merged} sharing one, "
+            f"{result.hubspot_archived} archived"
         )
+        if result.hubspot_companies_upserted or result.hubspot_companies_archived:
+            text += (
+                f"; {result.hubspot_companies_upserted} companies upserted "
+                f"({result.hubspot_companies_created} new), "
+                f"{result.hubspot_companies_archived} archived"
+            )
     return text

@@ -15,18 +15,28 @@ created (or one a person created by hand) instead of duplicating it. Two consequ
 - customers of one business sharing an email share one contact: the most recently
   modified of them gives its properties (the "last one wins"), every one of them stores
   the contact's id, and the others are counted as merged.
+
+What a customer leaves behind follows the archive rule (``customers_archive``): the
+contact of an old email, of a lost email or of an obsolete customer is archived once no
+active customer of the business points at it; a contact still shared is kept, and
+unlinked from the company of the customer that left it.
+
+For a wholesale business (``customers_as = "companies"``) each pending customer's company
+is upserted first (``customers_companies``), then its contact is linked to it; a customer
+whose company or link failed is left pending for the next run.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 
+from masterops.config import CustomersAs
 from masterops.db.tables import customers
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.sync.common import (
@@ -36,6 +46,15 @@ from masterops.sync.common import (
     raise_if_fatal,
     refused_examples,
     write_hubspot_ids,
+)
+from masterops.sync.customers_archive import archive_unused, retire_obsolete
+from masterops.sync.customers_companies import (
+    COMPANIES,
+    CompanyCounts,
+    ensure_company_properties,
+    link_contacts,
+    mark_companyless_pending,
+    push_companies,
 )
 
 # The same rule as the inventory stage: an authentication, authorization or open-breaker
@@ -65,6 +84,10 @@ class ContactCounts:
     failed: int = 0
     skipped: int = 0
     merged: int = 0
+    #: Contacts archived by the archive rule (``customers_archive``).
+    archived: int = 0
+    #: The companies of a wholesale business (``customers_companies``).
+    companies: CompanyCounts = field(default_factory=CompanyCounts)
 
 
 def normalize_email(value: str | None) -> str | None:
@@ -126,9 +149,12 @@ async def push_customers(
     full: bool = False,
     on_progress: Progress | None = None,
     round_size: int = ROUND_SIZE,
+    customers_as: CustomersAs = "contacts",
 ) -> ContactCounts:
-    """Upsert the pending customers of ``business_id`` as HubSpot contacts and store each
-    one's contact id. Item failures are counted and logged; an authentication,
+    """Upsert the pending customers of ``business_id`` as HubSpot contacts (and, with
+    ``customers_as="companies"``, companies with their contacts associated) and store
+    each one's ids; archive what no active customer stands for any more
+    (``customers_archive``). Item failures are counted and logged; an authentication,
     authorization or open-breaker failure raises its ``IntegrationError``."""
     await ensure_property_if_pending(
         hubspot,
@@ -140,16 +166,33 @@ async def push_customers(
         unique=False,
         description="The Unleashed CustomerCode; set by Master-Ops customer sync.",
     )
+    as_companies = customers_as == "companies"
     condition = _pending(business_id, full)
+    counts = ContactCounts()
+    # Customers whose company (or its link) failed: left pending for the next run.
+    held: set[str] = set()
+    if as_companies:
+        await ensure_company_properties(hubspot)
+        mark_companyless_pending(engine, business_id)
+        held |= await push_companies(
+            hubspot,
+            engine,
+            business_id=business_id,
+            condition=condition,
+            counts=counts.companies,
+            on_progress=on_progress,
+            round_size=round_size,
+        )
     with engine.connect() as conn:
         total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
-    counts = ContactCounts()
     if on_progress is not None:
         on_progress("hubspot", 0, total)
-    # No email at all: nothing to send, settled in one statement.
-    done = counts.skipped = _settle_without_email(
-        engine, and_(condition, customers.c.email.is_(None))
+    # No email at all: nothing to send, settled in one statement once the contacts they
+    # pointed at are let go.
+    done = counts.skipped = await _settle_without_email(
+        hubspot, engine, business_id, and_(condition, customers.c.email.is_(None)), counts
     )
+    _leave_pending(engine, business_id, held)
     if on_progress is not None:
         on_progress("hubspot", done, total)
     after: str | None = None
@@ -188,6 +231,7 @@ async def push_customers(
             else:
                 sendable.append(group)
         counts.skipped += len(unusable)
+        await _let_go_of_contacts(hubspot, engine, business_id, unusable, {}, counts)
         write_hubspot_ids(
             engine, customers, business_id, [(r["unleashed_guid"], None) for r in unusable]
         )
@@ -201,17 +245,21 @@ async def push_customers(
             items = [contact_properties(w) for w in winners]
             outcomes = await hubspot.batch_upsert(OBJECT_TYPE, items, id_property=ID_PROPERTY)
             raise_if_fatal(outcomes)
-            write_hubspot_ids(
-                engine,
-                customers,
-                business_id,
-                [
-                    (row["unleashed_guid"], o.record.id)
-                    for o in outcomes
-                    if o.ok and o.record is not None
-                    for row in sendable[o.index]
-                ],
-            )
+            contact_of = {
+                str(row["unleashed_guid"]): o.record.id
+                for o in outcomes
+                if o.ok and o.record is not None
+                for row in sendable[o.index]
+            }
+            placed = [r for g in sendable for r in g if str(r["unleashed_guid"]) in contact_of]
+            # Before the new ids are written: a run killed in between archives again
+            # rather than forgetting which contact to archive.
+            await _let_go_of_contacts(hubspot, engine, business_id, placed, contact_of, counts)
+            write_hubspot_ids(engine, customers, business_id, list(contact_of.items()))
+            if as_companies:
+                linked = await link_contacts(hubspot, business_id, placed, contact_of, held)
+                counts.failed += len(linked)
+                held |= linked
             failures = [o for o in outcomes if not o.ok]
             counts.failed += len(failures)
             counts.upserted += len(outcomes) - len(failures)
@@ -227,17 +275,98 @@ async def push_customers(
                     failed=len(failures),
                     examples=refused_examples(winners, failures, code_key="customer_code"),
                 )
+        # Right after this round's stamps: a run killed later still retries them.
+        _leave_pending(engine, business_id, held)
         done += sum(1 for r in rows if _is_pending(r, full))
         if on_progress is not None:
             # Never more done than total: a customer may have changed since the count.
             on_progress("hubspot", done, max(total, done))
+    retired = await retire_obsolete(hubspot, engine, business_id)
+    counts.archived += retired.contacts
+    counts.companies.archived += retired.companies
+    counts.failed += retired.failed
     return counts
 
 
-def _settle_without_email(engine: Engine, condition: Any) -> int:
+async def _let_go_of_contacts(
+    hubspot: HubSpotConnector,
+    engine: Engine,
+    business_id: str,
+    rows: list[dict[str, Any]],
+    contact_of: Mapping[str, str],
+    counts: ContactCounts,
+) -> None:
+    """The ``rows`` are about to point at ``contact_of[guid]`` (none when absent): the
+    contacts they pointed at before are archived when no other active customer keeps them
+    (the archive rule), or else unlinked from the company of the customer that left."""
+    before = {
+        str(r["unleashed_guid"]): str(r["hubspot_id"])
+        for r in rows
+        if r["hubspot_id"] is not None
+        and r["hubspot_id"] != contact_of.get(str(r["unleashed_guid"]))
+    }
+    if not before:
+        return
+    archived, result = await archive_unused(
+        hubspot,
+        engine,
+        business_id=business_id,
+        object_type=OBJECT_TYPE,
+        column="hubspot_id",
+        ids=set(before.values()),
+        leaving=[str(r["unleashed_guid"]) for r in rows],
+        keep=set(contact_of.values()),
+    )
+    counts.archived += result.archived
+    counts.failed += result.failed
+    # A contact kept for another customer must not stay linked to this one's company.
+    stale = [
+        (before[guid], str(r["hubspot_company_id"]))
+        for r in rows
+        if (guid := str(r["unleashed_guid"])) in before
+        and before[guid] not in archived
+        and r["hubspot_company_id"] is not None
+    ]
+    if stale:
+        outcomes = await hubspot.batch_remove_associations(OBJECT_TYPE, COMPANIES, stale)
+        raise_if_fatal(outcomes)
+        counts.failed += sum(1 for o in outcomes if not o.ok)
+
+
+async def _settle_without_email(
+    hubspot: HubSpotConnector,
+    engine: Engine,
+    business_id: str,
+    condition: Any,
+    counts: ContactCounts,
+) -> int:
+    with engine.connect() as conn:
+        pointing = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(customers).where(condition, customers.c.hubspot_id.is_not(None))
+            )
+        ]
+    await _let_go_of_contacts(hubspot, engine, business_id, pointing, {}, counts)
     now = datetime.now(UTC)
     with engine.begin() as conn:
         result = conn.execute(
             update(customers).where(condition).values(hubspot_id=None, hubspot_synced_at=now)
         )
     return int(result.rowcount)
+
+
+def _leave_pending(engine: Engine, business_id: str, guids: set[str]) -> None:
+    """Forget that the HubSpot stage dealt with these customers: the next run sends them
+    again (their company, or its link to the contact, failed)."""
+    if not guids:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(customers)
+            .where(
+                customers.c.business_id == business_id,
+                customers.c.unleashed_guid.in_(sorted(guids)),
+            )
+            .values(hubspot_synced_at=None)
+        )

@@ -18,12 +18,12 @@ those repeats harmless, and the counts of written records count each Guid once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select, update
 
 from masterops.db.tables import products, stock_levels
 from masterops.db.upsert import upsert
@@ -241,10 +241,51 @@ def _store_stock(
             "updated_at": now,
         }
     with engine.begin() as conn:
+        restocked = _restocked(conn, business_id, rows)
         upsert(conn, stock_levels, list(rows.values()), keys=_STOCK_KEYS)
+        if restocked:
+            # HubSpot products carry their stock on hand: a product whose stock changed
+            # is pending for the HubSpot stage (``updated_at > hubspot_synced_at``) though
+            # Unleashed did not change the product itself.
+            conn.execute(
+                update(products)
+                .where(
+                    products.c.business_id == business_id,
+                    products.c.unleashed_guid.in_(sorted(restocked)),
+                )
+                .values(updated_at=now)
+            )
     tally.stock_fetched += len(page)
     tally.seen_stock.update(rows)
     tally.stock_written = len(tally.seen_stock)
+
+
+def _restocked(
+    conn: Connection, business_id: str, rows: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> set[str]:
+    """The product Guids whose quantity on hand in some warehouse differs from what is
+    stored (new lines included): re-reading an unchanged day of stock changes nothing."""
+    if not rows:
+        return set()
+    guids = sorted({guid for guid, _ in rows})
+    stored = {
+        (r.product_guid, r.warehouse_code): r.qty_on_hand
+        for r in conn.execute(
+            select(
+                stock_levels.c.product_guid,
+                stock_levels.c.warehouse_code,
+                stock_levels.c.qty_on_hand,
+            ).where(
+                stock_levels.c.business_id == business_id,
+                stock_levels.c.product_guid.in_(guids),
+            )
+        )
+    }
+    return {
+        guid
+        for (guid, warehouse), row in rows.items()
+        if stored.get((guid, warehouse)) != row["qty_on_hand"]
+    }
 
 
 # -- summary ------------------------------------------------------------------------------

@@ -10,6 +10,11 @@ by the next run without the watermark having to wait for it.
 
 Products are matched in HubSpot by the unique custom property ``unleashed_guid``, so a
 repeat (a rerun, a retried chunk) updates the record it created instead of duplicating it.
+
+Each product carries its stock on hand (``unleashed_stock_on_hand``, a number property
+the platform owns): the sum of ``qty_on_hand`` over its warehouses in ``stock_levels``,
+0 when Unleashed has no stock line for it. The stock stage marks a product pending when
+its stock changed, so the figure follows the stock without any n8n flow.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select
 
-from masterops.db.tables import products
+from masterops.db.tables import products, stock_levels
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.sync.common import (
     Progress,
@@ -33,6 +38,8 @@ from masterops.sync.common import (
 
 #: The HubSpot product property holding the Unleashed Guid: the upsert's ``idProperty``.
 GUID_PROPERTY = "unleashed_guid"
+#: The HubSpot product property holding the stock on hand summed over warehouses.
+STOCK_PROPERTY = "unleashed_stock_on_hand"
 OBJECT_TYPE = "products"
 #: Products read from the database and sent per round: several HubSpot batches of 100
 #: (sent concurrently by the connector), one write-back transaction.
@@ -63,6 +70,8 @@ def product_properties(row: Mapping[str, Any]) -> dict[str, str]:
     price = row["default_sell_price"]
     if price is not None:
         props["price"] = _price_text(float(price))
+    if "stock_on_hand" in row:
+        props[STOCK_PROPERTY] = _price_text(float(row["stock_on_hand"] or 0))
     return props
 
 
@@ -81,6 +90,20 @@ def _pending(business_id: str, full: bool) -> Any:
             products.c.hubspot_synced_at.is_(None),
             products.c.updated_at > products.c.hubspot_synced_at,
         ),
+    )
+
+
+def _stock_on_hand(business_id: str) -> Any:
+    """The product's quantity on hand summed over its warehouses (a correlated subquery:
+    one round's products, not the whole stock table)."""
+    return (
+        select(func.coalesce(func.sum(stock_levels.c.qty_on_hand), 0.0))
+        .where(
+            stock_levels.c.business_id == business_id,
+            stock_levels.c.product_guid == products.c.unleashed_guid,
+        )
+        .scalar_subquery()
+        .label("stock_on_hand")
     )
 
 
@@ -106,6 +129,15 @@ async def push_products(
         unique=True,
         description="The Unleashed product Guid; set by Master-Ops inventory sync.",
     )
+    await hubspot.ensure_property(
+        OBJECT_TYPE,
+        STOCK_PROPERTY,
+        label="Stock on hand",
+        type="number",
+        field_type="number",
+        description="Unleashed quantity on hand over all warehouses; set by Master-Ops "
+        "inventory sync.",
+    )
     condition = _pending(business_id, full)
     with engine.connect() as conn:
         total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
@@ -123,6 +155,7 @@ async def push_products(
                 products.c.product_code,
                 products.c.description,
                 products.c.default_sell_price,
+                _stock_on_hand(business_id),
             )
             .where(condition)
             .order_by(products.c.unleashed_guid)
