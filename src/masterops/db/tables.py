@@ -272,6 +272,19 @@ sync_runs = Table(
     Index(None, "business_id", "entity", "started_at"),
 )
 
+# Who holds each sync lock (the lock itself is an advisory lock or a file lock; see
+# sync/locks.py): a run refused the lock names its holder from here.
+sync_locks = Table(
+    "sync_locks",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("entity", String(64), primary_key=True),
+    Column("holder", String(300), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
+)
+
 # The Unleashed product catalogue, per business, with the HubSpot product it became.
 products = Table(
     "products",

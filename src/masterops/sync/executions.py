@@ -39,6 +39,7 @@ from masterops.db.upsert import upsert
 from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.n8n import MAX_PAGE_SIZE, Execution, N8nConnector, Workflow
 from masterops.observability.events import LogEvent
+from masterops.sync.locks import sync_lock
 from masterops.sync.state import finish_run, get_watermark, set_watermark, start_run
 
 ENTITY = "executions"
@@ -397,9 +398,35 @@ async def sync_executions(
     tags or name prefix may name. ``on_progress`` gets the number of executions each
     page held. Failures are recorded (run "failed", an error event) and returned in the
     result, not raised; a cancellation marks the run "interrupted" and propagates.
+    Raises ``SyncLocked`` (recording nothing) while another run of this sync holds its lock.
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+    # One run per instance at a time, from the CLI or a worker (see sync/locks.py).
+    with sync_lock(engine, business_id, ENTITY):
+        return await _locked_sync(
+            connector,
+            engine,
+            business_id=business_id,
+            full=full,
+            page_size=page_size,
+            on_progress=on_progress,
+            businesses=businesses,
+            overlap=overlap,
+        )
+
+
+async def _locked_sync(
+    connector: N8nConnector,
+    engine: Engine,
+    *,
+    business_id: str,
+    full: bool,
+    page_size: int,
+    on_progress: Callable[[int], None] | None,
+    businesses: Iterable[tuple[str, str]],
+    overlap: timedelta,
+) -> SyncResult:
     begun = time.monotonic()
     result = SyncResult(business_id=business_id, full=full)
     with engine.begin() as conn:
