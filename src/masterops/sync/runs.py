@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.integrations.unleashed import UnleashedConnector
@@ -164,7 +165,7 @@ async def _locked_run(
             set_watermark(conn, business_id, kind.entity, after, details={"run_id": run_id})
             _finish(conn, run_id, "succeeded", tally, watermark=after)
     except Exception as exc:
-        message = redacted_message(f"{tally.stage} stage: {exc}", unleashed, hubspot)
+        message = redacted_message(f"{tally.stage} stage: {_reason(exc)}", unleashed, hubspot)
         _finish_quietly(engine, run_id, "failed", tally, before, message)
         _emit_summary(
             kind,
@@ -207,6 +208,15 @@ async def _locked_run(
         started,
     )
     return outcome
+
+
+def _reason(exc: Exception) -> str:
+    """What ended a run, in one line: a database error by the driver's own first line
+    (SQLAlchemy's text adds the statement and its parameters, which may hold records)."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        lines = str(exc.orig).strip().splitlines()
+        return f"database error: {lines[0] if lines else type(exc.orig).__name__}"
+    return str(exc)
 
 
 def _finish(
