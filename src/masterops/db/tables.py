@@ -123,7 +123,9 @@ workflow_execution_logs = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("workflow_id", String(64), nullable=False),
     Column("workflow_name", String(300)),
-    Column("execution_id", String(64), nullable=False, unique=True),
+    # The n8n instance (its URL): execution ids count from 1 on each instance.
+    Column("instance", String(300), nullable=False, server_default=""),
+    Column("execution_id", String(64), nullable=False),
     Column("status", String(32), nullable=False),
     Column("mode", String(32)),
     Column("started_at", UTCDateTime()),
@@ -137,6 +139,7 @@ workflow_execution_logs = Table(
     Column("triggered_by", String(64)),
     Column("data_json", JSONType),
     _created(),
+    UniqueConstraint("instance", "execution_id"),
     Index(None, "workflow_id", "started_at"),
     Index(None, "status", "started_at"),
     Index(None, "started_at"),
