@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SERVICES = ("hubspot", "unleashed", "n8n")
 HUBSPOT_TIERS = {
@@ -96,6 +104,32 @@ class BreakerLimits(_Strict):
     probes_to_close: int = Field(1, ge=1)
 
 
+class DatabaseLimits(_Strict):
+    """How long the platform waits on its own database (PostgreSQL; SQLite waits at most
+    its 30 s busy timeout for a lock and cannot otherwise stop answering)."""
+
+    #: The server cancels a statement running longer than this.
+    statement_timeout_s: float = Field(60.0, gt=0)
+    #: The client gives up on a connection that has not answered for this long (a server
+    #: or network that stopped answering, where no statement timeout can arrive) and
+    #: drops it. Longer than the statement timeout, so the server's own error comes first.
+    response_timeout_s: float = Field(90.0, gt=0)
+    #: TCP keepalives: probe an idle connection after this long, every interval, and
+    #: drop it after this many unanswered probes (a dead peer behind a NAT or a pooler).
+    keepalives_idle_s: int = Field(30, ge=1)
+    keepalives_interval_s: int = Field(10, ge=1)
+    keepalives_count: int = Field(3, ge=1)
+
+    @model_validator(mode="after")
+    def _response_after_statement(self) -> DatabaseLimits:
+        if self.response_timeout_s <= self.statement_timeout_s:
+            raise ValueError(
+                "response_timeout_s must be longer than statement_timeout_s "
+                f"({self.response_timeout_s} <= {self.statement_timeout_s})"
+            )
+        return self
+
+
 class Limits(_Strict):
     hubspot_search_per_second: int = Field(5, ge=1)
     unleashed_monthly_ceiling: int = Field(15_000, ge=1)
@@ -105,6 +139,7 @@ class Limits(_Strict):
     degraded_latency_ms: float = Field(2_000.0, gt=0)
     retry: RetryLimits = RetryLimits()
     breaker: BreakerLimits = BreakerLimits()
+    database: DatabaseLimits = DatabaseLimits()
 
 
 class Schedules(_Strict):

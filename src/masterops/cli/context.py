@@ -28,7 +28,9 @@ class AppContext:
 
     @cached_property
     def engine(self) -> Engine:
-        return create_db_engine(self.config.database_url.get_secret_value())
+        return create_db_engine(
+            self.config.database_url.get_secret_value(), limits=self.config.limits.database
+        )
 
     def database(self) -> Engine:
         """The engine with the schema ready: the embedded SQLite default migrates itself;

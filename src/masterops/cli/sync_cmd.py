@@ -272,7 +272,9 @@ def _execution_jobs(
     """
     from masterops.cli.services import ServiceDisabled
     from masterops.integrations.n8n import N8nConnector
+    from masterops.sync.executions import SyncResult as ExecutionsResult
     from masterops.sync.executions import sync_executions
+    from masterops.sync.locks import SyncLocked
 
     config = services.config
     instances: dict[str, list[Business]] = {}
@@ -306,14 +308,17 @@ def _execution_jobs(
         ) -> Awaitable[SyncSummary]:
             async def go() -> SyncSummary:
                 async with connector:
-                    return await sync_executions(
-                        connector,
-                        engine,
-                        business_id=slug,
-                        full=full,
-                        on_progress=on_progress,
-                        businesses=[(b.slug, b.name) for b in sharing],
-                    )
+                    try:
+                        return await sync_executions(
+                            connector,
+                            engine,
+                            business_id=slug,
+                            full=full,
+                            on_progress=on_progress,
+                            businesses=[(b.slug, b.name) for b in sharing],
+                        )
+                    except SyncLocked as exc:
+                        return ExecutionsResult(slug, status="failed", error=str(exc))
 
             return go()
 
@@ -431,6 +436,7 @@ def unleashed_jobs(
     from masterops.integrations.base import IntegrationError
     from masterops.integrations.hubspot import HubSpotConnector
     from masterops.integrations.unleashed import UnleashedConnector
+    from masterops.sync.locks import SyncLocked
 
     spec = ENTITIES[entity]
     sync = spec.function()
@@ -475,7 +481,7 @@ def unleashed_jobs(
                         options["hubspot"] = await stack.enter_async_context(hubspot)
                     try:
                         result = await sync(unleashed, engine, **options)
-                    except IntegrationError as exc:
+                    except (IntegrationError, SyncLocked) as exc:
                         return _UnleashedSummary(status="failed", error=str(exc))
                 return spec.summary(result)
 

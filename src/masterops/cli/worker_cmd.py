@@ -8,6 +8,7 @@ which it resumes its unfinished work after a crash or restart.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 from collections.abc import Iterator
@@ -167,26 +168,39 @@ def _run_once(
     from dbos import DBOS
 
     from masterops.jobs import workflows
-    from masterops.jobs.runtime import launched
+    from masterops.jobs.resumed import resumed_jobs, workflow_name
+    from masterops.jobs.runtime import executor_id, launched
     from masterops.observability.redaction import Redactor
 
     redactor = Redactor(config.secrets())
     with launched(config, worker_name=worker_name, queues=()):
+        # What a killed run of this worker left unfinished, DBOS resumes now: the same
+        # job is adopted rather than started again beside it, and every resumed one is
+        # waited for, so that nothing is left half-done when this process exits.
+        resumed = resumed_jobs(executor_id(worker_name))
+        adopted: set[str] = set()
+
+        def start(workflow: Any, *args: Any) -> Any:
+            name = workflow_name(workflow)
+            for job_left in resumed:
+                if job_left.workflow_id not in adopted and job_left.runs(name, *args[:1]):
+                    adopted.add(job_left.workflow_id)
+                    return DBOS.retrieve_workflow(job_left.workflow_id)
+            return DBOS.start_workflow(workflow, *args)
+
         if job == "health":
-            handles = [DBOS.start_workflow(workflows.health_round_job, business, True)]
+            handles = [start(workflows.health_round_job, business, True)]
         elif job == "executions":
-            handles = [DBOS.start_workflow(workflows.executions_sync_job, False)]
+            handles = [start(workflows.executions_sync_job, False)]
         elif job == "webhooks":
-            handles = [DBOS.start_workflow(workflows.webhooks_job)]
+            handles = [start(workflows.webhooks_job)]
         else:
             slugs = [
                 slug
                 for slug, b in config.businesses.items()
                 if "unleashed" in b.services and business in (None, slug)
             ]
-            handles = [
-                DBOS.start_workflow(workflows.UNLEASHED_JOBS[job], slug, False) for slug in slugs
-            ]
+            handles = [start(workflows.UNLEASHED_JOBS[job], slug, False) for slug in slugs]
         results: list[dict[str, Any]] = []
         for handle in handles:
             try:
@@ -200,6 +214,12 @@ def _run_once(
                         "message": redactor.text(str(exc)),
                     }
                 )
+        for other in resumed:
+            if other.workflow_id not in adopted:
+                # Another job this worker left unfinished: finish it before exiting; its
+                # outcome is its own (recorded in its runs), not this command's.
+                with contextlib.suppress(Exception):
+                    DBOS.retrieve_workflow(other.workflow_id).get_result()
     return results
 
 

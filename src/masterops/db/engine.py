@@ -10,6 +10,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
+from masterops.config import DatabaseLimits
+
 
 class DatabaseURLError(ValueError):
     """A database URL that cannot be used; the message says why (never the password)."""
@@ -34,8 +36,13 @@ def normalize_url(raw: str) -> URL:
     )
 
 
-def create_db_engine(raw_url: str, *, echo: bool = False) -> Engine:
+def create_db_engine(
+    raw_url: str, *, echo: bool = False, limits: DatabaseLimits | None = None
+) -> Engine:
     """An engine for ``raw_url``. SQLite gets WAL, a busy timeout and foreign keys.
+    PostgreSQL gets ``limits`` (the defaults of ``[limits.database]`` when None): a
+    statement timeout, TCP keepalives and a limit on how long a connection may go
+    without an answer (see ``db/deadline.py``).
 
     Nothing connects here; the first query does.
     """
@@ -50,14 +57,44 @@ def create_db_engine(raw_url: str, *, echo: bool = False) -> Engine:
             kwargs["poolclass"] = NullPool
     else:
         kwargs["pool_pre_ping"] = True
-        kwargs["connect_args"] = {"connect_timeout": 10}
+        kwargs["connect_args"] = _postgres_connect_args(limits or DatabaseLimits())
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseURLError(f"cannot use database URL: {exc}") from None
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        _answer_within(engine, limits or DatabaseLimits())
     return engine
+
+
+def _postgres_connect_args(limits: DatabaseLimits) -> dict[str, Any]:
+    return {
+        "connect_timeout": 10,
+        # libpq's TCP keepalives: a peer that vanished is noticed on an idle connection.
+        "keepalives": 1,
+        "keepalives_idle": limits.keepalives_idle_s,
+        "keepalives_interval": limits.keepalives_interval_s,
+        "keepalives_count": limits.keepalives_count,
+        # Sent data left unacknowledged this long (a peer gone mid-request) drops it too.
+        "tcp_user_timeout": int(limits.response_timeout_s * 1000),
+    }
+
+
+def _answer_within(engine: Engine, limits: DatabaseLimits) -> None:
+    """Connect with ``db/deadline.py``'s connection class, and set the statement timeout
+    on each new session (in its options, beside any the URL has, e.g. a search_path)."""
+    from masterops.db.deadline import connection_class
+
+    connection = connection_class(limits.response_timeout_s)
+    timeout_ms = int(limits.statement_timeout_s * 1000)
+
+    @event.listens_for(engine, "do_connect")
+    def connect(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        options = str(cparams.get("options") or "")
+        cparams["options"] = f"{options} -c statement_timeout={timeout_ms}".strip()
+        return connection.connect(*cargs, **cparams)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -123,7 +123,9 @@ workflow_execution_logs = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("workflow_id", String(64), nullable=False),
     Column("workflow_name", String(300)),
-    Column("execution_id", String(64), nullable=False, unique=True),
+    # The n8n instance (its URL): execution ids count from 1 on each instance.
+    Column("instance", String(300), nullable=False, server_default=""),
+    Column("execution_id", String(64), nullable=False),
     Column("status", String(32), nullable=False),
     Column("mode", String(32)),
     Column("started_at", UTCDateTime()),
@@ -137,6 +139,7 @@ workflow_execution_logs = Table(
     Column("triggered_by", String(64)),
     Column("data_json", JSONType),
     _created(),
+    UniqueConstraint("instance", "execution_id"),
     Index(None, "workflow_id", "started_at"),
     Index(None, "status", "started_at"),
     Index(None, "started_at"),
@@ -270,6 +273,19 @@ sync_runs = Table(
     Column("started_at", UTCDateTime(), nullable=False, server_default=func.now()),
     Column("finished_at", UTCDateTime()),
     Index(None, "business_id", "entity", "started_at"),
+)
+
+# Who holds each sync lock (the lock itself is an advisory lock or a file lock; see
+# sync/locks.py): a run refused the lock names its holder from here.
+sync_locks = Table(
+    "sync_locks",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("entity", String(64), primary_key=True),
+    Column("holder", String(300), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
 )
 
 # The Unleashed product catalogue, per business, with the HubSpot product it became.

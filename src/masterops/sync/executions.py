@@ -16,9 +16,15 @@ How a run proceeds, and why it is safe to kill at any point:
    rerun of a killed run start above the pages it never reached, and skip them for
    good. Keeping it put means a rerun reads the killed run's window again (cheaply:
    unchanged rows are not rewritten) and nothing is ever skipped.
-4. The public API leaves running executions out of its list, so they are read in their
-   own small passes; rows stored as unfinished that no pass saw again (they finished
-   longer ago than the overlap) are refreshed one by one.
+4. The public API leaves out of every list the executions that are running and those
+   paused at a Wait node (while they wait; on resuming they keep their id and get a new
+   start time). Ids count up on an instance, so such an execution is a hole in the ids
+   read: each hole is read by id (a 404 was deleted). Holes not read yet (a bound per run)
+   are kept in ``sync_state.details_json`` for the next run, with the highest id seen.
+   Rows stored as unfinished are re-read by id until they finish. On a run where nothing
+   changed, that is one list of workflows and one of executions, and nothing else.
+5. Execution ids count from 1 on every n8n instance: rows are keyed by (instance,
+   execution_id), the instance being the n8n URL.
 """
 
 from __future__ import annotations
@@ -32,13 +38,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
-from masterops.db.tables import workflow_execution_logs
+from masterops.db.tables import sync_state, workflow_execution_logs
 from masterops.db.upsert import upsert
 from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.n8n import MAX_PAGE_SIZE, Execution, N8nConnector, Workflow
 from masterops.observability.events import LogEvent
+from masterops.sync.locks import sync_lock
 from masterops.sync.state import finish_run, get_watermark, set_watermark, start_run
 
 ENTITY = "executions"
@@ -51,6 +58,10 @@ FAILED = frozenset({"error", "crashed"})
 DETAIL_CONCURRENCY = 4
 #: Stale unfinished rows refreshed one by one per run (a bound, not a target).
 MAX_STALE_REFRESH = 100
+#: Holes in the ids (running or waiting executions) read by id per run, newest first.
+MAX_HOLE_READS = 100
+#: Holes carried to the next run at most (the newest): older ones were deleted, surely.
+MAX_OPEN_HOLES = 1000
 # "Teelixir <en dash> stock sync", "BOO - orders", "RHF: import": the part before the separator.
 _PREFIX = re.compile(r"^\s*(.+?)\s*(?:[\u2013\u2014]|\s-\s|:)")
 # Columns that, when unchanged, make a re-read execution a no-op (no write, not counted).
@@ -125,6 +136,17 @@ def _aliases(slug: str, name: str) -> set[str]:
     return {a for a in aliases if a}
 
 
+def instance_of(connector: N8nConnector) -> str:
+    """The n8n instance a connector reads: its account, which is the instance's URL when
+    configured (without any credentials a URL may carry)."""
+    account = str(connector.account).rstrip("/")
+    scheme, sep, rest = account.partition("://")
+    if not sep:
+        return account
+    host, slash, path = rest.partition("/")
+    return f"{scheme}://{host.rsplit('@', 1)[-1]}{slash}{path}"
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
 
@@ -158,6 +180,7 @@ def _node_counts(data: dict[str, Any] | None) -> tuple[int | None, int | None]:
 def execution_row(
     execution: Execution,
     *,
+    instance: str,
     workflows: dict[str, Workflow],
     matcher: BusinessMatcher,
     default_business: str,
@@ -180,6 +203,7 @@ def execution_row(
         "wait_till": _iso(execution.wait_till),
     }
     return {
+        "instance": instance,
         "workflow_id": execution.workflow_id,
         "workflow_name": workflow.name if workflow else None,
         "execution_id": execution.id,
@@ -217,9 +241,84 @@ class _Run:
         self.matcher = matcher
         self.page_size = page_size
         self.on_progress = on_progress
+        self.instance = instance_of(connector)
         self.workflows: dict[str, Workflow] = {}
         self.seen: set[str] = set()
         self.newest: datetime | None = _parse(result.watermark_before)
+        #: The highest execution id seen by earlier runs, and holes they left unread.
+        self.max_id: int | None = None
+        self.open_holes: set[int] = set()
+
+    def load_state(self) -> None:
+        """Claim rows stored before executions had an instance, and read where the last
+        run left the ids."""
+        table = workflow_execution_logs
+        with self.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.instance == "").values(instance=self.instance))
+            details = conn.execute(
+                select(sync_state.c.details_json).where(
+                    sync_state.c.business_id == self.result.business_id,
+                    sync_state.c.entity == ENTITY,
+                )
+            ).scalar()
+        if isinstance(details, dict):
+            max_id = details.get("max_id")
+            self.max_id = max_id if isinstance(max_id, int) else None
+            holes = details.get("open_holes")
+            if isinstance(holes, list):
+                self.open_holes = {h for h in holes if isinstance(h, int)}
+
+    async def read_holes(self, *, full: bool) -> None:
+        """Read by id the executions the list left out (see the module doc, point 4)."""
+        listed = {int(i) for i in self.seen if i.isdigit()}
+        holes = set(self.open_holes)
+        if listed:
+            top = max(listed)
+            bottom = min(listed) if full or self.max_id is None else self.max_id
+            holes |= set(range(bottom + 1, top + 1)) - listed
+            self.max_id = max(top, self.max_id or 0)
+        stored = await asyncio.to_thread(self._stored_ids, holes)
+        wanted = sorted(holes - stored - listed, reverse=True)
+        found: list[Execution] = []
+        for execution_id in wanted[:MAX_HOLE_READS]:
+            execution = await self._get_or_none(execution_id)
+            if execution is not None:
+                found.append(execution)
+        self.open_holes = set(wanted[MAX_HOLE_READS:][:MAX_OPEN_HOLES])
+        # Above the highest id seen, the newest executions may all be running or waiting:
+        # read on by id until one is not there (one 404 on a run where nothing changed).
+        above = self.max_id
+        while above is not None and len(found) < MAX_HOLE_READS:
+            above += 1
+            execution = await self._get_or_none(above)
+            if execution is None:
+                break
+            found.append(execution)
+            self.max_id = above
+        if found:
+            self.result.details["holes_read"] = len(found)
+            await self.write(found)
+
+    async def _get_or_none(self, execution_id: int) -> Execution | None:
+        try:
+            return await self.connector.get_execution(str(execution_id))
+        except IntegrationError as exc:
+            if exc.category is not ErrorCategory.NOT_FOUND:
+                raise
+            return None  # deleted, or not there yet
+
+    def _stored_ids(self, ids: set[int]) -> set[int]:
+        if not ids:
+            return set()
+        table = workflow_execution_logs
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.execution_id).where(
+                    table.c.instance == self.instance,
+                    table.c.execution_id.in_([str(i) for i in ids]),
+                )
+            )
+            return {int(r[0]) for r in rows if str(r[0]).isdigit()}
 
     async def load_workflows(self) -> None:
         pages = self.connector.list_workflows(page_size=MAX_PAGE_SIZE)
@@ -265,7 +364,7 @@ class _Run:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(table.c.execution_id)
-                .where(table.c.status.in_(UNFINISHED))
+                .where(table.c.instance == self.instance, table.c.status.in_(UNFINISHED))
                 .order_by(table.c.started_at)
             )
             return [str(r[0]) for r in rows]
@@ -280,6 +379,7 @@ class _Run:
                 rows.append(
                     execution_row(
                         execution,
+                        instance=self.instance,
                         workflows=self.workflows,
                         matcher=self.matcher,
                         default_business=self.result.business_id,
@@ -335,7 +435,11 @@ class _Run:
             rows = conn.execute(
                 select(
                     table.c.execution_id, table.c.error_message, table.c.error_details_json
-                ).where(table.c.execution_id.in_(ids), table.c.error_message.is_not(None))
+                ).where(
+                    table.c.instance == self.instance,
+                    table.c.execution_id.in_(ids),
+                    table.c.error_message.is_not(None),
+                )
             )
             out: dict[str, tuple[str, str | None]] = {}
             for execution_id, message, details in rows:
@@ -354,7 +458,8 @@ class _Run:
                 str(r.execution_id): tuple(getattr(r, name) for name in _COMPARED)
                 for r in conn.execute(
                     select(table.c.execution_id, *columns).where(
-                        table.c.execution_id.in_([r["execution_id"] for r in rows])
+                        table.c.instance == self.instance,
+                        table.c.execution_id.in_([r["execution_id"] for r in rows]),
                     )
                 )
             }
@@ -363,7 +468,7 @@ class _Run:
                 for r in rows
                 if stored.get(r["execution_id"]) != tuple(r[name] for name in _COMPARED)
             ]
-            upsert(conn, table, changed, keys=["execution_id"])
+            upsert(conn, table, changed, keys=["instance", "execution_id"])
         return len(changed)
 
     def commit_watermark(self) -> str | None:
@@ -374,7 +479,12 @@ class _Run:
                 self.result.business_id,
                 ENTITY,
                 watermark,
-                details={"run_id": self.result.run_id, "fetched": self.result.fetched},
+                details={
+                    "run_id": self.result.run_id,
+                    "fetched": self.result.fetched,
+                    "max_id": self.max_id,
+                    "open_holes": sorted(self.open_holes),
+                },
             )
         return watermark
 
@@ -397,9 +507,35 @@ async def sync_executions(
     tags or name prefix may name. ``on_progress`` gets the number of executions each
     page held. Failures are recorded (run "failed", an error event) and returned in the
     result, not raised; a cancellation marks the run "interrupted" and propagates.
+    Raises ``SyncLocked`` (recording nothing) while another run of this sync holds its lock.
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+    # One run per instance at a time, from the CLI or a worker (see sync/locks.py).
+    with sync_lock(engine, business_id, ENTITY):
+        return await _locked_sync(
+            connector,
+            engine,
+            business_id=business_id,
+            full=full,
+            page_size=page_size,
+            on_progress=on_progress,
+            businesses=businesses,
+            overlap=overlap,
+        )
+
+
+async def _locked_sync(
+    connector: N8nConnector,
+    engine: Engine,
+    *,
+    business_id: str,
+    full: bool,
+    page_size: int,
+    on_progress: Callable[[int], None] | None,
+    businesses: Iterable[tuple[str, str]],
+    overlap: timedelta,
+) -> SyncResult:
     begun = time.monotonic()
     result = SyncResult(business_id=business_id, full=full)
     with engine.begin() as conn:
@@ -421,10 +557,10 @@ async def sync_executions(
     if full:
         run.newest = None
     try:
+        await asyncio.to_thread(run.load_state)
         await run.load_workflows()
         await run.read(since=since)
-        for status in ("running", "waiting"):
-            await run.read(status=status)
+        await run.read_holes(full=full)
         await run.refresh_stale()
         result.watermark_after = await asyncio.to_thread(run.commit_watermark)
     except Exception as exc:

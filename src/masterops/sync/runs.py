@@ -16,12 +16,14 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.integrations.unleashed import UnleashedConnector
 from masterops.integrations.unleashed.queries import check_page_size
 from masterops.observability.events import Level, LogEvent
 from masterops.sync.common import parse_watermark, redacted_message
+from masterops.sync.locks import sync_lock
 from masterops.sync.state import RunStatus, finish_run, get_watermark, set_watermark, start_run
 
 __all__ = ["RunTally", "Stages", "SyncKind", "SyncResult", "recorded_run"]
@@ -112,9 +114,41 @@ async def recorded_run(
     ``result`` is the sync's result class, built from the run's bookkeeping fields and
     ``tally.counts()``. On success the watermark moves to when the run started; on any
     failure it stays, the run is recorded "failed" (or "interrupted" for a cancellation)
-    and the exception is re-raised.
+    and the exception is re-raised. Raises ``SyncLocked`` when another run of the same
+    sync of the same business holds its lock.
     """
     check_page_size(page_size)  # a bad size is the caller's mistake, not a failed run
+    # One run at a time per (business, entity), whoever started it (the CLI, a worker):
+    # two would race on the watermark and send HubSpot the same records twice. A refused
+    # run raises SyncLocked before it records anything.
+    with sync_lock(engine, business_id, kind.entity):
+        return await _locked_run(
+            kind,
+            unleashed,
+            engine,
+            hubspot,
+            business_id=business_id,
+            full=full,
+            tally=tally,
+            stages=stages,
+            result=result,
+            summary=summary,
+        )
+
+
+async def _locked_run(
+    kind: SyncKind,
+    unleashed: UnleashedConnector,
+    engine: Engine,
+    hubspot: HubSpotConnector | None,
+    *,
+    business_id: str,
+    full: bool,
+    tally: RunTally,
+    stages: Stages,
+    result: Callable[..., ResultT],
+    summary: Callable[[ResultT], str],
+) -> ResultT:
     # The connector's clock, not the machine's: the watermark is compared with the
     # service's dates, and tests run connector and sandbox on one virtual clock.
     started_wall = unleashed.runtime.clock.now()
@@ -131,7 +165,7 @@ async def recorded_run(
             set_watermark(conn, business_id, kind.entity, after, details={"run_id": run_id})
             _finish(conn, run_id, "succeeded", tally, watermark=after)
     except Exception as exc:
-        message = redacted_message(f"{tally.stage} stage: {exc}", unleashed, hubspot)
+        message = redacted_message(f"{tally.stage} stage: {_reason(exc)}", unleashed, hubspot)
         _finish_quietly(engine, run_id, "failed", tally, before, message)
         _emit_summary(
             kind,
@@ -174,6 +208,15 @@ async def recorded_run(
         started,
     )
     return outcome
+
+
+def _reason(exc: Exception) -> str:
+    """What ended a run, in one line: a database error by the driver's own first line
+    (SQLAlchemy's text adds the statement and its parameters, which may hold records)."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        lines = str(exc.orig).strip().splitlines()
+        return f"database error: {lines[0] if lines else type(exc.orig).__name__}"
+    return str(exc)
 
 
 def _finish(

@@ -149,6 +149,21 @@ class N8nSandbox:
         )
         return execution_json(self.store, execution, view="get")
 
+    def resume_execution(
+        self, execution_id: str, *, status: str = "success", duration: float = 1.0
+    ) -> JSON:
+        """A waiting execution resumes and ends with ``status``: like the real server,
+        it keeps its (old, lower) id and gets a new ``startedAt``, now."""
+        execution = self.store.executions.get(int(execution_id))
+        if execution is None or execution.status != "waiting":
+            raise KeyError(f"no waiting execution {execution_id!r}")
+        started = round(self.store.now(), 3)
+        execution.status = status
+        execution.started_at = started
+        execution.stopped_at = round(started + duration, 3)
+        execution.wait_till = None
+        return execution_json(self.store, execution, view="get")
+
     def executions(
         self, *, workflow_id: str | None = None, status: str | None = None
     ) -> list[JSON]:

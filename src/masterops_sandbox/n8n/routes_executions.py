@@ -34,6 +34,11 @@ DEFAULT_LIMIT = 100
 
 
 def _matches(execution: Execution, status: str | None, workflow_id: str | None) -> bool:
+    if execution.status == "waiting":
+        # Paused at a Wait node, the real server holds it in memory, and no list shows
+        # it: not unfiltered, not status=waiting, not by workflowId (seen on 1.123.81).
+        # GET /executions/{id} still does.
+        return False
     if workflow_id is not None and execution.workflow_id != workflow_id:
         return False
     if status is None:
