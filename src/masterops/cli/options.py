@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -9,10 +10,18 @@ from typing import Annotated
 import typer
 
 from masterops.cli.context import AppContext
+from masterops.cli.errors import CommandFailed, UsageError
+from masterops.config import Config
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 BusinessOpt = Annotated[
     str | None, typer.Option("--business", "-b", help="Only this business (its slug).")
+]
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do it without asking (scripts must say so).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what it would do, with counts; change nothing.")
 ]
 
 
@@ -23,3 +32,27 @@ def command_context(json_output: bool = False) -> Iterator[AppContext]:
         yield ctx
     finally:
         ctx.close()
+
+
+def confirm_destructive(question: str, *, yes: bool) -> None:
+    """Go on only when told to: ``--yes``, or "y" typed at the terminal.
+
+    Without a terminal to ask on and without ``--yes`` the command refuses rather than
+    guessing: a script that destroys data must say so.
+    """
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "not confirmed and no terminal to ask on: pass --yes to go ahead "
+            "(or --dry-run to see what it would do)"
+        )
+    if not typer.confirm(question, default=False, err=True):
+        raise CommandFailed("cancelled: nothing was changed")
+
+
+def check_business(config: Config, business: str | None) -> None:
+    """UsageError unless ``business`` is None or a configured business's slug."""
+    if business is not None and business not in config.businesses:
+        known = ", ".join(config.businesses) or "none"
+        raise UsageError(f"--business: unknown business {business!r}; known: {known}")
