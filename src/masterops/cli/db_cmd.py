@@ -14,6 +14,7 @@ from masterops.cli.options import (
     YesOpt,
     command_context,
     confirm_destructive,
+    limit_option,
 )
 from masterops.cli.output import print_json, print_mapping, print_table
 from masterops.db import migrate
@@ -127,7 +128,7 @@ def query(
     filters: Annotated[
         list[str] | None, typer.Option("--filter", "-f", help="field=value (repeatable).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Rows at most.")] = 50,
+    limit: Annotated[int, limit_option("Rows at most.")] = 50,
     order: Annotated[str | None, typer.Option(help="Order by field; -field descending.")] = None,
     json_output: JsonOpt = False,
 ) -> None:

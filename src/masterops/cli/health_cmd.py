@@ -10,7 +10,7 @@ import typer
 
 from masterops.cli.context import AppContext
 from masterops.cli.errors import CommandFailed, UsageError
-from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+from masterops.cli.options import BusinessOpt, JsonOpt, check_business, command_context
 from masterops.config import SERVICES
 
 # The round's modules pull in httpx, the connectors and smtplib: imported when the command
@@ -154,9 +154,7 @@ def health(
         raise UsageError(f"--service must be one of {', '.join(KNOWN_SERVICES)}, got {service!r}")
     with command_context(json_output) as ctx:
         config = ctx.config
-        if business is not None and business not in config.businesses:
-            known = ", ".join(config.businesses) or "none"
-            raise UsageError(f"--business: unknown business {business!r}; known: {known}")
+        check_business(config, business)
         engine = _database(ctx)
         hub = ctx.hub
         with open_services(config, hub, engine) as services:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,6 +23,16 @@ YesOpt = Annotated[
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Show what it would do, with counts; change nothing.")
 ]
+
+
+# Beyond any table this platform keeps; above it a database integer overflows (SQLite's is
+# 64-bit), and an operator who typed it meant "everything", which --limit never means.
+MAX_ROWS = 1_000_000
+
+
+def limit_option(help_text: str, *, minimum: int = 1) -> Any:
+    """A ``--limit`` whose range the parser checks, so a huge value is one clear line."""
+    return typer.Option("--limit", help=help_text, min=minimum, max=MAX_ROWS)
 
 
 @contextmanager
