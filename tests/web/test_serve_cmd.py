@@ -57,3 +57,16 @@ def test_ops_serve_answers_and_stops_on_sigint(engine: Engine, tmp_path: Path) -
             proc.communicate()
     assert proc.returncode == 0, stderr.decode()
     assert f"serving on http://127.0.0.1:{port}/" in stderr.decode()
+
+
+def test_a_port_in_use_is_one_line_before_the_banner(ops) -> None:  # type: ignore[no-untyped-def]
+    port = _free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        result = ops("serve", "--port", str(port))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use; choose another --port"
+    )
+    assert result.stdout == ""
