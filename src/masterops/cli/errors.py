@@ -35,6 +35,18 @@ class CommandFailed(Exception):
         self.exit_code = exit_code
 
 
+# Distinct from 1 ("degraded" for ops health, a failure elsewhere): a schema behind the
+# code is fixed by one command, `ops db upgrade`, and a monitor should be able to tell.
+EXIT_SCHEMA_BEHIND = 3
+
+
+class SchemaBehind(CommandFailed):
+    """The database lacks migrations this version needs; exits 3."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_code=EXIT_SCHEMA_BEHIND)
+
+
 USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
     DatabaseURLError,
