@@ -53,6 +53,8 @@ def serve(
     with listening, command_context() as ctx:
         app = create_app(ctx.database(), web_settings(ctx.config, trust_proxy=trust_proxy))
         settings: WebSettings = app.state.settings
+        for problem in ctx.config.problems:  # e.g. a client secret ignored for want of a token
+            typer.echo(f"warning: {problem}", err=True)
         if not settings.hubspot_secrets:
             typer.echo(
                 "note: no HubSpot client secret is configured; POST /webhooks/hubspot "
