@@ -161,7 +161,8 @@ def prune_cmd(
         raise UsageError(f"--older-than: {exc}") from None
     if age < MIN_PRUNE_AGE and not (force or dry_run):
         raise UsageError(
-            f"--older-than {older_than} would delete rows younger than 7 days; "
+            f"--older-than {older_than} would delete rows younger than "
+            f"{MIN_PRUNE_AGE.days} days; "
             "pass --force to mean it (or --dry-run to see the counts)"
         )
     cutoff = datetime.now(UTC) - age
