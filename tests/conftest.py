@@ -86,25 +86,17 @@ class OpsResult:
     stderr: str
 
 
-@pytest.fixture
-def ops(
-    database: Database,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+def _in_process_ops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
-    """Run the real ``ops`` entry point in-process against the test database."""
+    """``run(*args)``: the real ``ops`` entry point in-process, in ``tmp_path``, with no
+    MASTEROPS_ variable but those a test sets."""
     from masterops.cli.main import main
 
     for key in list(os.environ):
         if key.startswith("MASTEROPS_") and key != "MASTEROPS_TEST_DATABASE_URL":
             monkeypatch.delenv(key)
-    monkeypatch.setenv("MASTEROPS_DATABASE_URL", database.url)
     monkeypatch.chdir(tmp_path)
-    if database.backend == "postgresql":
-        engine = create_db_engine(database.url)
-        migrate.upgrade(engine)
-        engine.dispose()
 
     def run(*args: str) -> OpsResult:
         capsys.readouterr()
@@ -117,4 +109,28 @@ def ops(
         out = capsys.readouterr()
         return OpsResult(code, out.out, out.err)
 
+    return run
+
+
+@pytest.fixture
+def ops_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run the real ``ops`` entry point in-process with no configuration at all (the
+    embedded default in ``tmp_path``): for commands and flags no database decides."""
+    return _in_process_ops(tmp_path, monkeypatch, capsys)
+
+
+@pytest.fixture
+def ops(
+    database: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    """Run the real ``ops`` entry point in-process against the test database."""
+    run = _in_process_ops(tmp_path, monkeypatch, capsys)
+    monkeypatch.setenv("MASTEROPS_DATABASE_URL", database.url)
+    if database.backend == "postgresql":
+        engine = create_db_engine(database.url)
+        migrate.upgrade(engine)
+        engine.dispose()
     return run

@@ -18,14 +18,19 @@ Per-business credentials are read from variables named after the business::
 
 from __future__ import annotations
 
+import difflib
+import io
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -44,6 +49,7 @@ HUBSPOT_TIERS = {
     "enterprise": 190,
     "limit_pack": 250,
 }
+LOG_LEVELS = ("debug", "info", "warn", "error")
 DEFAULT_BUSINESSES: tuple[tuple[str, str], ...] = (
     ("teelixir", "Teelixir"),
     ("elevate", "Elevate Wholesale"),
@@ -67,7 +73,7 @@ class _Strict(BaseModel):
 
 
 class BusinessEntry(_Strict):
-    name: str
+    name: str | None = None  # the known businesses' own names, else the slug
     services: tuple[str, ...] = SERVICES
     hubspot_tier: str = "starter"
     enabled: bool = True
@@ -307,14 +313,17 @@ def load_config(
     """Read ``.env``, the environment and ``masterops.toml`` into one ``Config``.
 
     Problems that leave a usable configuration (a missing credential, an unknown
-    tier in the environment) are collected in ``Config.problems``; problems that
-    do not (an unreadable TOML file, an invalid key) raise ``ConfigError``.
+    tier in the environment, a line of ``.env`` that does not parse) are collected in
+    ``Config.problems``; problems that do not (an unreadable TOML file, an invalid key,
+    a bad log level, a state folder that cannot be written) raise ``ConfigError``.
+    On the embedded default the state folder is created here.
     """
     cwd = cwd or Path.cwd()
     env: dict[str, str] = {}
+    problems: list[str] = []
     dotenv_path = cwd / ".env"
     if dotenv_path.is_file():
-        env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        env.update(_read_dotenv(dotenv_path, problems))
     env.update(os.environ if environ is None else environ)
 
     home = Path(env.get("MASTEROPS_HOME", str(cwd / ".masterops")))
@@ -322,12 +331,13 @@ def load_config(
     file_config, used_file = _read_file_config(
         file_path, explicit=config_file is not None or "MASTEROPS_CONFIG" in env
     )
-    problems: list[str] = []
 
     db_url = env.get("MASTEROPS_DATABASE_URL") or env.get("DATABASE_URL")
     default_db = db_url is None
     if db_url is None:
+        _prepare_home(home, explicit="MASTEROPS_HOME" in env)
         db_url = f"sqlite:///{home / 'masterops.db'}"
+    log_level = _log_level(env.get("MASTEROPS_LOG_LEVEL", "info"))
 
     businesses = {
         slug: _business(slug, entry, env, problems)
@@ -343,6 +353,8 @@ def load_config(
         problems.append("alerts.channels has 'email' but MASTEROPS_SMTP_HOST is not set")
     if "slack" in file_config.alerts.channels and not env.get("MASTEROPS_SLACK_WEBHOOK_URL"):
         problems.append("alerts.channels has 'slack' but MASTEROPS_SLACK_WEBHOOK_URL is not set")
+    for name in ("MASTEROPS_SLACK_WEBHOOK_URL", "MASTEROPS_SUPABASE_URL"):
+        _check_url(name, env.get(name), problems)
 
     def secret(name: str) -> SecretStr | None:
         value = env.get(name)
@@ -358,7 +370,7 @@ def load_config(
         schedules=file_config.schedules,
         alerts=file_config.alerts,
         log_json=_truthy(env.get("MASTEROPS_LOG_JSON")),
-        log_level=env.get("MASTEROPS_LOG_LEVEL", "info").lower(),
+        log_level=log_level,
         slack_webhook_url=secret("MASTEROPS_SLACK_WEBHOOK_URL"),
         smtp_host=env.get("MASTEROPS_SMTP_HOST"),
         smtp_port=smtp_port,
@@ -367,8 +379,83 @@ def load_config(
         smtp_from=env.get("MASTEROPS_SMTP_FROM"),
         supabase_url=env.get("MASTEROPS_SUPABASE_URL"),
         supabase_key=secret("MASTEROPS_SUPABASE_KEY"),
-        problems=tuple(problems),
+        problems=tuple(dict.fromkeys(problems)),  # a shared setting is named once
     )
+
+
+def _read_dotenv(path: Path, problems: list[str]) -> dict[str, str]:
+    """The variables of a ``.env`` file; a line that is not ``NAME=value`` becomes a problem
+    naming the file and line (never its text, which may hold a secret) and is skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    good: list[str] = []
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            problems.append(
+                f"{path} line {binding.original.line}: not NAME=value; "
+                "fix or remove it (comments start with #)"
+            )
+        else:
+            good.append(binding.original.string)
+    # Only the lines that parse: python-dotenv would log its own message for the others.
+    values = dotenv_values(stream=io.StringIO("".join(good)))
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _prepare_home(home: Path, *, explicit: bool) -> None:
+    """Create the state folder the embedded database lives in, or ConfigError naming
+    MASTEROPS_HOME and the fix (a file in the way, a folder that cannot be written)."""
+    setting = f"MASTEROPS_HOME={home}" if explicit else f"the state folder {home}"
+    fix = "point MASTEROPS_HOME at a writable folder (or set MASTEROPS_DATABASE_URL)"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(f"{setting}: a file is in the way of the folder; {fix}") from None
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise ConfigError(f"{setting} cannot be created ({reason}); {fix}") from None
+    if not os.access(home, os.W_OK | os.X_OK):
+        raise ConfigError(f"{setting} is not writable; {fix}")
+
+
+def _log_level(text: str) -> str:
+    level = text.strip().lower()
+    level = "warn" if level == "warning" else level
+    if level not in LOG_LEVELS:
+        raise ConfigError(
+            f"MASTEROPS_LOG_LEVEL={text!r} is not a level; use one of {', '.join(LOG_LEVELS)}"
+        )
+    return level
+
+
+_LOOPBACK_NAMES = {"localhost"}
+
+
+def _check_url(name: str, url: str | None, problems: list[str]) -> None:
+    """A service URL must be https://, or http:// to this machine only: over plain http
+    a token or key would cross the network readable by anyone on the way."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append(f"{name} must be a URL starting https:// (or http:// on loopback)")
+        return
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        problems.append(
+            f"{name} is http://{parts.hostname}: credentials would travel unencrypted; "
+            "use https:// (http:// is for 127.0.0.1/localhost only)"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _read_file_config(path: Path, *, explicit: bool) -> tuple[FileConfig, bool]:
@@ -390,8 +477,33 @@ def _describe_validation(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"])
-        parts.append(f"{where}: {error['msg']}")
+        if error["type"] == "extra_forbidden":
+            parts.append(f"{where}: {_unknown_key(error['loc'])}")
+        else:
+            parts.append(f"{where}: {error['msg']}")
     return "; ".join(parts)
+
+
+def _unknown_key(loc: tuple[int | str, ...]) -> str:
+    """ "unknown key", the nearest known key if one is close, and every key allowed there."""
+    known = _keys_at(FileConfig, loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key; {hint}known here: {', '.join(known)}"
+
+
+def _keys_at(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
+    """The keys the TOML table at ``path`` may hold (a dict level, e.g. a business slug,
+    is passed through to its value model)."""
+    current: Any = model
+    for part in path:
+        if get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            current = current.model_fields[str(part)].annotation
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
 
 
 def _business(
@@ -419,6 +531,7 @@ def _business(
                 problems.append(f"{prefix}HUBSPOT_PORTAL_ID must be a number, got {portal_text!r}")
         if token:
             base = env.get(prefix + "HUBSPOT_URL", "https://api.hubapi.com")
+            _check_url(prefix + "HUBSPOT_URL", base, problems)
             hubspot = HubSpotCredentials(
                 SecretStr(token),
                 tier,
@@ -428,6 +541,24 @@ def _business(
             )
         else:
             disabled["hubspot"] = f"set {prefix}HUBSPOT_TOKEN"
+            # Without the token HubSpot is off for this business: whatever else is set for it
+            # is ignored, and a client secret so ignored leaves its webhooks refused (503).
+            ignored = [
+                prefix + name
+                for name in (
+                    "HUBSPOT_TIER",
+                    "HUBSPOT_CLIENT_SECRET",
+                    "HUBSPOT_PORTAL_ID",
+                    "HUBSPOT_URL",
+                )
+                if env.get(prefix + name)
+            ]
+            if ignored:
+                ignoring = "it is" if len(ignored) == 1 else "they are"
+                problems.append(
+                    f"{', '.join(ignored)} set but {prefix}HUBSPOT_TOKEN is not: HubSpot is "
+                    f"disabled for {slug}, so {ignoring} ignored; set the token too"
+                )
 
     if "unleashed" in entry.services:
         api_id, api_key = (
@@ -436,6 +567,7 @@ def _business(
         )
         if api_id and api_key:
             base = env.get(prefix + "UNLEASHED_URL", "https://api.unleashedsoftware.com")
+            _check_url(prefix + "UNLEASHED_URL", base, problems)
             unleashed = UnleashedCredentials(api_id, SecretStr(api_key), base)
         else:
             missing = [
@@ -454,15 +586,15 @@ def _business(
         url = env.get(prefix + "N8N_URL") or env.get("MASTEROPS_N8N_URL")
         key = env.get(prefix + "N8N_API_KEY") or env.get("MASTEROPS_N8N_API_KEY")
         if url and key:
-            if not url.startswith(("http://", "https://")):
-                problems.append(f"{slug}: n8n URL {url!r} must start with http:// or https://")
+            shared = not env.get(prefix + "N8N_URL")
+            _check_url("MASTEROPS_N8N_URL" if shared else prefix + "N8N_URL", url, problems)
             n8n = N8nCredentials(url.rstrip("/"), SecretStr(key))
         else:
             disabled["n8n"] = f"set {prefix}N8N_URL and {prefix}N8N_API_KEY (or MASTEROPS_N8N_*)"
 
     return Business(
         slug=slug,
-        name=entry.name,
+        name=entry.name or dict(DEFAULT_BUSINESSES).get(slug, slug),
         services=entry.services,
         hubspot=hubspot,
         unleashed=unleashed,

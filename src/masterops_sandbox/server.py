@@ -13,6 +13,7 @@ import asyncio
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -97,10 +98,19 @@ class Sandbox:
     def urls(self, planned: dict[str, str]) -> None:
         self._planned_urls = dict(planned)
 
-    async def serve(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT) -> None:
-        """Serve the three services until cancelled or interrupted (Ctrl-C)."""
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        *,
+        sockets: Sequence[socket.socket] | None = None,
+    ) -> None:
+        """Serve the three services until cancelled or interrupted (Ctrl-C).
+
+        ``sockets``: already bound, one per service in order (HubSpot, Unleashed, n8n), so a
+        caller can learn that a port is taken before it announces anything."""
         self._prepare(host, port)
-        await self._run()
+        await self._run(sockets)
 
     def start_in_thread(
         self, host: str = "127.0.0.1", port: int = 0, *, timeout: float = 15.0
@@ -164,8 +174,12 @@ class Sandbox:
             )
             self._servers[service] = uvicorn.Server(config)
 
-    async def _run(self) -> None:
-        tasks = [asyncio.create_task(s.serve()) for s in self._servers.values()]
+    async def _run(self, sockets: Sequence[socket.socket] | None = None) -> None:
+        bound = [[sock] for sock in sockets] if sockets else [None] * len(self._servers)
+        tasks = [
+            asyncio.create_task(server.serve(sockets=listening))
+            for server, listening in zip(self._servers.values(), bound, strict=True)
+        ]
         try:
             # One server ending (a taken port, a signal) ends them all.
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

@@ -217,7 +217,9 @@ def test_stats_window_and_prune(ops, database) -> None:  # type: ignore[no-untyp
     two_days = json.loads(ops("stats", "--hours", "48", "--json").stdout)
     assert two_days["integrations"][0]["total_logs"] == 2
     assert two_days["integrations"][0]["error_count"] == 1
-    pruned = json.loads(ops("db", "prune", "--older-than", "1d", "--json").stdout)
+    pruned = json.loads(
+        ops("db", "prune", "--older-than", "1d", "--force", "--yes", "--json").stdout
+    )
     assert pruned["deleted"]["integration_logs"] == 1
     status = json.loads(ops("db", "status", "--json").stdout)
     assert status["row_counts"]["integration_logs"] == 1 and status["pending"] == []
@@ -279,7 +281,7 @@ def test_prune_keeps_unprocessed_webhook_events(ops, database) -> None:  # type:
             ],
         )
     engine.dispose()
-    pruned = json.loads(ops("db", "prune", "--older-than", "30d", "--json").stdout)
+    pruned = json.loads(ops("db", "prune", "--older-than", "30d", "--yes", "--json").stdout)
     assert pruned["deleted"]["webhook_inbox"] == 2
     left = json.loads(ops("db", "query", "webhook_inbox", "--json").stdout)
     assert [r["status"] for r in left] == ["pending"]

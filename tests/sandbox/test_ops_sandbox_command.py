@@ -10,6 +10,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 
 def _free_port_block() -> int:
@@ -76,19 +77,31 @@ def test_serves_and_prints_credentials(tmp_path) -> None:  # type: ignore[no-unt
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
 
 
-def test_bad_flags_are_one_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    for args, message in (
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
         (["--faults", "hubspot:rate_429=2"], "--faults:"),
         (["--faults", "shopify:rate_429=0.1"], "--faults:"),
         (["--host", "0.0.0.0"], "--host must be a loopback address"),
         (["--port", "0"], "--port must be between"),
-    ):
-        result = subprocess.run(
-            [sys.executable, "-m", "masterops", "sandbox", *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert result.returncode == 2, (args, result.stderr)
-        assert message in result.stderr and "Traceback" not in result.stderr
+    ],
+)
+def test_bad_flags_are_one_line(ops_cli, args, message) -> None:  # type: ignore[no-untyped-def]
+    result = ops_cli("sandbox", *args)
+    assert result.exit_code == 2, (args, result.stderr)
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_one_line_before_any_credential(ops_cli) -> None:  # type: ignore[no-untyped-def]
+    port = _free_port_block()
+    with socket.socket() as taken:  # n8n's port, the last of the three, is in use
+        taken.bind(("127.0.0.1", port + 2))
+        taken.listen()
+        result = ops_cli("sandbox", "--port", str(port))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: cannot listen on 127.0.0.1:{port + 2}: address already in use; "
+        "choose another --port (the sandbox takes it and the next two)"
+    )
+    assert result.stdout == ""  # no banner, no credentials

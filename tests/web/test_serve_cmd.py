@@ -36,6 +36,8 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> httpx.Response:
 def test_ops_serve_answers_and_stops_on_sigint(engine: Engine, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MASTEROPS_")}
     env["MASTEROPS_DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    # A client secret without its token is ignored: the operator is told so at start-up.
+    env["MASTEROPS_TEELIXIR_HUBSPOT_CLIENT_SECRET"] = "whsec-teelixir-1"
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "masterops", "serve", "--port", str(port), "--no-access-log"],
@@ -57,3 +59,21 @@ def test_ops_serve_answers_and_stops_on_sigint(engine: Engine, tmp_path: Path) -
             proc.communicate()
     assert proc.returncode == 0, stderr.decode()
     assert f"serving on http://127.0.0.1:{port}/" in stderr.decode()
+    assert (
+        "warning: MASTEROPS_TEELIXIR_HUBSPOT_CLIENT_SECRET set but "
+        "MASTEROPS_TEELIXIR_HUBSPOT_TOKEN is not"
+    ) in stderr.decode()
+    assert "whsec-teelixir-1" not in stderr.decode()
+
+
+def test_a_port_in_use_is_one_line_before_the_banner(ops) -> None:  # type: ignore[no-untyped-def]
+    port = _free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        result = ops("serve", "--port", str(port))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use; choose another --port"
+    )
+    assert result.stdout == ""

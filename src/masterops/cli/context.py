@@ -6,7 +6,7 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
-from masterops.cli.errors import CommandFailed
+from masterops.cli.errors import SchemaBehind
 from masterops.config import Config, load_config
 from masterops.db import migrate
 from masterops.db.engine import create_db_engine
@@ -41,7 +41,7 @@ class AppContext:
             if self.config.database_is_default or engine.dialect.name == "sqlite":
                 migrate.upgrade(engine)
             else:
-                raise CommandFailed(
+                raise SchemaBehind(
                     f"the database schema is behind ({len(pending)} migration(s) pending): "
                     "run `ops db upgrade`"
                 )

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 
 from masterops.cli.errors import UsageError
-from masterops.cli.options import JsonOpt, command_context
+from masterops.cli.options import (
+    DryRunOpt,
+    JsonOpt,
+    YesOpt,
+    command_context,
+    confirm_destructive,
+    limit_option,
+)
 from masterops.cli.output import print_json, print_mapping, print_table
 from masterops.db import migrate
 from masterops.db.engine import describe_url
-from masterops.db.queries import prune, query_table
+from masterops.db.queries import prunable_counts, prune, query_table
 from masterops.timeparse import parse_duration
+
+# Pruning younger rows is allowed only with --force: the last week's logs are what an
+# operator reads when something breaks, and `--older-than 0d` once emptied every log table.
+MIN_PRUNE_AGE = timedelta(days=7)
 
 app = typer.Typer(help="Database schema, queries and retention.", no_args_is_help=True)
 
@@ -24,6 +35,10 @@ def upgrade(
     json_output: JsonOpt = False,
 ) -> None:
     """Apply pending migrations."""
+    try:
+        migrate.check_upgrade_target(revision)
+    except migrate.RevisionError as exc:
+        raise UsageError(f"--revision: {exc}") from None
     with command_context(json_output) as ctx:
         before = migrate.current_revision(ctx.engine)
         after = migrate.upgrade(ctx.engine, revision)
@@ -36,16 +51,48 @@ def upgrade(
 @app.command("downgrade")
 def downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision, or 'base' to remove all.")],
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
     json_output: JsonOpt = False,
 ) -> None:
-    """Revert migrations down to REVISION."""
+    """Revert migrations down to REVISION (asks first; 'base' drops every table)."""
     with command_context(json_output) as ctx:
+        try:
+            reverted = migrate.revisions_to_revert(ctx.engine, revision)
+        except migrate.RevisionError as exc:
+            raise UsageError(f"REVISION: {exc}") from None
         before = migrate.current_revision(ctx.engine)
+        rows = migrate.schema_status(ctx.engine).row_counts if revision == "base" else {}
+        where = describe_url(ctx.engine)
+        if dry_run:
+            revert = [{"revision": r.revision, "what": r.doc} for r in reverted]
+            if json_output:
+                print_json(
+                    {
+                        "dry_run": True,
+                        "database": where,
+                        "from": before,
+                        "to": None if revision == "base" else revision,
+                        "revert": revert,
+                        "rows_dropped": rows,
+                    }
+                )
+            else:
+                print_table(revert, title=f"Would revert on {where} (nothing changed)")
+                if rows:
+                    typer.echo(f"every table would be dropped, with {sum(rows.values())} rows")
+            return
+        dropping = f"; every table is dropped, with {sum(rows.values())} rows" if rows else ""
+        confirm_destructive(
+            f"Revert {len(reverted)} migration(s) on {where} "
+            f"({', '.join(r.revision for r in reverted)}){dropping}?",
+            yes=yes,
+        )
         after = migrate.downgrade(ctx.engine, revision)
         if json_output:
             print_json({"from": before, "to": after})
         else:
-            typer.echo(f"{describe_url(ctx.engine)}: {before} -> {after or 'empty'}")
+            typer.echo(f"{where}: {before} -> {after or 'empty'}")
 
 
 @app.command("status")
@@ -81,7 +128,7 @@ def query(
     filters: Annotated[
         list[str] | None, typer.Option("--filter", "-f", help="field=value (repeatable).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Rows at most.")] = 50,
+    limit: Annotated[int, limit_option("Rows at most.")] = 50,
     order: Annotated[str | None, typer.Option(help="Order by field; -field descending.")] = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -96,24 +143,58 @@ def query(
 
 @app.command("prune")
 def prune_cmd(
-    older_than: Annotated[str, typer.Option("--older-than", help="Age, e.g. 30d.")] = "30d",
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Age, e.g. 30d; under 7d needs --force.")
+    ],
     tables: Annotated[
         list[str] | None, typer.Option("--table", help="Only this log table (repeatable).")
     ] = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="Allow an age under 7 days.")] = False,
     json_output: JsonOpt = False,
 ) -> None:
-    """Delete log rows older than a given age (integration_logs, api_metrics, ...)."""
+    """Delete log rows older than a given age (integration_logs, api_metrics, ...); asks first."""
     try:
         age = parse_duration(older_than)
     except ValueError as exc:
         raise UsageError(f"--older-than: {exc}") from None
-    cutoff = datetime.now(UTC) - age
-    with command_context(json_output) as ctx, ctx.database().begin() as conn:
-        deleted = prune(conn, cutoff, tables)
-    if json_output:
-        print_json({"cutoff": cutoff, "deleted": deleted})
-    else:
-        print_table(
-            [{"table": k, "deleted": v} for k, v in deleted.items()],
-            title=f"Pruned rows older than {cutoff:%Y-%m-%d %H:%M} UTC",
+    if age < MIN_PRUNE_AGE and not (force or dry_run):
+        raise UsageError(
+            f"--older-than {older_than} would delete rows younger than "
+            f"{MIN_PRUNE_AGE.days} days; "
+            "pass --force to mean it (or --dry-run to see the counts)"
         )
+    cutoff = datetime.now(UTC) - age
+    with command_context(json_output) as ctx:
+        engine = ctx.database()
+        with engine.connect() as conn:
+            counts = prunable_counts(conn, cutoff, tables)
+        if dry_run:
+            _show_pruned(cutoff, counts, json_output, dry_run=True)
+            return
+        total = sum(counts.values())
+        if total:
+            confirm_destructive(
+                f"Delete {total} rows older than {cutoff:%Y-%m-%d %H:%M} UTC "
+                f"from {describe_url(engine)} "
+                f"({', '.join(f'{n} {t}' for t, n in counts.items() if n)})?",
+                yes=yes,
+            )
+        with engine.begin() as conn:
+            deleted = prune(conn, cutoff, tables)
+    _show_pruned(cutoff, deleted, json_output, dry_run=False)
+
+
+def _show_pruned(
+    cutoff: datetime, counts: dict[str, int], json_output: bool, *, dry_run: bool
+) -> None:
+    if json_output:
+        key = "would_delete" if dry_run else "deleted"
+        print_json({"cutoff": cutoff, "dry_run": dry_run, key: counts})
+        return
+    verb = "Would prune (dry run, nothing deleted)" if dry_run else "Pruned"
+    print_table(
+        [{"table": k, "would delete" if dry_run else "deleted": v} for k, v in counts.items()],
+        title=f"{verb}: rows older than {cutoff:%Y-%m-%d %H:%M} UTC",
+    )

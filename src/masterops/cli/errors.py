@@ -8,7 +8,12 @@ import traceback
 from collections.abc import Callable
 from typing import TypeVar
 
+import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
+
+# typer carries its own copy of click; its parser errors are these classes, not click's.
+from typer._click.exceptions import NoArgsIsHelpError
+from typer.exceptions import TyperException
 
 from masterops.config import ConfigError
 from masterops.db.engine import DatabaseURLError
@@ -30,6 +35,18 @@ class CommandFailed(Exception):
         self.exit_code = exit_code
 
 
+# Distinct from 1 ("degraded" for ops health, a failure elsewhere): a schema behind the
+# code is fixed by one command, `ops db upgrade`, and a monitor should be able to tell.
+EXIT_SCHEMA_BEHIND = 3
+
+
+class SchemaBehind(CommandFailed):
+    """The database lacks migrations this version needs; exits 3."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_code=EXIT_SCHEMA_BEHIND)
+
+
 USER_ERRORS: tuple[type[Exception], ...] = (
     ConfigError,
     DatabaseURLError,
@@ -45,6 +62,15 @@ def _database_message(exc: Exception) -> str:
     return f"database error: {first_line or type(original).__name__}"
 
 
+def usage_line(exc: TyperException) -> str:
+    """A flag or command the parser refused, as one line naming where to read more."""
+    message = exc.format_message().strip().rstrip(".")
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None:
+        return message
+    return f"{message} (see '{ctx.command_path} --help')"
+
+
 def run_guarded(fn: Callable[[], T]) -> T:
     """Run ``fn``; known errors print ``error: ...`` on stderr and exit non-zero, no traceback.
 
@@ -52,6 +78,16 @@ def run_guarded(fn: Callable[[], T]) -> T:
     """
     try:
         return fn()
+    except NoArgsIsHelpError as exc:
+        # A group called without a subcommand: its help is the answer, not an error box.
+        print(exc.ctx.get_help(), file=sys.stderr)
+        raise SystemExit(2) from None
+    except TyperException as exc:
+        print(f"error: {usage_line(exc)}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        raise SystemExit(1) from None
     except CommandFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None

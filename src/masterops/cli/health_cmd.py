@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from masterops.cli.context import AppContext
-from masterops.cli.errors import CommandFailed, UsageError
-from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+from masterops.cli.errors import CommandFailed, SchemaBehind, UsageError
+from masterops.cli.options import BusinessOpt, JsonOpt, check_business, command_context
 from masterops.config import SERVICES
 
 # The round's modules pull in httpx, the connectors and smtplib: imported when the command
@@ -98,9 +98,10 @@ def render_report(outcome: RoundOutcome, mode: ExitCodeMode) -> None:
     )
 
 
-def _database(ctx: AppContext) -> Engine:
+def _database(ctx: AppContext, mode: ExitCodeMode) -> Engine:
     """The platform database, or exit 2: it is the one service every other depends on,
-    so its being unreachable is "down", not the generic failure (1 would read "degraded")."""
+    so its being unreachable is "down", not the generic failure (1 would read "degraded").
+    A schema behind the code exits 3 (1 with ``--exit-codes docker``, which has only 0/1)."""
     from sqlalchemy.exc import OperationalError
 
     from masterops.db.engine import describe_url
@@ -108,6 +109,10 @@ def _database(ctx: AppContext) -> Engine:
 
     try:
         return ctx.database()
+    except SchemaBehind as exc:
+        if mode == "docker":
+            raise CommandFailed(str(exc), exit_code=1) from None
+        raise
     except OperationalError as exc:
         original = str(getattr(exc, "orig", None) or exc).strip()
         reason = original.splitlines()[0] if original else type(exc).__name__
@@ -130,7 +135,8 @@ def health(
         str,
         typer.Option(
             "--exit-codes",
-            help="default: 0 healthy, 1 degraded, 2 down; docker: 0 healthy, 1 otherwise.",
+            help="default: 0 healthy, 1 degraded, 2 down, 3 schema behind; "
+            "docker: 0 healthy, 1 otherwise.",
         ),
     ] = "default",
     no_alerts: Annotated[
@@ -139,7 +145,8 @@ def health(
 ) -> None:
     """Check every service of every business; store, alert on change, exit 0/1/2.
 
-    Exit codes: 0 healthy, 1 degraded, 2 down (--exit-codes docker: 0 healthy, 1 not).
+    Exit codes: 0 healthy, 1 degraded, 2 down, 3 the database schema is behind (run
+    ops db upgrade); --exit-codes docker: 0 healthy, 1 not.
     """
     from masterops.cli.output import print_json
     from masterops.cli.services import open_services
@@ -154,10 +161,8 @@ def health(
         raise UsageError(f"--service must be one of {', '.join(KNOWN_SERVICES)}, got {service!r}")
     with command_context(json_output) as ctx:
         config = ctx.config
-        if business is not None and business not in config.businesses:
-            known = ", ".join(config.businesses) or "none"
-            raise UsageError(f"--business: unknown business {business!r}; known: {known}")
-        engine = _database(ctx)
+        check_business(config, business)
+        engine = _database(ctx, mode)
         hub = ctx.hub
         with open_services(config, hub, engine) as services:
             outcome = asyncio.run(

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from masterops.cli.errors import UsageError
-from masterops.cli.options import BusinessOpt, command_context
+from masterops.cli.options import BusinessOpt, check_business, command_context, limit_option
 from masterops.cli.output import console
 from masterops.db.queries import query_logs
 from masterops.timeparse import parse_instant
@@ -57,7 +57,7 @@ def logs(
     operation: Annotated[str | None, typer.Option(help="Only this operation.")] = None,
     since: Annotated[str | None, typer.Option(help="From this age (1h) or time (ISO).")] = None,
     until: Annotated[str | None, typer.Option(help="Up to this age or time.")] = None,
-    limit: Annotated[int, typer.Option(help="Rows at most (newest).")] = 100,
+    limit: Annotated[int, limit_option("Rows at most (newest).")] = 100,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new rows.")] = False,
     follow_seconds: Annotated[
         float | None, typer.Option(help="With --follow: stop after this many seconds.")
@@ -67,9 +67,12 @@ def logs(
     """Show integration logs, oldest first; --follow streams new ones."""
     if level is not None and level not in LEVEL_STYLE:
         raise UsageError(f"--level must be one of {', '.join(LEVEL_STYLE)}, got {level!r}")
-    if limit < 1:
-        raise UsageError(f"--limit must be at least 1, got {limit}")
     start, end = _instant("--since", since), _instant("--until", until)
+    if start is not None and end is not None and start > end:
+        raise UsageError(
+            f"--since {since} ({start:%Y-%m-%d %H:%M:%S} UTC) is after --until {until} "
+            f"({end:%Y-%m-%d %H:%M:%S} UTC): the window is empty; swap them"
+        )
     filters = {
         "source": source,
         "service": service,
@@ -79,6 +82,7 @@ def logs(
         "operation": operation,
     }
     with command_context(json_output) as ctx:
+        check_business(ctx.config, business)
         engine = ctx.database()
         with engine.connect() as conn:
             rows = query_logs(conn, filters=filters, since=start, until=end, limit=limit)

@@ -57,5 +57,13 @@ def _root(
     """Master-Ops operations platform."""
 
 
+def _run_app() -> None:
+    # standalone_mode=False: the parser's errors reach run_guarded, which prints them as
+    # one line instead of typer's boxed panel; an explicit typer.Exit comes back as a code.
+    code = app(standalone_mode=False)
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
+
+
 def main() -> None:
-    run_guarded(app)
+    run_guarded(_run_app)

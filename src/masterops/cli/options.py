@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from masterops.cli.context import AppContext
+from masterops.cli.errors import CommandFailed, UsageError
+from masterops.config import Config
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 BusinessOpt = Annotated[
     str | None, typer.Option("--business", "-b", help="Only this business (its slug).")
 ]
+YesOpt = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do it without asking (scripts must say so).")
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what it would do, with counts; change nothing.")
+]
+
+
+# Beyond any table this platform keeps; above it a database integer overflows (SQLite's is
+# 64-bit), and an operator who typed it meant "everything", which --limit never means.
+MAX_ROWS = 1_000_000
+
+
+def limit_option(help_text: str, *, minimum: int = 1) -> Any:
+    """A ``--limit`` whose range the parser checks, so a huge value is one clear line."""
+    return typer.Option("--limit", help=help_text, min=minimum, max=MAX_ROWS)
 
 
 @contextmanager
@@ -23,3 +42,27 @@ def command_context(json_output: bool = False) -> Iterator[AppContext]:
         yield ctx
     finally:
         ctx.close()
+
+
+def confirm_destructive(question: str, *, yes: bool) -> None:
+    """Go on only when told to: ``--yes``, or "y" typed at the terminal.
+
+    Without a terminal to ask on and without ``--yes`` the command refuses rather than
+    guessing: a script that destroys data must say so.
+    """
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "not confirmed and no terminal to ask on: pass --yes to go ahead "
+            "(or --dry-run to see what it would do)"
+        )
+    if not typer.confirm(question, default=False, err=True):
+        raise CommandFailed("cancelled: nothing was changed")
+
+
+def check_business(config: Config, business: str | None) -> None:
+    """UsageError unless ``business`` is None or a configured business's slug."""
+    if business is not None and business not in config.businesses:
+        known = ", ".join(config.businesses) or "none"
+        raise UsageError(f"--business: unknown business {business!r}; known: {known}")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from masterops.cli.errors import UsageError
+from masterops.cli.listen import bind_listening
 from masterops.cli.output import print_json, print_table
 
 
@@ -43,6 +44,11 @@ def sandbox(
         fault_config = parse_faults(faults) if faults else None
     except ValueError as exc:
         raise UsageError(f"--faults: {exc}") from None
+    # Bound before anything is printed: a port in use must not follow a banner.
+    listening = [
+        bind_listening(host, port + offset, flag="--port (the sandbox takes it and the next two)")
+        for offset in range(3)
+    ]
     box = Sandbox(seed=seed, volume=volume, faults=fault_config)
     box.urls = {
         "hubspot": f"http://{host}:{port}",
@@ -58,4 +64,4 @@ def sandbox(
             typer.echo(f"  {service:10} {url}")
         print_table(info["credentials"], title="Credentials (sandbox only)")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(box.serve(host=host, port=port))
+        asyncio.run(box.serve(host=host, port=port, sockets=listening))

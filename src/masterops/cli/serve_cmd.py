@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from masterops.cli.errors import UsageError
+from masterops.cli.listen import bind_listening
 from masterops.cli.options import command_context
 from masterops.config import Config
 from masterops.web import WebSettings, create_app
@@ -48,9 +49,12 @@ def serve(
         raise UsageError(f"--port must be between 1 and 65535, got {port}")
     import uvicorn  # local: keeps every other command's start-up light
 
-    with command_context() as ctx:
+    listening = bind_listening(host, port)
+    with listening, command_context() as ctx:
         app = create_app(ctx.database(), web_settings(ctx.config, trust_proxy=trust_proxy))
         settings: WebSettings = app.state.settings
+        for problem in ctx.config.problems:  # e.g. a client secret ignored for want of a token
+            typer.echo(f"warning: {problem}", err=True)
         if not settings.hubspot_secrets:
             typer.echo(
                 "note: no HubSpot client secret is configured; POST /webhooks/hubspot "
@@ -72,7 +76,7 @@ def serve(
             )
         )
         try:
-            server.run()
+            server.run(sockets=[listening])
         except KeyboardInterrupt:
             # uvicorn re-raises Ctrl-C once it has shut down cleanly: a normal stop.
             typer.echo("stopped", err=True)

@@ -12,6 +12,9 @@ from masterops.cli.options import JsonOpt, command_context
 from masterops.cli.output import print_json, print_table
 from masterops.db.summaries import run_summary
 
+# A century: a longer window is a typo, and timedelta itself ends near 2.7 million years.
+MAX_WINDOW_HOURS = 100 * 366 * 24
+
 
 def collect(conn: Any, hours: float) -> dict[str, Any]:
     since = datetime.now(UTC) - timedelta(hours=hours)
@@ -25,7 +28,9 @@ def collect(conn: Any, hours: float) -> dict[str, Any]:
 
 
 def stats(
-    hours: Annotated[float, typer.Option(help="The window, in hours back from now.")] = 24,
+    hours: Annotated[
+        float, typer.Option(help="The window, in hours back from now.", max=MAX_WINDOW_HOURS)
+    ] = 24,
     json_output: JsonOpt = False,
 ) -> None:
     """Integration health, workflow performance and API performance over the last N hours."""

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from masterops.cli.errors import UsageError
-from masterops.cli.options import JsonOpt, command_context
+from masterops.cli.options import JsonOpt, command_context, limit_option
 from masterops.cli.output import print_json, print_mapping, print_table
 from masterops.db.queries import coerce_value
 from masterops.db.tables import tasks
@@ -65,7 +65,7 @@ def list_(
     status: Annotated[str | None, typer.Option("--status", "-s")] = None,
     business: Annotated[str | None, typer.Option("--business", "-b")] = None,
     category: Annotated[str | None, typer.Option("--category", "-c")] = None,
-    limit: Annotated[int, typer.Option()] = 50,
+    limit: Annotated[int, limit_option("Tasks at most.")] = 50,
     json_output: JsonOpt = False,
 ) -> None:
     """List tasks, highest priority first."""

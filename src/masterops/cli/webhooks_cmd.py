@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from masterops.cli.errors import UsageError
-from masterops.cli.options import JsonOpt, command_context
+from masterops.cli.options import JsonOpt, command_context, limit_option
 from masterops.cli.output import print_json, print_table
 
 app = typer.Typer(
@@ -72,7 +72,7 @@ def list_(
     status: Annotated[
         str | None, typer.Option("--status", "-s", help="pending, processed or failed.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+    limit: Annotated[int, limit_option("Events at most.")] = 50,
     json_output: JsonOpt = False,
 ) -> None:
     """List inbox events, newest first."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from masterops.cli.errors import CommandFailed, UsageError
-from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+from masterops.cli.options import BusinessOpt, JsonOpt, command_context, limit_option
 from masterops.cli.output import console, print_json, print_table
 
 # The connector and the library are imported when a command runs, so `ops --help` and the
@@ -165,7 +165,9 @@ def failures(
     workflow: Annotated[
         str | None, typer.Option("--workflow", help="Only this workflow (id or name).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Failures shown per workflow, newest first.")] = 5,
+    limit: Annotated[
+        int, limit_option("Failures shown per workflow, newest first.", minimum=0)
+    ] = 5,
     business: BusinessOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -176,8 +178,6 @@ def failures(
         start = parse_instant(since)
     except ValueError as exc:
         raise UsageError(f"--since: {exc}") from None
-    if limit < 0:
-        raise UsageError(f"--limit must be 0 or more, got {limit}")
 
     async def work(n8n: N8nConnector) -> list[Any]:
         from masterops.workflows import find_workflow

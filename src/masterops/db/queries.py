@@ -134,6 +134,30 @@ def query_logs(
     return [dict(r._mapping) for r in reversed(conn.execute(stmt).all())]
 
 
+def _prunable_rows(name: str, older_than: datetime) -> ColumnElement[bool]:
+    """The rows of log table ``name`` that retention may delete: older than the cutoff and
+    not marked as retained (RETAINED)."""
+    if name not in PRUNABLE:
+        raise QueryError(f"{name!r} is not a log table; prunable: {', '.join(PRUNABLE)}")
+    condition: ColumnElement[bool] = PRUNABLE[name] < older_than
+    if name in RETAINED:
+        condition = condition & ~RETAINED[name]
+    return condition
+
+
+def prunable_counts(
+    conn: Connection, older_than: datetime, tables: Sequence[str] | None = None
+) -> dict[str, int]:
+    """How many rows ``prune`` would delete per table, deleting nothing."""
+    names = list(tables) if tables else list(PRUNABLE)
+    counts: dict[str, int] = {}
+    for name in names:
+        condition = _prunable_rows(name, older_than)
+        stmt = select(func.count()).select_from(PRUNABLE[name].table).where(condition)
+        counts[name] = int(conn.execute(stmt).scalar_one())
+    return counts
+
+
 def prune(
     conn: Connection, older_than: datetime, tables: Sequence[str] | None = None
 ) -> dict[str, int]:
@@ -141,13 +165,8 @@ def prune(
     names = list(tables) if tables else list(PRUNABLE)
     deleted: dict[str, int] = {}
     for name in names:
-        if name not in PRUNABLE:
-            raise QueryError(f"{name!r} is not a log table; prunable: {', '.join(PRUNABLE)}")
-        column = PRUNABLE[name]
-        stmt = delete(column.table).where(column < older_than)
-        if name in RETAINED:
-            stmt = stmt.where(~RETAINED[name])
-        result = conn.execute(stmt)
+        condition = _prunable_rows(name, older_than)
+        result = conn.execute(delete(PRUNABLE[name].table).where(condition))
         deleted[name] = int(result.rowcount or 0)
     return deleted
 
