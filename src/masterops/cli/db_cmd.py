@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from masterops.cli.errors import UsageError
-from masterops.cli.options import JsonOpt, command_context
+from masterops.cli.options import JsonOpt, WideOpt, command_context
 from masterops.cli.output import print_json, print_mapping, print_table
 from masterops.db import migrate
 from masterops.db.engine import describe_url
@@ -49,7 +49,7 @@ def downgrade(
 
 
 @app.command("status")
-def status(json_output: JsonOpt = False) -> None:
+def status(json_output: JsonOpt = False, wide: WideOpt = False) -> None:
     """Schema revision, pending migrations and row counts."""
     with command_context(json_output) as ctx:
         st = migrate.schema_status(ctx.engine)
@@ -71,8 +71,11 @@ def status(json_output: JsonOpt = False) -> None:
                 "pending": ", ".join(st.pending) or "none",
             },
             title="Schema",
+            wide=wide,
         )
-        print_table([{"table": k, "rows": v} for k, v in st.row_counts.items()], title="Rows")
+        print_table(
+            [{"table": k, "rows": v} for k, v in st.row_counts.items()], title="Rows", wide=wide
+        )
 
 
 @app.command("query")

@@ -11,6 +11,10 @@ import typer
 from masterops.cli.context import AppContext
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="Every column, every value in full, times to the second."),
+]
 BusinessOpt = Annotated[
     str | None, typer.Option("--business", "-b", help="Only this business (its slug).")
 ]
