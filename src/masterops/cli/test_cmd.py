@@ -10,6 +10,7 @@ import asyncio
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from masterops.cli.errors import CommandFailed, UsageError
 from masterops.cli.options import BusinessOpt, JsonOpt, command_context
@@ -24,7 +25,8 @@ def _render(result: ServiceTest) -> None:
     if result.disabled:
         out.print(f"{title}: [yellow]disabled[/yellow] - {result.disabled}")
         return
-    out.print(title)
+    deadline = f" [dim](deadline {result.deadline_s:g} s)[/dim]" if result.deadline_s else ""
+    out.print(title + deadline)
     for step in result.steps:
         mark = (
             "[green]ok  [/green]"
@@ -34,7 +36,8 @@ def _render(result: ServiceTest) -> None:
             else "[red]FAIL[/red]"
         )
         out.print(
-            f"  {mark} {step.name:28} {step.duration_ms:8.1f} ms  {step.summary}", highlight=False
+            f"  {mark} {step.name:28} {step.duration_ms:8.1f} ms  {escape(step.summary)}",
+            highlight=False,
         )
 
 
