@@ -204,3 +204,12 @@ def test_db_status_fits(ops) -> None:  # type: ignore[no-untyped-def]
     [rows] = _assert_fits(narrow.stdout, [["table", "rows"]])
     assert "api_metrics" in {row[0] for row in rows}
     assert "api_metrics" in ops("db", "status", "--wide").stdout
+
+
+def test_a_table_without_wide_points_to_json(ops) -> None:  # type: ignore[no-untyped-def]
+    assert ops("test", "hubspot", "-b", "teelixir").exit_code == 0  # api_metrics rows
+    result = ops("db", "query", "api_metrics")
+    assert result.exit_code == 0, result.stderr
+    keys = list(json.loads(ops("db", "query", "api_metrics", "--json").stdout)[0])
+    [rows] = _assert_fits(result.stdout, [keys])
+    assert rows and "(--json shows every column)" in " ".join(result.stdout.split())

@@ -197,17 +197,18 @@ def print_table(
     empty: str = "nothing to show",
     optional: Collection[str] = (),
     styles: Mapping[str, Mapping[str, str]] | None = None,
-    wide: bool = False,
+    wide: bool | None = None,
 ) -> None:
     """``rows`` as a table of ``columns`` (default: the first row's keys) that fits the
     terminal; ``optional`` columns are hidden first when it is narrow, ``styles`` maps a
-    column's values to rich styles, ``wide`` shows everything in full."""
+    column's values to rich styles, ``wide=True`` shows everything in full. ``wide=None``
+    says the command has no ``--wide``, so a caption points to ``--json`` instead."""
     width = terminal_width()
     if not rows:
         console(width).print(f"[dim]{empty}[/dim]")
         return
     keys = list(columns or rows[0].keys())
-    texts = {k: [_plain(row.get(k), exact_times=wide) for row in rows] for k in keys}
+    texts = {k: [_plain(row.get(k), exact_times=bool(wide)) for row in rows] for k in keys}
     measured = [_measure(k, texts[k]) for k in keys]
     hidden: list[str] = []
     if wide:  # every column at its natural width, headers on one line: nothing hidden
@@ -219,7 +220,7 @@ def print_table(
         widths = _widths(shown, width)
     caption = (
         f"hidden: {', '.join(header_text(k) for k in keys if k in hidden)} "
-        "(--wide shows every column)"
+        f"({'--json' if wide is None else '--wide'} shows every column)"
         if hidden
         else None
     )
