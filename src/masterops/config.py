@@ -143,6 +143,9 @@ class Limits(_Strict):
     timeout_s: float = Field(30.0, gt=0)
     connect_timeout_s: float = Field(10.0, gt=0)
     degraded_latency_ms: float = Field(2_000.0, gt=0)
+    # `ops test`: the whole diagnosis of one business answers within this (one attempt per
+    # call, no breaker wait), so an unreachable service is reported in seconds.
+    diagnosis_timeout_s: float = Field(5.0, gt=0, le=300)
     retry: RetryLimits = RetryLimits()
     breaker: BreakerLimits = BreakerLimits()
     database: DatabaseLimits = DatabaseLimits()

@@ -11,6 +11,7 @@ from masterops.cli.errors import UsageError
 from masterops.cli.options import (
     DryRunOpt,
     JsonOpt,
+    WideOpt,
     YesOpt,
     command_context,
     confirm_destructive,
@@ -96,7 +97,7 @@ def downgrade(
 
 
 @app.command("status")
-def status(json_output: JsonOpt = False) -> None:
+def status(json_output: JsonOpt = False, wide: WideOpt = False) -> None:
     """Schema revision, pending migrations and row counts."""
     with command_context(json_output) as ctx:
         st = migrate.schema_status(ctx.engine)
@@ -118,8 +119,11 @@ def status(json_output: JsonOpt = False) -> None:
                 "pending": ", ".join(st.pending) or "none",
             },
             title="Schema",
+            wide=wide,
         )
-        print_table([{"table": k, "rows": v} for k, v in st.row_counts.items()], title="Rows")
+        print_table(
+            [{"table": k, "rows": v} for k, v in st.row_counts.items()], title="Rows", wide=wide
+        )
 
 
 @app.command("query")

@@ -10,7 +10,7 @@ import typer
 
 from masterops.cli.context import AppContext
 from masterops.cli.errors import CommandFailed, SchemaBehind, UsageError
-from masterops.cli.options import BusinessOpt, JsonOpt, check_business, command_context
+from masterops.cli.options import BusinessOpt, JsonOpt, WideOpt, check_business, command_context
 from masterops.config import SERVICES
 
 # The round's modules pull in httpx, the connectors and smtplib: imported when the command
@@ -61,28 +61,28 @@ async def run_round(
     return RoundOutcome(report, alerts)
 
 
-def render_report(outcome: RoundOutcome, mode: ExitCodeMode) -> None:
+def render_report(outcome: RoundOutcome, mode: ExitCodeMode, *, wide: bool = False) -> None:
     from rich.markup import escape
-    from rich.table import Table
 
-    from masterops.cli.output import console
+    from masterops.cli.output import console, print_table
 
     report = outcome.report
     out = console()
-    table = Table(title="Health")
-    for name in ("business", "service", "status", "latency", "breaker", "message"):
-        table.add_column(name, overflow="fold")
-    for r in report.results:
-        style = STATUS_STYLE.get(r.status, "white")
-        table.add_row(
-            escape(r.business_id),
-            escape(r.service),
-            f"[{style}]{r.status}[/{style}]",
-            "" if r.latency_ms is None else f"{r.latency_ms:,.0f} ms",
-            "" if r.status == "disabled" else escape(r.breaker),  # no connector, no breaker
-            escape(r.message),  # messages quote service errors: never read them as markup
-        )
-    out.print(table)
+    rows = [
+        {
+            "business": r.business_id,
+            "service": r.service,
+            "status": r.status,
+            "latency": "" if r.latency_ms is None else f"{r.latency_ms:,.0f} ms",
+            "breaker": "" if r.status == "disabled" else r.breaker,  # no connector, no breaker
+            "message": r.message,
+        }
+        for r in report.results
+    ]
+    print_table(
+        rows, title="Health", optional=("breaker", "latency"), styles={"status": STATUS_STYLE},
+        wide=wide,
+    )  # fmt: skip
     for record in outcome.alerts:
         done = "sent" if record.delivery.delivered else f"NOT sent: {record.delivery.error}"
         out.print(
@@ -142,6 +142,7 @@ def health(
     no_alerts: Annotated[
         bool, typer.Option("--no-alerts", help="Store the results but send no alert.")
     ] = False,
+    wide: WideOpt = False,
 ) -> None:
     """Check every service of every business; store, alert on change, exit 0/1/2.
 
@@ -183,6 +184,6 @@ def health(
                 }
             )
         else:
-            render_report(outcome, mode)
+            render_report(outcome, mode, wide=wide)
     # After the context closed, so the telemetry sink has flushed before the process ends.
     raise typer.Exit(outcome.report.exit_code(mode))

@@ -11,8 +11,14 @@ import typer
 from rich.markup import escape
 
 from masterops.cli.errors import UsageError
-from masterops.cli.options import BusinessOpt, check_business, command_context, limit_option
-from masterops.cli.output import console
+from masterops.cli.options import (
+    BusinessOpt,
+    WideOpt,
+    check_business,
+    command_context,
+    limit_option,
+)
+from masterops.cli.output import console, human_time, print_line
 from masterops.db.queries import query_logs
 from masterops.timeparse import parse_instant
 
@@ -28,17 +34,17 @@ def _instant(flag: str, value: str | None) -> datetime | None:
         raise UsageError(f"{flag}: {exc}") from None
 
 
-def _render(row: dict[str, Any], json_output: bool) -> None:
+def _render(row: dict[str, Any], json_output: bool, wide: bool = False) -> None:
     if json_output:
         typer.echo(json.dumps(row, default=str))
         return
     level = str(row["level"])
     where = "/".join(str(p) for p in (row["business_id"], row["service"], row["operation"]) if p)
     style = LEVEL_STYLE.get(level, "white")
-    console().print(
-        f"{row['created_at']:%Y-%m-%d %H:%M:%S} [{style}]{level.upper():5}[/{style}] "
+    print_line(
+        f"{human_time(row['created_at'], exact=True)} [{style}]{level.upper():5}[/{style}] "
         f"[bold]{escape(row['source'])}[/bold] {escape(where)} {escape(str(row['message']))}",
-        highlight=False,
+        wide=wide,
     )
 
 
@@ -63,6 +69,7 @@ def logs(
         float | None, typer.Option(help="With --follow: stop after this many seconds.")
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
+    wide: WideOpt = False,
 ) -> None:
     """Show integration logs, oldest first; --follow streams new ones."""
     if level is not None and level not in LEVEL_STYLE:
@@ -87,7 +94,7 @@ def logs(
         with engine.connect() as conn:
             rows = query_logs(conn, filters=filters, since=start, until=end, limit=limit)
         for row in rows:
-            _render(row, json_output)
+            _render(row, json_output, wide)
         if not follow:
             if not rows and not json_output:
                 console().print("[dim]no log rows match[/dim]")
@@ -103,5 +110,5 @@ def logs(
             with engine.connect() as conn:
                 fresh = query_logs(conn, filters=filters, after_id=last_id, limit=1000)
             for row in fresh:
-                _render(row, json_output)
+                _render(row, json_output, wide)
                 last_id = int(row["id"])

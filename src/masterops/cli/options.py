@@ -14,6 +14,10 @@ from masterops.cli.errors import CommandFailed, UsageError
 from masterops.config import Config
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+WideOpt = Annotated[
+    bool,
+    typer.Option("--wide", help="Every column, every value in full, times to the second."),
+]
 BusinessOpt = Annotated[
     str | None, typer.Option("--business", "-b", help="Only this business (its slug).")
 ]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from masterops.cli.errors import UsageError
-from masterops.cli.options import JsonOpt, command_context
+from masterops.cli.options import JsonOpt, WideOpt, command_context
 from masterops.cli.output import print_json, print_table
 from masterops.db.summaries import run_summary
 
@@ -32,6 +32,7 @@ def stats(
         float, typer.Option(help="The window, in hours back from now.", max=MAX_WINDOW_HOURS)
     ] = 24,
     json_output: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Integration health, workflow performance and API performance over the last N hours."""
     if hours <= 0:
@@ -46,12 +47,19 @@ def stats(
         data["integrations"],
         title=f"Integration health ({window})",
         empty="no integration logs in this window",
+        wide=wide,
     )
     print_table(
         data["workflows"],
         title=f"Workflow performance ({window})",
         empty="no workflow executions in this window",
+        optional=("workflow_id", "p95_duration_ms", "successful_executions"),
+        wide=wide,
     )
     print_table(
-        data["apis"], title=f"API performance ({window})", empty="no API calls in this window"
+        data["apis"],
+        title=f"API performance ({window})",
+        empty="no API calls in this window",
+        optional=("min_duration_ms", "max_duration_ms"),
+        wide=wide,
     )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 import typer
 
 from masterops.cli.errors import CommandFailed, UsageError
-from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+from masterops.cli.options import BusinessOpt, JsonOpt, WideOpt, command_context
 
 # Connectors, the sandbox and the sync modules are imported when a command runs, so the
 # rest of `ops` starts as fast as before.
@@ -184,7 +184,7 @@ async def run_jobs(jobs: Sequence[SyncJob], *, progress: bool) -> list[SyncRow]:
     return rows
 
 
-def render(entity: str, rows: Sequence[SyncRow], *, json_output: bool) -> None:
+def render(entity: str, rows: Sequence[SyncRow], *, json_output: bool, wide: bool = False) -> None:
     from masterops.cli.output import print_json, print_table
 
     if json_output:
@@ -197,23 +197,13 @@ def render(entity: str, rows: Sequence[SyncRow], *, json_output: bool) -> None:
         )
         return
     print_table(
-        [{**r.to_dict(), "watermark": _short_time(r.watermark)} for r in rows],
+        [r.to_dict() for r in rows],
         ["target", "fetched", "written", "failed", "watermark", "status", "message"],
         title=f"sync {entity}",
         empty="nothing to sync",
+        optional=("watermark",),
+        wide=wide,
     )
-
-
-def _short_time(watermark: str | None) -> str | None:
-    """An ISO watermark as a table shows times (JSON keeps the full value)."""
-    from datetime import datetime
-
-    if not watermark:
-        return watermark
-    try:
-        return datetime.fromisoformat(watermark).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return watermark  # another entity's watermark may be no timestamp at all
 
 
 def failures(rows: Sequence[SyncRow]) -> list[SyncRow]:
@@ -236,6 +226,7 @@ def run_sync_command(
     *,
     business: str | None,
     json_output: bool,
+    wide: bool = False,
     plan: Callable[[Services, Engine, list[Business]], tuple[list[SyncJob], list[SyncRow]]],
 ) -> None:
     """The body every ``ops sync`` command shares: ``plan`` turns the selected businesses
@@ -249,7 +240,7 @@ def run_sync_command(
             jobs, skipped = plan(services, engine, businesses)
             rows = asyncio.run(run_jobs(jobs, progress=show_progress(json_output)))
         rows = [*rows, *skipped]
-        render(entity, rows, json_output=json_output)
+        render(entity, rows, json_output=json_output, wide=wide)
     # After the context closed, so the telemetry sink has flushed before the process ends.
     exit_status(entity, rows)
 
@@ -333,12 +324,14 @@ def executions(
     business: BusinessOpt = None,
     full: FullOpt = False,
     json_output: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Copy n8n's execution history into workflow_execution_logs (each n8n instance once)."""
     run_sync_command(
         "executions",
         business=business,
         json_output=json_output,
+        wide=wide,
         plan=lambda services, engine, businesses: _execution_jobs(
             services, engine, businesses, full=full
         ),
@@ -506,11 +499,12 @@ NoHubSpotOpt = Annotated[
 
 
 def _run_unleashed(entity: str, business: str | None, full: bool, no_hubspot: bool,
-                   json_output: bool) -> None:  # fmt: skip
+                   json_output: bool, wide: bool) -> None:  # fmt: skip
     run_sync_command(
         entity,
         business=business,
         json_output=json_output,
+        wide=wide,
         plan=lambda services, engine, businesses: unleashed_jobs(
             entity, services, engine, businesses, full=full, to_hubspot=not no_hubspot
         ),
@@ -523,9 +517,10 @@ def inventory(
     full: FullOpt = False,
     no_hubspot: NoHubSpotOpt = False,
     json_output: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Copy Unleashed products and stock into the database, and products into HubSpot."""
-    _run_unleashed("inventory", business, full, no_hubspot, json_output)
+    _run_unleashed("inventory", business, full, no_hubspot, json_output, wide)
 
 
 @app.command("customers")
@@ -534,9 +529,10 @@ def customers(
     full: FullOpt = False,
     no_hubspot: NoHubSpotOpt = False,
     json_output: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Copy Unleashed customers into the database, and into HubSpot contacts."""
-    _run_unleashed("customers", business, full, no_hubspot, json_output)
+    _run_unleashed("customers", business, full, no_hubspot, json_output, wide)
 
 
 @app.command("orders")
@@ -545,7 +541,8 @@ def orders(
     full: FullOpt = False,
     no_hubspot: NoHubSpotOpt = False,
     json_output: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Copy Unleashed sales orders into the database, and into HubSpot deals and line items
     (run inventory and customers first so line items and deals link to them)."""
-    _run_unleashed("orders", business, full, no_hubspot, json_output)
+    _run_unleashed("orders", business, full, no_hubspot, json_output, wide)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from masterops.cli.errors import UsageError
-from masterops.cli.options import JsonOpt, command_context, limit_option
+from masterops.cli.options import JsonOpt, WideOpt, command_context, limit_option
 from masterops.cli.output import print_json, print_mapping, print_table
 from masterops.db.queries import coerce_value
 from masterops.db.tables import tasks
@@ -67,6 +67,7 @@ def list_(
     category: Annotated[str | None, typer.Option("--category", "-c")] = None,
     limit: Annotated[int, limit_option("Tasks at most.")] = 50,
     json_output: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """List tasks, highest priority first."""
     with command_context(json_output) as ctx, ctx.database().connect() as conn:
@@ -76,7 +77,14 @@ def list_(
     if json_output:
         print_json(rows)
     else:
-        print_table(rows, LIST_COLUMNS, title="Tasks", empty="no tasks")
+        print_table(
+            rows,
+            LIST_COLUMNS,
+            title="Tasks",
+            empty="no tasks",
+            optional=("retry_count", "category", "business"),
+            wide=wide,
+        )
 
 
 @app.command("show")

@@ -1,4 +1,8 @@
-"""``ops test SERVICE [--business B]``: probe a service and run a few read calls verbosely."""
+"""``ops test SERVICE [--business B]``: probe a service and run a few read calls verbosely.
+
+Businesses are diagnosed concurrently, each within ``[limits] diagnosis_timeout_s``, so
+the command answers in about that time even when every service is unreachable.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ import asyncio
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from masterops.cli.errors import CommandFailed, UsageError
 from masterops.cli.options import BusinessOpt, JsonOpt, command_context
 from masterops.cli.output import console, print_json
-from masterops.cli.services import ServiceDisabled, open_services
+from masterops.cli.services import ServiceDisabled, Services, open_services
 from masterops.diagnostics import SERVICES, ServiceTest, run_database_test, run_service_test
 
 
@@ -20,12 +25,33 @@ def _render(result: ServiceTest) -> None:
     if result.disabled:
         out.print(f"{title}: [yellow]disabled[/yellow] - {result.disabled}")
         return
-    out.print(title)
+    deadline = f" [dim](deadline {result.deadline_s:g} s)[/dim]" if result.deadline_s else ""
+    out.print(title + deadline)
     for step in result.steps:
-        mark = "[green]ok  [/green]" if step.ok else "[red]FAIL[/red]"
-        out.print(
-            f"  {mark} {step.name:28} {step.duration_ms:8.1f} ms  {step.summary}", highlight=False
+        mark = (
+            "[green]ok  [/green]"
+            if step.ok
+            else "[yellow]skip[/yellow]"
+            if step.skipped
+            else "[red]FAIL[/red]"
         )
+        out.print(
+            f"  {mark} {step.name:28} {step.duration_ms:8.1f} ms  {escape(step.summary)}",
+            highlight=False,
+        )
+
+
+async def _diagnose(
+    services: Services, service: str, slugs: list[str], deadline: float
+) -> list[ServiceTest]:
+    async def one(slug: str) -> ServiceTest:
+        try:
+            connector = services.connector(service, slug)
+        except ServiceDisabled as exc:
+            return ServiceTest(service, slug, disabled=str(exc))
+        return await run_service_test(service, slug, connector, deadline_s=deadline)
+
+    return list(await asyncio.gather(*(one(slug) for slug in slugs)))
 
 
 def test(
@@ -44,15 +70,9 @@ def test(
             slugs = (
                 [ctx.config.business(business).slug] if business else list(ctx.config.businesses)
             )
-            results = []
             with open_services(ctx.config, ctx.hub, engine) as services:
-                for slug in slugs:
-                    try:
-                        connector = services.connector(service, slug)
-                    except ServiceDisabled as exc:
-                        results.append(ServiceTest(service, slug, disabled=str(exc)))
-                        continue
-                    results.append(asyncio.run(run_service_test(service, slug, connector)))
+                deadline = ctx.config.limits.diagnosis_timeout_s
+                results = asyncio.run(_diagnose(services, service, slugs, deadline))
         if json_output:
             print_json([r.to_dict() for r in results])
         else:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from masterops.cli.errors import CommandFailed, UsageError
-from masterops.cli.options import BusinessOpt, JsonOpt, command_context, limit_option
+from masterops.cli.options import BusinessOpt, JsonOpt, WideOpt, command_context, limit_option
 from masterops.cli.output import console, print_json, print_table
 
 # The connector and the library are imported when a command runs, so `ops --help` and the
@@ -120,6 +120,7 @@ def list_workflows(
     name: Annotated[str | None, typer.Option("--name", help="Name contains this text.")] = None,
     business: BusinessOpt = None,
     json_output: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """The workflows on n8n: id, name, active, tags, last update."""
 
@@ -145,12 +146,13 @@ def list_workflows(
                 **r,
                 "active": "yes" if r["active"] else "no",
                 "tags": ", ".join(r["tags"]),
-                "updated": _when(r["updated"]),
             }
             for r in rows
         ],
         ["id", "name", "active", "tags", "updated"],
         empty="no workflows match",
+        optional=("tags", "id"),
+        wide=wide,
     )
 
 

@@ -30,6 +30,7 @@ from masterops.integrations.base.breaker import (
     BreakerState,
     CircuitBreaker,
 )
+from masterops.integrations.base.call_limit import CallLimit
 from masterops.integrations.base.clock import Clock, FakeClock, RealClock
 from masterops.integrations.base.connector import BaseConnector, Timeouts
 from masterops.integrations.base.errors import (
@@ -54,6 +55,7 @@ __all__ = [
     "BreakerRegistry",
     "BreakerSettings",
     "BreakerState",
+    "CallLimit",
     "CircuitBreaker",
     "CircuitOpenError",
     "Clock",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import abc
 import json as jsonlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -18,6 +19,7 @@ from typing import Any, ClassVar, Self
 import httpx
 
 from masterops.integrations.base.breaker import BreakerSettings, CircuitBreaker, Outcome
+from masterops.integrations.base.call_limit import CallLimit
 from masterops.integrations.base.errors import IntegrationError
 from masterops.integrations.base.health import (
     HealthResult,
@@ -117,6 +119,7 @@ class BaseConnector(abc.ABC):
         self.retry_policy = retry or RetryPolicy()
         self.health_settings = health or HealthSettings()
         self.redactor = Redactor(secrets)
+        self._call_limit: CallLimit | None = None  # set inside limited()
         specs = limits if limits is not None else self.default_limits
         self._buckets = {
             name: runtime.limiters.get(self.service, self.account, name, spec)
@@ -222,10 +225,29 @@ class BaseConnector(abc.ABC):
         )
         return await self._run(call)
 
+    @contextmanager
+    def limited(self, seconds: float, *, attempts: int = 1) -> Iterator[CallLimit]:
+        """Inside the block, every call of this connector makes at most ``attempts``
+        attempts, ends within ``seconds`` from now (all calls together), and fails at once
+        when the circuit breaker is open instead of waiting for it. For diagnosis, where
+        the first failure and its cause matter more than getting through."""
+        clock = self.runtime.clock
+        previous = self._call_limit
+        self._call_limit = CallLimit(clock.monotonic() + seconds, attempts, seconds)
+        try:
+            yield self._call_limit
+        finally:
+            self._call_limit = previous
+
     async def _run(self, call: _Call) -> httpx.Response:
         clock = self.runtime.clock
         started = clock.monotonic()
-        deadline = None if call.policy.deadline is None else started + call.policy.deadline
+        policy = call.policy
+        if self._call_limit is not None:
+            if self._call_limit.remaining(started) <= 0:
+                raise self._call_limit.expired(self.service, call.operation, call.template)
+            policy = self._call_limit.narrow(policy, started)
+        deadline = None if policy.deadline is None else started + policy.deadline
         attempt = 0
         while True:
             attempt += 1
@@ -237,7 +259,7 @@ class BaseConnector(abc.ABC):
                 note_failed_attempt(result)
             elapsed = clock.monotonic() - started
             decision = decide(
-                call.policy,
+                policy,
                 result,
                 attempt=attempt,
                 idempotent=call.idempotent,
@@ -292,7 +314,7 @@ class BaseConnector(abc.ABC):
                 outcome = "failure"
                 error = IntegrationError.from_exception(
                     exc, service=self.service, operation=call.operation, endpoint=call.template,
-                    redactor=self.redactor, timeout_s=limit,
+                    redactor=self.redactor, timeout_s=round(limit, 2),
                 )  # fmt: skip
                 self.telemetry.api_call(
                     call.template, call.method, call.operation, t0, None, None, error

@@ -31,7 +31,9 @@ class RetryPolicy:
     ``[0, min(max_delay, base_delay * 2**n)]``, or the service's ``Retry-After`` when it
     sent one. ``deadline`` bounds the whole call, attempts, waits for tokens and sleeps
     included; a wait that would end past it fails the call at once instead.
-    ``retry_statuses`` are the HTTP statuses worth another attempt.
+    ``retry_statuses`` are the HTTP statuses worth another attempt. With
+    ``wait_for_breaker`` False a call refused by an open circuit breaker fails at once
+    instead of waiting for its next probe.
     """
 
     max_attempts: int = 4
@@ -39,6 +41,7 @@ class RetryPolicy:
     max_delay: float = 20.0
     deadline: float | None = 60.0
     retry_statuses: frozenset[int] = DEFAULT_RETRY_STATUSES
+    wait_for_breaker: bool = True
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -91,6 +94,8 @@ def decide(
         return RetryDecision(None, "not idempotent and the request may have reached the service")
     if attempt >= policy.max_attempts:
         return RetryDecision(None, f"gave up after {attempt} attempts")
+    if isinstance(error, CircuitOpenError) and not policy.wait_for_breaker:
+        return RetryDecision(None, "circuit breaker open; not waiting for it")
     remaining = math.inf if policy.deadline is None else policy.deadline - elapsed
     if error.retry_after is not None:
         delay = max(0.0, error.retry_after)
