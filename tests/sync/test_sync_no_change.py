@@ -65,6 +65,7 @@ async def test_a_run_with_something_to_send_still_sets_up_its_property(engine: E
     async with inventory_rig() as rig:
         await _run(rig, engine, "inventory", full=True)
         _calls(rig)
-        # A full run sends every product again: the property is checked first, once.
+        # A full run sends every product again: each owned product property (the Guid it
+        # upserts by and the stock on hand) is checked first, once.
         await _run(rig, engine, "inventory", full=True)
-        assert _calls(rig).get(f"hubspot GET {PROPERTY}") == 1
+        assert _calls(rig).get(f"hubspot GET {PROPERTY}") == 2

@@ -18,11 +18,17 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Engine, bindparam, func, select, update
 
 from masterops.db.tables import customers
 from masterops.integrations.hubspot import HubSpotConnector
-from masterops.sync.common import Progress, log_refused, raise_if_fatal, refused_examples
+from masterops.sync.common import (
+    Progress,
+    ensure_property_if_pending,
+    log_refused,
+    raise_if_fatal,
+    refused_examples,
+)
 
 OBJECT_TYPE = "companies"
 #: Their name where other modules speak of companies beside contacts.
@@ -55,15 +61,25 @@ def company_properties(row: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-async def ensure_company_properties(hubspot: HubSpotConnector) -> None:
-    await hubspot.ensure_property(
+async def ensure_company_properties(
+    hubspot: HubSpotConnector, engine: Engine, pending: ColumnElement[bool]
+) -> None:
+    """The companies' owned properties, set up only when a customer is left to send (a
+    no-change run makes no property check)."""
+    await ensure_property_if_pending(
+        hubspot,
+        engine,
+        pending,
         OBJECT_TYPE,
         COMPANY_GUID_PROPERTY,
         label="Unleashed customer GUID",
         unique=True,
         description="The Unleashed customer Guid; set by Master-Ops customer sync.",
     )
-    await hubspot.ensure_property(
+    await ensure_property_if_pending(
+        hubspot,
+        engine,
+        pending,
         OBJECT_TYPE,
         COMPANY_CODE_PROPERTY,
         label="Unleashed customer code",

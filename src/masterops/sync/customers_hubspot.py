@@ -172,8 +172,8 @@ async def push_customers(
     # Customers whose company (or its link) failed: left pending for the next run.
     held: set[str] = set()
     if as_companies:
-        await ensure_company_properties(hubspot)
         mark_companyless_pending(engine, business_id)
+        await ensure_company_properties(hubspot, engine, _pending(business_id, full))
         held |= await push_companies(
             hubspot,
             engine,

@@ -129,7 +129,10 @@ async def push_products(
         unique=True,
         description="The Unleashed product Guid; set by Master-Ops inventory sync.",
     )
-    await hubspot.ensure_property(
+    await ensure_property_if_pending(
+        hubspot,
+        engine,
+        _pending(business_id, full),
         OBJECT_TYPE,
         STOCK_PROPERTY,
         label="Stock on hand",
