@@ -15,7 +15,7 @@ from masterops import __version__
 from masterops.config import Config, load_config
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import health_checks
-from masterops.jobs import workflows
+from masterops.jobs import durable
 from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, queue_names, register_queues
 from masterops.jobs.runtime import dbos_config, executor_id, system_database
 from masterops.jobs.schedules import apply_schedules, plan_schedules
@@ -31,7 +31,7 @@ def _stored_checks(config: Config) -> int:
 
 
 def test_health_round_job_stores_the_round(dbos: Config) -> None:
-    result = DBOS.start_workflow(workflows.health_round_job).get_result()
+    result = DBOS.start_workflow(durable.health_round_job).get_result()
     # The platform database and 3 services of each of the 4 sandbox businesses.
     assert result["job"] == "health"
     assert result["checked"] == 13
@@ -42,9 +42,9 @@ def test_health_round_job_stores_the_round(dbos: Config) -> None:
 
 def test_a_workflow_id_starts_once(dbos: Config) -> None:
     with SetWorkflowID("health-once-test"):
-        first = DBOS.start_workflow(workflows.health_round_job, "teelixir", False)
+        first = DBOS.start_workflow(durable.health_round_job, "teelixir", False)
     with SetWorkflowID("health-once-test"):
-        second = DBOS.start_workflow(workflows.health_round_job, "teelixir", False)
+        second = DBOS.start_workflow(durable.health_round_job, "teelixir", False)
     assert first.get_result() == second.get_result()
     # One round of teelixir: the platform database and its 3 services, stored once.
     assert _stored_checks(dbos) == 4

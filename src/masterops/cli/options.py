@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 
-from masterops.cli.context import AppContext
+from masterops.operations.context import app_context
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 BusinessOpt = Annotated[
     str | None, typer.Option("--business", "-b", help="Only this business (its slug).")
 ]
 
-
-@contextmanager
-def command_context(json_output: bool = False) -> Iterator[AppContext]:
-    ctx = AppContext(json_output=json_output)
-    try:
-        yield ctx
-    finally:
-        ctx.close()
+#: The context each command runs in (closed, telemetry flushed, when the command ends).
+command_context = app_context

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from masterops.cli.errors import UsageError
 from masterops.cli.options import command_context
 from masterops.config import Config
-from masterops.web import WebSettings, create_app
+
+# The web stack loads when the service starts, not for `ops --help`.
+if TYPE_CHECKING:
+    from masterops.web import WebSettings
 
 
 def web_settings(config: Config, *, trust_proxy: bool = False) -> WebSettings:
     """The receiver's secrets and portal map from the configuration: a business whose
     HubSpot client secret is not set cannot have its deliveries verified, so none is
     accepted for it (503 "not configured" when no business has one)."""
+    from masterops.web import WebSettings
+
     secrets: dict[str, str] = {}
     portals: dict[int, str] = {}
     for slug, business in config.businesses.items():
@@ -47,6 +52,8 @@ def serve(
     if not 0 < port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, got {port}")
     import uvicorn  # local: keeps every other command's start-up light
+
+    from masterops.web import create_app
 
     with command_context() as ctx:
         app = create_app(ctx.database(), web_settings(ctx.config, trust_proxy=trust_proxy))

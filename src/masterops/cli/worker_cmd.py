@@ -19,13 +19,15 @@ import typer
 
 from masterops.cli.errors import CommandFailed, UsageError
 from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+from masterops.jobs.schedules import JOB_NAMES
+from masterops.operations.businesses import check_business
 
 # DBOS (half a second to import) and the job modules load only when the worker runs.
 if TYPE_CHECKING:
     from masterops.config import Config
     from masterops.jobs.schedules import JobSchedule
 
-ONCE_JOBS = ("health", "inventory", "customers", "orders", "executions", "webhooks")
+ONCE_JOBS = JOB_NAMES
 PER_BUSINESS = ("health", "inventory", "customers", "orders")
 FAILED = ("failed", "interrupted")
 
@@ -61,9 +63,7 @@ def worker(
         raise UsageError("--name must not be empty")
     with command_context(json_output) as ctx:
         config = ctx.config
-        if business is not None and business not in config.businesses:
-            known = ", ".join(config.businesses) or "none"
-            raise UsageError(f"--business: unknown business {business!r}; known: {known}")
+        check_business(config, business)
         ctx.database()  # a database that is down or behind fails here, before DBOS starts
         if once is None:
             _serve(config, worker_name, json_output=json_output)
@@ -166,18 +166,18 @@ def _run_once(
     them. This process takes no queued work (``queues=()``): it would abandon it."""
     from dbos import DBOS
 
-    from masterops.jobs import workflows
+    from masterops.jobs import durable
     from masterops.jobs.runtime import launched
     from masterops.observability.redaction import Redactor
 
     redactor = Redactor(config.secrets())
     with launched(config, worker_name=worker_name, queues=()):
         if job == "health":
-            handles = [DBOS.start_workflow(workflows.health_round_job, business, True)]
+            handles = [DBOS.start_workflow(durable.health_round_job, business, True)]
         elif job == "executions":
-            handles = [DBOS.start_workflow(workflows.executions_sync_job, False)]
+            handles = [DBOS.start_workflow(durable.executions_sync_job, False)]
         elif job == "webhooks":
-            handles = [DBOS.start_workflow(workflows.webhooks_job)]
+            handles = [DBOS.start_workflow(durable.webhooks_job)]
         else:
             slugs = [
                 slug
@@ -185,7 +185,7 @@ def _run_once(
                 if "unleashed" in b.services and business in (None, slug)
             ]
             handles = [
-                DBOS.start_workflow(workflows.UNLEASHED_JOBS[job], slug, False) for slug in slugs
+                DBOS.start_workflow(durable.UNLEASHED_JOBS[job], slug, False) for slug in slugs
             ]
         results: list[dict[str, Any]] = []
         for handle in handles:

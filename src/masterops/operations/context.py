@@ -1,26 +1,35 @@
-"""What a command needs, built lazily: configuration, database, telemetry."""
+"""The composition root: what an operation needs, built lazily from the configuration.
+
+One ``AppContext`` per command invocation or durable step. Nothing is read, imported or
+connected until asked for: a command that only prints help or configuration never loads
+SQLAlchemy, Alembic or the connectors.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from masterops.cli.errors import CommandFailed
 from masterops.config import Config, load_config
-from masterops.db import migrate
-from masterops.db.engine import create_db_engine
-from masterops.observability.console import ConsoleLog
-from masterops.observability.db_sink import DatabaseSink
-from masterops.observability.events import TelemetryHub
+from masterops.operations.errors import OperationFailed
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from masterops.observability.db_sink import DatabaseSink
+    from masterops.observability.events import TelemetryHub
+    from masterops.operations.services import Services
 
 
 class AppContext:
-    """One per command invocation. Nothing is read or connected until asked for."""
+    """Configuration, the platform database and telemetry for one invocation."""
 
     def __init__(self, *, json_output: bool = False) -> None:
         self.json_output = json_output
         self._sink: DatabaseSink | None = None
+        self._schema_ready = False
 
     @cached_property
     def config(self) -> Config:
@@ -28,26 +37,37 @@ class AppContext:
 
     @cached_property
     def engine(self) -> Engine:
+        from masterops.db.engine import create_db_engine
+
         return create_db_engine(self.config.database_url.get_secret_value())
 
     def database(self) -> Engine:
         """The engine with the schema ready: the embedded SQLite default migrates itself;
         any other database must be upgraded explicitly with ``ops db upgrade``."""
+        from masterops.db import migrate
+
         engine = self.engine
+        if self._schema_ready:
+            return engine
         pending = migrate.pending_revisions(engine)
         if pending:
             if self.config.database_is_default or engine.dialect.name == "sqlite":
                 migrate.upgrade(engine)
             else:
-                raise CommandFailed(
+                raise OperationFailed(
                     f"the database schema is behind ({len(pending)} migration(s) pending): "
                     "run `ops db upgrade`"
                 )
+        self._schema_ready = True
         return engine
 
     @cached_property
     def hub(self) -> TelemetryHub:
         """A hub whose events reach the terminal and, batched, the database."""
+        from masterops.observability.console import ConsoleLog
+        from masterops.observability.db_sink import DatabaseSink
+        from masterops.observability.events import TelemetryHub
+
         hub = TelemetryHub()
         cfg = self.config
         hub.subscribe(
@@ -61,6 +81,16 @@ class AppContext:
         hub.subscribe(self._sink)
         return hub
 
+    @contextmanager
+    def services(self) -> Iterator[Services]:
+        """The connectors of this invocation (configured, or the sandbox in-process), on
+        the migrated database and this context's telemetry."""
+        from masterops.operations.services import open_services
+
+        engine = self.database()
+        with open_services(self.config, self.hub, engine) as services:
+            yield services
+
     def flush_telemetry(self) -> None:
         """Wait until every event emitted so far is in the database."""
         if self._sink is not None:
@@ -71,3 +101,13 @@ class AppContext:
             self._sink.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+@contextmanager
+def app_context(json_output: bool = False) -> Iterator[AppContext]:
+    """An ``AppContext`` closed (telemetry flushed, engine disposed) on exit."""
+    ctx = AppContext(json_output=json_output)
+    try:
+        yield ctx
+    finally:
+        ctx.close()

@@ -3,7 +3,8 @@
 With no service credentials configured, ``open_services`` starts the sandbox in this
 process and points every business at its accounts through in-process transports;
 otherwise it uses the configured credentials and real HTTP. The product touches the
-sandbox only here, ``ops sandbox`` and the tests.
+sandbox only here, ``ops sandbox`` and the tests (the layer contracts in
+``pyproject.toml`` name this module as the one exception).
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from masterops.config import (
     UnleashedCredentials,
 )
 from masterops.integrations.base import BaseConnector, ConnectorRuntime
-from masterops.integrations.factory import ServiceDisabled, build_connector
+from masterops.integrations.factory import (
+    ServiceDisabled,
+    build_connector,
+    build_hubspot,
+    build_n8n,
+    build_unleashed,
+)
+from masterops.integrations.hubspot import HubSpotConnector
+from masterops.integrations.n8n import N8nConnector
+from masterops.integrations.unleashed import UnleashedConnector
 from masterops.observability.events import TelemetryHub
 
 SANDBOX_URLS = {
@@ -51,7 +61,8 @@ class Services:
         return self.sandbox is not None
 
     def connector(self, service: str, business: str) -> BaseConnector:
-        """The connector, or ``ServiceDisabled`` naming the variable that enables it."""
+        """Any service's connector (for a health round), or ``ServiceDisabled`` naming
+        the variable that enables it."""
         return build_connector(
             service,
             self.config.business(business),
@@ -59,6 +70,35 @@ class Services:
             self.config.limits,
             engine=self.engine,
             transport=self.transports.get(service),
+        )
+
+    def hubspot(self, business: str) -> HubSpotConnector:
+        """The business's HubSpot connector, or ``ServiceDisabled``."""
+        return build_hubspot(
+            self.config.business(business),
+            self.runtime,
+            self.config.limits,
+            transport=self.transports.get("hubspot"),
+        )
+
+    def unleashed(self, business: str) -> UnleashedConnector:
+        """The business's Unleashed connector (counting the monthly quota in the
+        platform database), or ``ServiceDisabled``."""
+        return build_unleashed(
+            self.config.business(business),
+            self.runtime,
+            self.config.limits,
+            engine=self.engine,
+            transport=self.transports.get("unleashed"),
+        )
+
+    def n8n(self, business: str) -> N8nConnector:
+        """The business's n8n connector, or ``ServiceDisabled``."""
+        return build_n8n(
+            self.config.business(business),
+            self.runtime,
+            self.config.limits,
+            transport=self.transports.get("n8n"),
         )
 
     def secrets(self) -> list[str]:
