@@ -10,10 +10,6 @@ import typer
 from masterops.cli.errors import UsageError
 from masterops.cli.options import JsonOpt, command_context
 from masterops.cli.output import print_json, print_mapping, print_table
-from masterops.db import migrate
-from masterops.db.engine import describe_url
-from masterops.db.queries import prune, query_table
-from masterops.timeparse import parse_duration
 
 app = typer.Typer(help="Database schema, queries and retention.", no_args_is_help=True)
 
@@ -24,6 +20,9 @@ def upgrade(
     json_output: JsonOpt = False,
 ) -> None:
     """Apply pending migrations."""
+    from masterops.db import migrate
+    from masterops.db.engine import describe_url
+
     with command_context(json_output) as ctx:
         before = migrate.current_revision(ctx.engine)
         after = migrate.upgrade(ctx.engine, revision)
@@ -39,6 +38,9 @@ def downgrade(
     json_output: JsonOpt = False,
 ) -> None:
     """Revert migrations down to REVISION."""
+    from masterops.db import migrate
+    from masterops.db.engine import describe_url
+
     with command_context(json_output) as ctx:
         before = migrate.current_revision(ctx.engine)
         after = migrate.downgrade(ctx.engine, revision)
@@ -51,6 +53,9 @@ def downgrade(
 @app.command("status")
 def status(json_output: JsonOpt = False) -> None:
     """Schema revision, pending migrations and row counts."""
+    from masterops.db import migrate
+    from masterops.db.engine import describe_url
+
     with command_context(json_output) as ctx:
         st = migrate.schema_status(ctx.engine)
         data = {
@@ -86,6 +91,8 @@ def query(
     json_output: JsonOpt = False,
 ) -> None:
     """Read rows of a known table with exact-match filters (parameterised, read-only)."""
+    from masterops.db.queries import query_table
+
     with command_context(json_output) as ctx, ctx.database().connect() as conn:
         rows = query_table(conn, table, filters or [], limit=limit, order=order)
     if json_output:
@@ -103,6 +110,9 @@ def prune_cmd(
     json_output: JsonOpt = False,
 ) -> None:
     """Delete log rows older than a given age (integration_logs, api_metrics, ...)."""
+    from masterops.db.queries import prune
+    from masterops.timeparse import parse_duration
+
     try:
         age = parse_duration(older_than)
     except ValueError as exc:

@@ -13,13 +13,13 @@ from rich.markup import escape
 from masterops.cli.errors import UsageError
 from masterops.cli.options import BusinessOpt, command_context
 from masterops.cli.output import console
-from masterops.db.queries import query_logs
-from masterops.timeparse import parse_instant
 
 LEVEL_STYLE = {"error": "red", "warn": "yellow", "info": "green", "debug": "dim"}
 
 
 def _instant(flag: str, value: str | None) -> datetime | None:
+    from masterops.timeparse import parse_instant
+
     if value is None:
         return None
     try:
@@ -65,6 +65,8 @@ def logs(
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object a line.")] = False,
 ) -> None:
     """Show integration logs, oldest first; --follow streams new ones."""
+    from masterops.db.queries import query_logs
+
     if level is not None and level not in LEVEL_STYLE:
         raise UsageError(f"--level must be one of {', '.join(LEVEL_STYLE)}, got {level!r}")
     if limit < 1:

@@ -10,10 +10,11 @@ import typer
 from masterops.cli.errors import UsageError
 from masterops.cli.options import JsonOpt, command_context
 from masterops.cli.output import print_json, print_table
-from masterops.db.summaries import run_summary
 
 
 def collect(conn: Any, hours: float) -> dict[str, Any]:
+    from masterops.db.summaries import run_summary
+
     since = datetime.now(UTC) - timedelta(hours=hours)
     return {
         "window_hours": hours,
