@@ -12,10 +12,18 @@ from masterops.config import Config
 
 # The web stack loads when the service starts, not for `ops --help`.
 if TYPE_CHECKING:
+    from masterops.integrations.base import BreakerRegistry
+    from masterops.observability.prometheus import PrometheusTelemetry
     from masterops.web import WebSettings
 
 
-def web_settings(config: Config, *, trust_proxy: bool = False) -> WebSettings:
+def web_settings(
+    config: Config,
+    *,
+    trust_proxy: bool = False,
+    breakers: BreakerRegistry | None = None,
+    telemetry: PrometheusTelemetry | None = None,
+) -> WebSettings:
     """The receiver's secrets and portal map from the configuration: a business whose
     HubSpot client secret is not set cannot have its deliveries verified, so none is
     accepted for it (503 "not configured" when no business has one)."""
@@ -31,7 +39,13 @@ def web_settings(config: Config, *, trust_proxy: bool = False) -> WebSettings:
             secrets[slug] = hubspot.client_secret.get_secret_value()
         if hubspot.portal_id is not None:
             portals[hubspot.portal_id] = slug
-    return WebSettings(hubspot_secrets=secrets, hubspot_portals=portals, trust_proxy=trust_proxy)
+    return WebSettings(
+        hubspot_secrets=secrets,
+        hubspot_portals=portals,
+        trust_proxy=trust_proxy,
+        breakers=breakers,
+        telemetry=telemetry,
+    )
 
 
 def serve(
@@ -56,8 +70,15 @@ def serve(
     from masterops.web import create_app
 
     with command_context() as ctx:
-        app = create_app(ctx.database(), web_settings(ctx.config, trust_proxy=trust_proxy))
-        settings: WebSettings = app.state.settings
+        # This process's breakers and telemetry counters are exported beside the
+        # database's gauges: whatever runs here on ctx.runtime feeds them.
+        settings = web_settings(
+            ctx.config,
+            trust_proxy=trust_proxy,
+            breakers=ctx.runtime.breakers,
+            telemetry=ctx.prometheus,
+        )
+        app = create_app(ctx.database(), settings)
         if not settings.hubspot_secrets:
             typer.echo(
                 "note: no HubSpot client secret is configured; POST /webhooks/hubspot "

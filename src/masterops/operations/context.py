@@ -18,8 +18,10 @@ from masterops.operations.errors import OperationFailed
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from masterops.integrations.base import ConnectorRuntime
     from masterops.observability.db_sink import DatabaseSink
     from masterops.observability.events import TelemetryHub
+    from masterops.observability.prometheus import PrometheusTelemetry
     from masterops.operations.services import Services
 
 
@@ -81,14 +83,31 @@ class AppContext:
         hub.subscribe(self._sink)
         return hub
 
+    @cached_property
+    def runtime(self) -> ConnectorRuntime:
+        """The process's rate-limit buckets and circuit breakers, shared by every
+        connector this context builds; its events go to ``hub``."""
+        from masterops.integrations.base import ConnectorRuntime
+
+        return ConnectorRuntime(hub=self.hub)
+
+    @cached_property
+    def prometheus(self) -> PrometheusTelemetry:
+        """Counters and histograms of this process's telemetry (``/metrics``)."""
+        from masterops.observability.prometheus import PrometheusTelemetry
+
+        telemetry = PrometheusTelemetry()
+        self.hub.subscribe(telemetry)
+        return telemetry
+
     @contextmanager
     def services(self) -> Iterator[Services]:
         """The connectors of this invocation (configured, or the sandbox in-process), on
-        the migrated database and this context's telemetry."""
+        the migrated database and this context's runtime and telemetry."""
         from masterops.operations.services import open_services
 
         engine = self.database()
-        with open_services(self.config, self.hub, engine) as services:
+        with open_services(self.config, self.hub, engine, runtime=self.runtime) as services:
             yield services
 
     def flush_telemetry(self) -> None:

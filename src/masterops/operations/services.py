@@ -127,10 +127,17 @@ def _sandbox_business(business: Business, account: Any, n8n_key: str) -> Busines
 
 @contextmanager
 def open_services(
-    config: Config, hub: TelemetryHub, engine: Engine | None, *, seed: int = 0, volume: int = 300
+    config: Config,
+    hub: TelemetryHub,
+    engine: Engine | None,
+    *,
+    runtime: ConnectorRuntime | None = None,
+    seed: int = 0,
+    volume: int = 300,
 ) -> Iterator[Services]:
-    """Services for one command: the configured ones, or the sandbox when none is."""
-    runtime = ConnectorRuntime(hub=hub)
+    """Services for one command: the configured ones, or the sandbox when none is.
+    ``runtime`` (default: a new one on ``hub``) holds the breakers and buckets."""
+    runtime = runtime if runtime is not None else ConnectorRuntime(hub=hub)
     if not config.sandbox:
         yield Services(config, runtime, engine)
         return
