@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from masterops.config import (
+    SERVICES,
     Business,
     Config,
     HubSpotCredentials,
@@ -152,7 +153,7 @@ def open_services(
     }
     effective = dataclasses.replace(config, businesses=businesses)
     transports: dict[str, httpx.AsyncBaseTransport] = {
-        service: box.transport(service) for service in ("hubspot", "unleashed", "n8n")
+        service: box.transport(service) for service in SERVICES
     }
     yield Services(effective, runtime, engine, transports, sandbox=box)
 

@@ -24,9 +24,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from masterops.db.tables import api_metrics
-from masterops.integrations.base import BreakerRegistry, BreakerState
+from masterops.integrations.base import SEVERITY, BreakerRegistry, BreakerState
 from masterops.web.inbox import status_counts
-from masterops.web.readings import SEVERITY, latest_health
+from masterops.web.readings import latest_health
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
