@@ -164,44 +164,32 @@ def executions(
     run_sync_command("executions", business=business, json_output=json_output, full=full)
 
 
-@app.command("inventory")
-def inventory(
-    business: BusinessOpt = None,
-    full: FullOpt = False,
-    no_hubspot: NoHubSpotOpt = False,
-    json_output: JsonOpt = False,
-) -> None:
-    """Copy Unleashed products and stock into the database, and products into HubSpot."""
-    run_sync_command(
-        "inventory", business=business, json_output=json_output, full=full,
-        to_hubspot=not no_hubspot,
-    )  # fmt: skip
+def _unleashed_command(entity: SyncEntity, help_text: str) -> None:
+    """Register ``ops sync <entity>`` for an Unleashed-sourced sync (they share flags)."""
+
+    def command(
+        business: BusinessOpt = None,
+        full: FullOpt = False,
+        no_hubspot: NoHubSpotOpt = False,
+        json_output: JsonOpt = False,
+    ) -> None:
+        run_sync_command(
+            entity, business=business, json_output=json_output, full=full,
+            to_hubspot=not no_hubspot,
+        )  # fmt: skip
+
+    app.command(entity, help=help_text)(command)
 
 
-@app.command("customers")
-def customers(
-    business: BusinessOpt = None,
-    full: FullOpt = False,
-    no_hubspot: NoHubSpotOpt = False,
-    json_output: JsonOpt = False,
-) -> None:
-    """Copy Unleashed customers into the database, and into HubSpot contacts."""
-    run_sync_command(
-        "customers", business=business, json_output=json_output, full=full,
-        to_hubspot=not no_hubspot,
-    )  # fmt: skip
-
-
-@app.command("orders")
-def orders(
-    business: BusinessOpt = None,
-    full: FullOpt = False,
-    no_hubspot: NoHubSpotOpt = False,
-    json_output: JsonOpt = False,
-) -> None:
-    """Copy Unleashed sales orders into the database, and into HubSpot deals and line items
-    (run inventory and customers first so line items and deals link to them)."""
-    run_sync_command(
-        "orders", business=business, json_output=json_output, full=full,
-        to_hubspot=not no_hubspot,
-    )  # fmt: skip
+_unleashed_command(
+    "inventory",
+    "Copy Unleashed products and stock into the database, and products into HubSpot.",
+)
+_unleashed_command(
+    "customers", "Copy Unleashed customers into the database, and into HubSpot contacts."
+)
+_unleashed_command(
+    "orders",
+    "Copy Unleashed sales orders into the database, and into HubSpot deals and line items "
+    "(run inventory and customers first so line items and deals link to them).",
+)

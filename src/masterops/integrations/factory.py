@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import httpx
 from sqlalchemy import Engine
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from masterops.integrations.unleashed import UnleashedConnector
 
 C = TypeVar("C", bound=BaseConnector)
+T = TypeVar("T")
 
 
 class ServiceDisabled(Exception):
@@ -76,9 +77,30 @@ def build_connector(
     raise ServiceDisabled(f"unknown service {service!r}; known: {', '.join(SERVICES)}")
 
 
-def _check_used(service: str, business: Business) -> None:
+def _credentials(business: Business, service: str, credentials: T | None) -> T:
+    """The business's ``credentials`` for ``service``, or ``ServiceDisabled`` saying why
+    there are none (the service unused, or the variable that enables it)."""
     if service not in business.services:
         raise ServiceDisabled(f"{business.slug} does not use {service} (masterops.toml)")
+    if credentials is None:
+        raise ServiceDisabled(f"{business.slug}/{service}: {business.disabled[service]}")
+    return credentials
+
+
+def _shared_arguments(
+    business: Business,
+    runtime: ConnectorRuntime,
+    limits: Limits,
+    transport: httpx.AsyncBaseTransport | None,
+) -> dict[str, Any]:
+    """What every connector takes: its business, the process's runtime, the transport
+    (the sandbox's, in-process) and the resilience settings of ``[limits]``."""
+    return {
+        "business_id": business.slug,
+        "runtime": runtime,
+        "transport": transport,
+        **resilience(limits),
+    }
 
 
 def _with_health_threshold(connector: C, limits: Limits) -> C:
@@ -99,19 +121,14 @@ def build_hubspot(
     """The HubSpot connector of ``business``; ``ServiceDisabled`` says why there is none."""
     from masterops.integrations.hubspot import HubSpotConnector
 
-    _check_used("hubspot", business)
-    if business.hubspot is None:
-        raise ServiceDisabled(f"{business.slug}/hubspot: {business.disabled['hubspot']}")
+    creds = _credentials(business, "hubspot", business.hubspot)
     return _with_health_threshold(
         HubSpotConnector(
-            business_id=business.slug,
-            runtime=runtime,
-            token=business.hubspot.token.get_secret_value(),
-            tier=business.hubspot.tier,
+            token=creds.token.get_secret_value(),
+            tier=creds.tier,
             search_per_second=limits.hubspot_search_per_second,
-            base_url=business.hubspot.base_url,
-            transport=transport,
-            **resilience(limits),
+            base_url=creds.base_url,
+            **_shared_arguments(business, runtime, limits, transport),
         ),
         limits,
     )
@@ -129,10 +146,7 @@ def build_unleashed(
     against the monthly quota. ``ServiceDisabled`` says why there is none."""
     from masterops.integrations.unleashed import MonthlyQuotaGuard, UnleashedConnector
 
-    _check_used("unleashed", business)
-    creds = business.unleashed
-    if creds is None:
-        raise ServiceDisabled(f"{business.slug}/unleashed: {business.disabled['unleashed']}")
+    creds = _credentials(business, "unleashed", business.unleashed)
     quota = (
         MonthlyQuotaGuard(
             engine,
@@ -145,14 +159,11 @@ def build_unleashed(
     )
     return _with_health_threshold(
         UnleashedConnector(
-            business_id=business.slug,
-            runtime=runtime,
             api_id=creds.api_id,
             api_key=creds.api_key.get_secret_value(),
             base_url=creds.base_url,
             quota=quota,
-            transport=transport,
-            **resilience(limits),
+            **_shared_arguments(business, runtime, limits, transport),
         ),
         limits,
     )
@@ -168,19 +179,14 @@ def build_n8n(
     """The n8n connector of ``business``; ``ServiceDisabled`` says why there is none."""
     from masterops.integrations.n8n import N8nConnector
 
-    _check_used("n8n", business)
-    if business.n8n is None:
-        raise ServiceDisabled(f"{business.slug}/n8n: {business.disabled['n8n']}")
+    creds = _credentials(business, "n8n", business.n8n)
     return _with_health_threshold(
         N8nConnector(
-            business_id=business.slug,
-            runtime=runtime,
-            base_url=business.n8n.url,
-            api_key=business.n8n.api_key.get_secret_value(),
+            base_url=creds.url,
+            api_key=creds.api_key.get_secret_value(),
             per_second=limits.n8n_per_second,
-            account=business.n8n.url,
-            transport=transport,
-            **resilience(limits),
+            account=creds.url,
+            **_shared_arguments(business, runtime, limits, transport),
         ),
         limits,
     )

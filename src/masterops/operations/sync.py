@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from masterops.integrations.base import IntegrationError
 from masterops.integrations.factory import ServiceDisabled
@@ -44,32 +44,13 @@ def no_progress(target: str) -> Progress | None:
     return None
 
 
-class SyncSummary(Protocol):
-    """What a summary row needs from a sync's result (``SyncResult`` of any entity)."""
-
-    # Read-only properties, so a result whose status is a Literal (or a dataclass field)
-    # still fits.
-    @property
-    def status(self) -> str: ...  # "succeeded", "failed", "interrupted"
-    @property
-    def fetched(self) -> int: ...
-    @property
-    def written(self) -> int: ...
-    @property
-    def failed(self) -> int: ...
-    @property
-    def watermark_after(self) -> str | None: ...
-    @property
-    def error(self) -> str | None: ...
-
-
 @dataclass
 class SyncJob:
-    """One sync to run: ``run`` gets a progress callback (or None) and returns the result."""
+    """One sync to run: ``run`` gets a progress callback (or None) and returns its row."""
 
     target: str  # what the summary row names: a business, or an instance and its businesses
     business: str
-    run: Callable[[Progress | None], Awaitable[SyncSummary]]
+    run: Callable[[Progress | None], Awaitable[SyncRow]]
     # Releases what the job holds (its connector) if it never runs: ``run`` releases it
     # itself, but a failure or Ctrl-C in an earlier job leaves the later ones unrun.
     close: Callable[[], Awaitable[None]] | None = None
@@ -126,41 +107,12 @@ async def run_jobs(jobs: Sequence[SyncJob], start: ProgressStart = no_progress) 
     try:
         while pending:
             job = pending.pop(0)
-            result = await job.run(start(job.target))
-            as_dict = getattr(result, "to_dict", None)
-            rows.append(
-                SyncRow(
-                    target=job.target,
-                    business=job.business,
-                    status=result.status,
-                    fetched=result.fetched,
-                    written=result.written,
-                    failed=result.failed,
-                    watermark=result.watermark_after,
-                    message=result.error,
-                    result=as_dict() if callable(as_dict) else {},
-                )
-            )
+            rows.append(await job.run(start(job.target)))
     finally:
         for job in pending:
             if job.close is not None:
                 await job.close()
     return rows
-
-
-def plan_sync(
-    entity: SyncEntity,
-    services: Services,
-    engine: Engine,
-    businesses: Sequence[Business],
-    *,
-    full: bool = False,
-    to_hubspot: bool = True,
-) -> SyncPlan:
-    """The jobs of one sync over ``businesses``."""
-    if entity == "executions":
-        return plan_executions(services, engine, businesses, full=full)
-    return plan_unleashed(entity, services, engine, businesses, full=full, to_hubspot=to_hubspot)
 
 
 async def run_sync(
@@ -175,9 +127,12 @@ async def run_sync(
 ) -> list[SyncRow]:
     """Plan and run one sync: a row per job, then a "disabled" row per business that
     could not take part."""
-    jobs, skipped = plan_sync(
-        entity, services, engine, businesses, full=full, to_hubspot=to_hubspot
-    )
+    if entity == "executions":
+        jobs, skipped = plan_executions(services, engine, businesses, full=full)
+    else:
+        jobs, skipped = plan_unleashed(
+            entity, services, engine, businesses, full=full, to_hubspot=to_hubspot
+        )
     return [*await run_jobs(jobs, start), *skipped]
 
 
@@ -222,7 +177,7 @@ def plan_executions(
             SyncJob(
                 target=target,
                 business=effective.slug,
-                run=_executions_run(connector, engine, effective.slug, sharing, full=full),
+                run=_executions_run(target, connector, engine, effective.slug, sharing, full=full),
                 close=connector.aclose,
             )
         )
@@ -230,16 +185,17 @@ def plan_executions(
 
 
 def _executions_run(
+    target: str,
     connector: N8nConnector,
     engine: Engine,
     owner: str,
     sharing: Sequence[Business],
     *,
     full: bool,
-) -> Callable[[Progress | None], Awaitable[SyncSummary]]:
-    async def run(on_progress: Progress | None) -> SyncSummary:
+) -> Callable[[Progress | None], Awaitable[SyncRow]]:
+    async def run(on_progress: Progress | None) -> SyncRow:
         async with connector:
-            return await sync_executions(
+            result = await sync_executions(
                 connector,
                 engine,
                 business_id=owner,
@@ -247,28 +203,15 @@ def _executions_run(
                 on_progress=on_progress,
                 businesses=[(b.slug, b.name) for b in sharing],
             )
+        return SyncRow(
+            target, owner, result.status, result.fetched, result.written, result.failed,
+            result.watermark_after, result.error, result.to_dict(),
+        )  # fmt: skip
 
     return run
 
 
 # -- the Unleashed-sourced syncs: inventory, customers, orders ----------------------------
-
-
-@dataclass(frozen=True)
-class _UnleashedSummary:
-    """An Unleashed-sourced run as a summary row reads it (the sync's result, or the
-    error that ended the run: the run itself is already recorded failed in sync_runs)."""
-
-    status: str
-    fetched: int = 0
-    written: int = 0
-    failed: int = 0
-    watermark_after: str | None = None
-    error: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.details
 
 
 def _counting(on_progress: Progress | None) -> Callable[[str, int, int | None], None] | None:
@@ -294,16 +237,18 @@ class _UnleashedSync:
     fetched: tuple[str, ...]  # result fields summed for the row's "fetched"
     written: tuple[str, ...]
 
-    def summary(self, result: Any) -> _UnleashedSummary:
+    def row(self, target: str, business: str, result: Any) -> SyncRow:
         ok = bool(result.ok)
-        return _UnleashedSummary(
+        return SyncRow(
+            target,
+            business,
             status=result.status if ok else "failed",
             fetched=sum(int(getattr(result, f)) for f in self.fetched),
             written=sum(int(getattr(result, f)) for f in self.written),
             failed=result.hubspot_failed,
-            watermark_after=result.watermark_after,
-            error=None if ok else f"{result.hubspot_failed} HubSpot item(s) failed",
-            details=result.to_dict(),
+            watermark=result.watermark_after,
+            message=None if ok else f"{result.hubspot_failed} HubSpot item(s) failed",
+            result=result.to_dict(),
         )
 
 
@@ -344,7 +289,7 @@ def plan_unleashed(
             SyncJob(
                 target=target,
                 business=slug,
-                run=_unleashed_run(spec, unleashed, hubspot, engine, slug, full=full),
+                run=_unleashed_run(target, spec, unleashed, hubspot, engine, slug, full=full),
                 close=_closer(unleashed, hubspot),
             )
         )
@@ -352,6 +297,7 @@ def plan_unleashed(
 
 
 def _unleashed_run(
+    target: str,
     spec: _UnleashedSync,
     unleashed: UnleashedConnector,
     hubspot: HubSpotConnector | None,
@@ -359,8 +305,8 @@ def _unleashed_run(
     slug: str,
     *,
     full: bool,
-) -> Callable[[Progress | None], Awaitable[SyncSummary]]:
-    async def run(on_progress: Progress | None) -> SyncSummary:
+) -> Callable[[Progress | None], Awaitable[SyncRow]]:
+    async def run(on_progress: Progress | None) -> SyncRow:
         options: dict[str, Any] = {
             "business_id": slug, "full": full, "on_progress": _counting(on_progress),
         }  # fmt: skip
@@ -371,8 +317,9 @@ def _unleashed_run(
             try:
                 result = await spec.run(unleashed, engine, **options)
             except IntegrationError as exc:
-                return _UnleashedSummary(status="failed", error=str(exc))
-        return spec.summary(result)
+                # The run itself is already recorded failed in sync_runs.
+                return SyncRow(target, slug, "failed", message=str(exc))
+        return spec.row(target, slug, result)
 
     return run
 
