@@ -5,7 +5,7 @@ database, telemetry); ``services.Services`` builds the connectors (configured, o
 sandbox started in-process). Each other module is one operation as a plain function:
 ``health`` (a round and its alerts), ``sync`` (each sync and its plan over businesses
 and n8n instances), ``main_job`` (what ``ops demo`` runs), ``webhooks`` (the inbox),
-``n8n_library`` (workflow deploy and diff). ``cli/`` calls them and renders, ``jobs/``
+``n8n_workflows`` (workflow deploy and diff). ``cli/`` calls them and renders, ``jobs/``
 wraps them as durable steps, ``web/`` serves what they stored.
 
 Nothing here is imported by ``masterops.operations`` itself: each command imports only
