@@ -103,3 +103,17 @@ def test_importing_the_cli_does_not_import_dbos() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_a_sync_ended_by_an_error_ends_its_workflow_in_error(
+    dbos: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Unleashed credentials for boo, pointing at a port nobody listens on.
+    (tmp_path / "masterops.toml").write_text("[limits.retry]\nmax_attempts = 1\n")
+    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_ID", "api-id-boo")
+    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_KEY", "api-key-boo-secret")
+    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_URL", "http://127.0.0.1:9")
+    handle = DBOS.start_workflow(durable.inventory_sync_job, "boo", False)
+    with pytest.raises(durable.SyncFailed, match="sync inventory of boo failed"):
+        handle.get_result()
+    assert handle.get_status().status == "ERROR"

@@ -41,6 +41,11 @@ if TYPE_CHECKING:
 JobResult = dict[str, Any]
 
 
+class SyncFailed(Exception):
+    """A sync ended by an error (its ``sync_runs`` row says how far it got): raised so that
+    the workflow ends in error, visible as such in DBOS."""
+
+
 @contextmanager
 def _services() -> Iterator[tuple[AppContext, Services, Engine]]:
     """The context, the configured services (or the sandbox) and the migrated platform
@@ -104,7 +109,8 @@ def _row_result(job: str, row: SyncRow) -> JobResult:
 @DBOS.step(name="masterops.sync_unleashed.run")
 def run_unleashed_sync_step(entity: SyncEntity, business_id: str, full: bool) -> JobResult:
     """One business's Unleashed ``entity`` (inventory, customers or orders) into the
-    database and, when the business has HubSpot, into HubSpot (``operations.sync``)."""
+    database and, when the business has HubSpot, into HubSpot (``operations.sync``).
+    A sync that an error ended raises ``SyncFailed``: the workflow ends in error."""
     from masterops.operations.sync import UNLEASHED_ENTITIES, run_sync
 
     if entity not in UNLEASHED_ENTITIES:
@@ -112,6 +118,8 @@ def run_unleashed_sync_step(entity: SyncEntity, business_id: str, full: bool) ->
     with _services() as (_ctx, services, engine):
         business = services.config.business(business_id)
         [row] = asyncio.run(run_sync(entity, services, engine, [business], full=full))
+    if row.status == "failed" and not row.result:
+        raise SyncFailed(f"sync {entity} of {business_id} failed: {row.message}")
     return _row_result(entity, row)
 
 
