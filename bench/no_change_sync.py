@@ -16,32 +16,19 @@ import argparse
 import asyncio
 import tempfile
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
-from masterops.cli.services import Services, open_services
 from masterops.config import load_config
 from masterops.db import migrate
 from masterops.db.engine import create_db_engine
-from masterops.integrations.hubspot import HubSpotConnector
-from masterops.integrations.n8n import N8nConnector
-from masterops.integrations.unleashed import UnleashedConnector
 from masterops.observability.events import TelemetryHub
-from masterops.sync.customers import sync_customers
-from masterops.sync.executions import sync_executions
-from masterops.sync.inventory import sync_inventory
-from masterops.sync.orders import sync_orders
+from masterops.operations.services import Services, open_services
+from masterops.operations.sync import SYNC_ENTITIES, SyncEntity, failures, run_sync
 
 TARGET = 1  # calls per endpoint per business when nothing changed
-UNLEASHED_SYNCS = {
-    "inventory": sync_inventory,
-    "customers": sync_customers,
-    "orders": sync_orders,
-}
-SYNCS = (*UNLEASHED_SYNCS, "executions")
+SYNCS = SYNC_ENTITIES
 
 #: A call log: calls by (service, method, endpoint template).
 Calls = Counter[tuple[str, str, str]]
@@ -58,23 +45,14 @@ def calls_since_reset(services: Services) -> Calls:
     return seen
 
 
-async def run_sync(sync: str, services: Services, engine: Engine, slug: str, full: bool) -> None:
-    """One sync of one business, on fresh connectors (as one ``ops sync`` run has)."""
-    if sync == "executions":
-        n8n = services.connector("n8n", slug)
-        assert isinstance(n8n, N8nConnector)
-        async with n8n:
-            names = [(b.slug, b.name) for b in services.config.businesses.values()]
-            await sync_executions(n8n, engine, business_id=slug, full=full, businesses=names)
-        return
-    unleashed = services.connector("unleashed", slug)
-    hubspot = services.connector("hubspot", slug)
-    assert isinstance(unleashed, UnleashedConnector) and isinstance(hubspot, HubSpotConnector)
-    function: Callable[..., Awaitable[Any]] = UNLEASHED_SYNCS[sync]
-    async with unleashed, hubspot:
-        result = await function(unleashed, engine, business_id=slug, hubspot=hubspot, full=full)
-    if not result.ok:
-        raise SystemExit(f"{sync} {slug}: the sync failed: {result.to_dict()}")
+async def run_one(
+    sync: SyncEntity, services: Services, engine: Engine, slug: str, full: bool
+) -> None:
+    """One sync of one business through the operation ``ops sync`` runs (fresh
+    connectors each time, as one ``ops sync`` run has)."""
+    rows = await run_sync(sync, services, engine, [services.config.business(slug)], full=full)
+    if failures(rows):
+        raise SystemExit(f"{sync} {slug}: the sync failed: {[r.to_dict() for r in rows]}")
 
 
 async def measure(services: Services, engine: Engine) -> dict[tuple[str, str], Calls]:
@@ -84,12 +62,12 @@ async def measure(services: Services, engine: Engine) -> dict[tuple[str, str], C
     runs = {sync: slugs[:1] if sync == "executions" else slugs for sync in SYNCS}
     for sync in SYNCS:  # in dependency order: orders link products and contacts
         for slug in runs[sync]:
-            await run_sync(sync, services, engine, slug, full=True)
+            await run_one(sync, services, engine, slug, full=True)
     calls_since_reset(services)
     measured: dict[tuple[str, str], Calls] = {}
     for sync in SYNCS:
         for slug in runs[sync]:
-            await run_sync(sync, services, engine, slug, full=False)
+            await run_one(sync, services, engine, slug, full=False)
             measured[(sync, slug)] = calls_since_reset(services)
     return measured
 

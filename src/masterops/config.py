@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
@@ -284,13 +284,18 @@ class Config:
         return [s for s in secrets if len(s) >= 4]
 
 
-def _url_password(url: str) -> str | None:
-    from sqlalchemy.engine import make_url  # local: keeps `ops --help` import light
-
+def _raw_url_password(url: str) -> str | None:
+    """The password as written in ``url`` (still percent-encoded). The standard library
+    parses it: SQLAlchemy here would load it for every command, `ops --help` too."""
     try:
-        return make_url(url).password
-    except Exception:
+        return urlsplit(url).password
+    except ValueError:
         return None
+
+
+def _url_password(url: str) -> str | None:
+    raw = _raw_url_password(url)
+    return None if raw is None else unquote(raw)
 
 
 def _url_has_password(url: SecretStr) -> bool:
@@ -299,7 +304,7 @@ def _url_has_password(url: SecretStr) -> bool:
 
 def mask_url(url: str) -> str:
     """A database URL with its password replaced by ***."""
-    password = _url_password(url)
+    password = _raw_url_password(url)
     return url.replace(f":{password}@", ":***@") if password else url
 
 

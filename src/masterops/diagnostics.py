@@ -21,8 +21,6 @@ from sqlalchemy import Engine
 from masterops.integrations.base import BaseConnector, IntegrationError
 from masterops.integrations.supabase import database_health
 
-SERVICES = ("hubspot", "unleashed", "n8n", "database")
-
 
 @dataclass
 class Step:

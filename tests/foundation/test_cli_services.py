@@ -27,8 +27,9 @@ def test_ops_test_on_the_sandbox(ops) -> None:  # type: ignore[no-untyped-def]
 def test_ops_test_bad_input(ops) -> None:  # type: ignore[no-untyped-def]
     result = ops("test", "shopify")
     assert result.exit_code == 2 and "unknown service 'shopify'" in result.stderr
+    # An unknown --business is a usage error (2) here as in every command: one check.
     result = ops("test", "hubspot", "--business", "acme")
-    assert result.exit_code == 1 and "unknown business 'acme'" in result.stderr
+    assert result.exit_code == 2 and "unknown business 'acme'" in result.stderr
 
 
 @pytest.fixture(scope="module")

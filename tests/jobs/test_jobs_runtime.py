@@ -15,7 +15,7 @@ from masterops import __version__
 from masterops.config import Config, load_config
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import health_checks
-from masterops.jobs import workflows
+from masterops.jobs import durable
 from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, queue_names, register_queues
 from masterops.jobs.runtime import dbos_config, executor_id, system_database
 from masterops.jobs.schedules import apply_schedules, plan_schedules
@@ -31,7 +31,7 @@ def _stored_checks(config: Config) -> int:
 
 
 def test_health_round_job_stores_the_round(dbos: Config) -> None:
-    result = DBOS.start_workflow(workflows.health_round_job).get_result()
+    result = DBOS.start_workflow(durable.health_round_job).get_result()
     # The platform database and 3 services of each of the 4 sandbox businesses.
     assert result["job"] == "health"
     assert result["checked"] == 13
@@ -42,9 +42,9 @@ def test_health_round_job_stores_the_round(dbos: Config) -> None:
 
 def test_a_workflow_id_starts_once(dbos: Config) -> None:
     with SetWorkflowID("health-once-test"):
-        first = DBOS.start_workflow(workflows.health_round_job, "teelixir", False)
+        first = DBOS.start_workflow(durable.health_round_job, "teelixir", False)
     with SetWorkflowID("health-once-test"):
-        second = DBOS.start_workflow(workflows.health_round_job, "teelixir", False)
+        second = DBOS.start_workflow(durable.health_round_job, "teelixir", False)
     assert first.get_result() == second.get_result()
     # One round of teelixir: the platform database and its 3 services, stored once.
     assert _stored_checks(dbos) == 4
@@ -103,3 +103,17 @@ def test_importing_the_cli_does_not_import_dbos() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_a_sync_ended_by_an_error_ends_its_workflow_in_error(
+    dbos: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Unleashed credentials for boo, pointing at a port nobody listens on.
+    (tmp_path / "masterops.toml").write_text("[limits.retry]\nmax_attempts = 1\n")
+    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_ID", "api-id-boo")
+    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_KEY", "api-key-boo-secret")
+    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_URL", "http://127.0.0.1:9")
+    handle = DBOS.start_workflow(durable.inventory_sync_job, "boo", False)
+    with pytest.raises(durable.SyncFailed, match="sync inventory of boo failed"):
+        handle.get_result()
+    assert handle.get_status().status == "ERROR"

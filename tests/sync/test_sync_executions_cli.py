@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from masterops.cli.services import Services
-from masterops.cli.sync_cmd import _execution_jobs
 from masterops.config import load_config
 from masterops.integrations.base import ConnectorRuntime
+from masterops.operations.services import Services
+from masterops.operations.sync import plan_executions
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ async def test_one_job_per_distinct_n8n_instance(tmp_path: Path, engine: Engine)
     }
     config = load_config(env, cwd=tmp_path)
     services = Services(config, ConnectorRuntime(), engine)
-    jobs, skipped = _execution_jobs(services, engine, list(config.businesses.values()), full=False)
+    jobs, skipped = plan_executions(services, engine, list(config.businesses.values()), full=False)
     try:
         assert skipped == []
         assert [j.business for j in jobs] == ["teelixir", "rhf"]
@@ -91,7 +91,7 @@ async def test_one_job_per_distinct_n8n_instance(tmp_path: Path, engine: Engine)
             assert job.close is not None
             await job.close()
 
-    only_boo, _ = _execution_jobs(services, engine, [config.business("boo")], full=False)
+    only_boo, _ = plan_executions(services, engine, [config.business("boo")], full=False)
     assert [j.business for j in only_boo] == ["boo"]
     assert only_boo[0].close is not None
     await only_boo[0].close()

@@ -17,9 +17,27 @@ SAMPLE = re.compile(
 LABEL = re.compile(r'([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"')
 
 
+SUFFIXES = {
+    "counter": ("_total", "_created"),
+    "histogram": ("_bucket", "_sum", "_count", "_created"),
+}
+
+
+def _family(name: str, typed: dict[str, str]) -> str:
+    """The family a sample belongs to: its own name, or a counter's or histogram's with
+    the suffix the format adds (``_bucket``, ``_sum``, ``_count``)."""
+    if name in typed:
+        return name
+    for family, kind in typed.items():
+        if any(name == family + suffix for suffix in SUFFIXES.get(kind, ())):
+            return family
+    return name
+
+
 def parse(text: str) -> dict[str, dict[frozenset[tuple[str, str]], float]]:
     """A strict reading of the exposition: every sample must follow its family's HELP and
-    TYPE lines; returns family -> labels -> value."""
+    TYPE lines; returns sample name (a family, or a histogram's ``_bucket``, ...) ->
+    labels -> value."""
     assert text.endswith("\n")
     typed: dict[str, str] = {}
     helped: set[str] = set()
@@ -37,9 +55,10 @@ def parse(text: str) -> dict[str, dict[frozenset[tuple[str, str]], float]]:
             match = SAMPLE.match(line)
             assert match, f"not a sample line: {line!r}"
             name = match.group(1)
-            assert name in typed and name in helped, f"{name} has no TYPE/HELP before it"
+            family = _family(name, typed)
+            assert family in typed and family in helped, f"{name} has no TYPE/HELP before it"
             labels = frozenset(LABEL.findall(match.group(2) or ""))
-            families[name][labels] = float(match.group(3))
+            families.setdefault(name, {})[labels] = float(match.group(3))
     return families
 
 

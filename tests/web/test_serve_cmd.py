@@ -50,7 +50,11 @@ def test_ops_serve_answers_and_stops_on_sigint(engine: Engine, tmp_path: Path) -
         answer = _wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", proc)
         assert answer.status_code == 200
         assert answer.json() == {"overall": "unknown", "services": []}
-        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics")
+        assert metrics.status_code == 200
+        # The process's own families are exported, not only the database's gauges.
+        assert "# TYPE masterops_breaker_state gauge" in metrics.text
+        assert "# TYPE masterops_api_calls_total counter" in metrics.text
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=30)
     finally:

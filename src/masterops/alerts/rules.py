@@ -27,12 +27,10 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from masterops.config import AlertRules
-from masterops.integrations.base import HealthResult
+from masterops.integrations.base import SEVERITY, HealthResult
 
 AlertKind = Literal["problem", "better", "recovery"]
 Key = tuple[str, str]
-
-SEVERITY: dict[str, int] = {"healthy": 0, "degraded": 1, "down": 2}
 
 
 @dataclass(frozen=True, slots=True)

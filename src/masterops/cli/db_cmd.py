@@ -18,10 +18,6 @@ from masterops.cli.options import (
     limit_option,
 )
 from masterops.cli.output import print_json, print_mapping, print_table
-from masterops.db import migrate
-from masterops.db.engine import describe_url
-from masterops.db.queries import prunable_counts, prune, query_table
-from masterops.timeparse import parse_duration
 
 # Pruning younger rows is allowed only with --force: the last week's logs are what an
 # operator reads when something breaks, and `--older-than 0d` once emptied every log table.
@@ -36,6 +32,9 @@ def upgrade(
     json_output: JsonOpt = False,
 ) -> None:
     """Apply pending migrations."""
+    from masterops.db import migrate
+    from masterops.db.engine import describe_url
+
     try:
         migrate.check_upgrade_target(revision)
     except migrate.RevisionError as exc:
@@ -57,6 +56,9 @@ def downgrade(
     json_output: JsonOpt = False,
 ) -> None:
     """Revert migrations down to REVISION (asks first; 'base' drops every table)."""
+    from masterops.db import migrate
+    from masterops.db.engine import describe_url
+
     with command_context(json_output) as ctx:
         try:
             reverted = migrate.revisions_to_revert(ctx.engine, revision)
@@ -99,6 +101,9 @@ def downgrade(
 @app.command("status")
 def status(json_output: JsonOpt = False, wide: WideOpt = False) -> None:
     """Schema revision, pending migrations and row counts."""
+    from masterops.db import migrate
+    from masterops.db.engine import describe_url
+
     with command_context(json_output) as ctx:
         st = migrate.schema_status(ctx.engine)
         data = {
@@ -137,6 +142,8 @@ def query(
     json_output: JsonOpt = False,
 ) -> None:
     """Read rows of a known table with exact-match filters (parameterised, read-only)."""
+    from masterops.db.queries import query_table
+
     with command_context(json_output) as ctx, ctx.database().connect() as conn:
         rows = query_table(conn, table, filters or [], limit=limit, order=order)
     if json_output:
@@ -159,6 +166,10 @@ def prune_cmd(
     json_output: JsonOpt = False,
 ) -> None:
     """Delete log rows older than a given age (integration_logs, api_metrics, ...); asks first."""
+    from masterops.db.engine import describe_url
+    from masterops.db.queries import prunable_counts, prune
+    from masterops.timeparse import parse_duration
+
     try:
         age = parse_duration(older_than)
     except ValueError as exc:

@@ -12,45 +12,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import typer
 
 from masterops.cli.options import JsonOpt, command_context
 from masterops.cli.output import console, print_json, print_table
-from masterops.db import migrate
-from masterops.db.engine import describe_url
-from masterops.db.queries import mirror_counts
-from masterops.db.summaries import run_summary
-from masterops.registry import sync_businesses
-
-
-async def _sync(services: Any, engine: Any) -> list[dict[str, Any]]:
-    """The main job: inventory, customers and orders for every business, then n8n's
-    execution history."""
-    from masterops.cli.sync_cmd import _execution_jobs, run_jobs, unleashed_jobs
-
-    businesses = list(services.config.businesses.values())
-    # Inventory and customers before orders: deals and line items link to what they made.
-    plans = {
-        entity: unleashed_jobs(entity, services, engine, businesses, full=False, to_hubspot=True)
-        for entity in ("inventory", "customers", "orders")
-    }
-    plans["executions"] = _execution_jobs(services, engine, businesses, full=False)
-    rows: list[dict[str, Any]] = []
-    for entity, (jobs, skipped) in plans.items():
-        for row in [*await run_jobs(jobs, progress=False), *skipped]:
-            summary = row.to_dict()
-            summary.pop("result", None)
-            rows.append({"sync": entity, **summary})
-    return rows
-
-
-async def _tour(services: Any, engine: Any, hub: Any) -> tuple[Any, list[dict[str, Any]]]:
-    from masterops.cli.health_cmd import run_round
-
-    outcome = await run_round(services, engine, hub, business=None, service=None, send_alerts=True)
-    return outcome, await _sync(services, engine)
 
 
 def demo(json_output: JsonOpt = False) -> None:
@@ -59,14 +25,20 @@ def demo(json_output: JsonOpt = False) -> None:
     With no configuration it uses the embedded database and the in-process sandbox.
     """
     from masterops.cli.health_cmd import render_report
-    from masterops.cli.services import open_services
+    from masterops.db import migrate
+    from masterops.db.engine import describe_url
+    from masterops.db.queries import mirror_counts
+    from masterops.db.summaries import run_summary
+    from masterops.operations.main_job import main_job
+    from masterops.registry import sync_businesses
 
     with command_context(json_output) as ctx:
         engine = ctx.database()
         with engine.begin() as conn:
             businesses = sync_businesses(conn, ctx.config)
-        with open_services(ctx.config, ctx.hub, engine) as services:
-            outcome, synced = asyncio.run(_tour(services, engine, ctx.hub))
+        with ctx.services() as services:
+            done = asyncio.run(main_job(services, engine, ctx.hub))
+            outcome, synced = done.health, done.sync
             mode = "sandbox (in-process)" if services.on_sandbox else "live services"
         ctx.flush_telemetry()
         hour_ago = datetime.now(UTC) - timedelta(hours=1)

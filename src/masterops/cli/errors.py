@@ -9,51 +9,32 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 # typer carries its own copy of click; its parser errors are these classes, not click's.
 from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
 from masterops.config import ConfigError
-from masterops.db.engine import DatabaseURLError
-from masterops.db.queries import QueryError
-from masterops.tasks.store import TaskError
+from masterops.operations.errors import OperationFailed as CommandFailed
+from masterops.operations.errors import SchemaBehind, UsageError
 
 T = TypeVar("T")
 
 
-class UsageError(Exception):
-    """A wrong flag or argument value; the message names it."""
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors an operator causes. Imported only once something went wrong, so that a
+    command that never touches the database does not load SQLAlchemy to start."""
+    from masterops.db.engine import DatabaseURLError
+    from masterops.db.queries import QueryError
+    from masterops.tasks.store import TaskError
+
+    return (ConfigError, DatabaseURLError, QueryError, TaskError, UsageError)
 
 
-class CommandFailed(Exception):
-    """The command ran and found a problem; the message says what."""
+def _database_errors() -> tuple[type[Exception], ...]:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-# Distinct from 1 ("degraded" for ops health, a failure elsewhere): a schema behind the
-# code is fixed by one command, `ops db upgrade`, and a monitor should be able to tell.
-EXIT_SCHEMA_BEHIND = 3
-
-
-class SchemaBehind(CommandFailed):
-    """The database lacks migrations this version needs; exits 3."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, exit_code=EXIT_SCHEMA_BEHIND)
-
-
-USER_ERRORS: tuple[type[Exception], ...] = (
-    ConfigError,
-    DatabaseURLError,
-    QueryError,
-    TaskError,
-    UsageError,
-)
+    return (OperationalError, ProgrammingError)
 
 
 def _database_message(exc: Exception) -> str:
@@ -91,18 +72,21 @@ def run_guarded(fn: Callable[[], T]) -> T:
     except CommandFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
-    except USER_ERRORS as exc:
+    except (ConfigError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2 if isinstance(exc, UsageError) else 1) from None
-    except (OperationalError, ProgrammingError) as exc:
-        print(f"error: {_database_message(exc)}", file=sys.stderr)
-        raise SystemExit(1) from None
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         raise SystemExit(130) from None
     except (SystemExit, BrokenPipeError):
         raise
     except Exception as exc:
+        if isinstance(exc, _user_errors()):
+            print(f"error: {exc}", file=sys.stderr)
+            raise SystemExit(1) from None
+        if isinstance(exc, _database_errors()):
+            print(f"error: {_database_message(exc)}", file=sys.stderr)
+            raise SystemExit(1) from None
         if os.environ.get("MASTEROPS_DEBUG"):
             traceback.print_exc()
         else:
@@ -112,3 +96,6 @@ def run_guarded(fn: Callable[[], T]) -> T:
                 file=sys.stderr,
             )
         raise SystemExit(1) from None
+
+
+__all__ = ["CommandFailed", "SchemaBehind", "UsageError", "run_guarded"]

@@ -3,62 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from masterops.cli.context import AppContext
 from masterops.cli.errors import CommandFailed, SchemaBehind, UsageError
-from masterops.cli.options import BusinessOpt, JsonOpt, WideOpt, check_business, command_context
+from masterops.cli.options import BusinessOpt, JsonOpt, WideOpt, command_context
 from masterops.config import SERVICES
+from masterops.operations.businesses import check_business
+from masterops.operations.context import AppContext
 
 # The round's modules pull in httpx, the connectors and smtplib: imported when the command
 # runs, so that every other `ops` command starts as fast as before.
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from masterops.alerts import AlertRecord
-    from masterops.cli.services import Services
-    from masterops.health import ExitCodeMode, HealthReport
-    from masterops.observability.events import TelemetryHub
+    from masterops.health import ExitCodeMode
+    from masterops.operations.health import RoundOutcome
 
 STATUS_STYLE = {"healthy": "green", "degraded": "yellow", "down": "red", "disabled": "dim"}
-
-
-@dataclass(frozen=True)
-class RoundOutcome:
-    report: HealthReport
-    alerts: list[AlertRecord]
-
-
-async def run_round(
-    services: Services,
-    engine: Engine,
-    hub: TelemetryHub,
-    *,
-    business: str | None,
-    service: str | None,
-    send_alerts: bool,
-) -> RoundOutcome:
-    from masterops.alerts import alert_on_changes
-    from masterops.health import record_round, run_health_round
-    from masterops.observability.redaction import Redactor
-
-    report = await run_health_round(
-        services,
-        engine,
-        businesses=None if business is None else [business],
-        service_filter=service,
-    )
-    redactor = Redactor(services.config.secrets())
-    previous = await asyncio.to_thread(record_round, engine, report.results, redactor=redactor)
-    alerts = (
-        await alert_on_changes(report.results, previous, engine, services.config, hub)
-        if send_alerts
-        else []
-    )
-    return RoundOutcome(report, alerts)
 
 
 def render_report(outcome: RoundOutcome, mode: ExitCodeMode, *, wide: bool = False) -> None:
@@ -150,8 +113,8 @@ def health(
     ops db upgrade); --exit-codes docker: 0 healthy, 1 not.
     """
     from masterops.cli.output import print_json
-    from masterops.cli.services import open_services
     from masterops.health import EXIT_CODE_MODES, KNOWN_SERVICES
+    from masterops.operations.health import health_round
 
     if exit_codes not in EXIT_CODE_MODES:
         raise UsageError(
@@ -161,16 +124,14 @@ def health(
     if service is not None and service not in KNOWN_SERVICES:
         raise UsageError(f"--service must be one of {', '.join(KNOWN_SERVICES)}, got {service!r}")
     with command_context(json_output) as ctx:
-        config = ctx.config
-        check_business(config, business)
+        check_business(ctx.config, business)
         engine = _database(ctx, mode)
-        hub = ctx.hub
-        with open_services(config, hub, engine) as services:
+        with ctx.services() as services:
             outcome = asyncio.run(
-                run_round(
+                health_round(
                     services,
                     engine,
-                    hub,
+                    ctx.hub,
                     business=business,
                     service=service,
                     send_alerts=not no_alerts,

@@ -19,13 +19,13 @@ from masterops.cli.options import (
     limit_option,
 )
 from masterops.cli.output import console, human_time, print_line
-from masterops.db.queries import query_logs
-from masterops.timeparse import parse_instant
 
 LEVEL_STYLE = {"error": "red", "warn": "yellow", "info": "green", "debug": "dim"}
 
 
 def _instant(flag: str, value: str | None) -> datetime | None:
+    from masterops.timeparse import parse_instant
+
     if value is None:
         return None
     try:
@@ -72,6 +72,8 @@ def logs(
     wide: WideOpt = False,
 ) -> None:
     """Show integration logs, oldest first; --follow streams new ones."""
+    from masterops.db.queries import query_logs
+
     if level is not None and level not in LEVEL_STYLE:
         raise UsageError(f"--level must be one of {', '.join(LEVEL_STYLE)}, got {level!r}")
     start, end = _instant("--since", since), _instant("--until", until)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 
-from masterops.cli.context import AppContext
 from masterops.cli.errors import CommandFailed, UsageError
-from masterops.config import Config
+from masterops.operations.businesses import check_business
+from masterops.operations.context import app_context
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 WideOpt = Annotated[
@@ -39,13 +37,8 @@ def limit_option(help_text: str, *, minimum: int = 1) -> Any:
     return typer.Option("--limit", help=help_text, min=minimum, max=MAX_ROWS)
 
 
-@contextmanager
-def command_context(json_output: bool = False) -> Iterator[AppContext]:
-    ctx = AppContext(json_output=json_output)
-    try:
-        yield ctx
-    finally:
-        ctx.close()
+#: The context each command runs in (closed, telemetry flushed, when the command ends).
+command_context = app_context
 
 
 def confirm_destructive(question: str, *, yes: bool) -> None:
@@ -65,8 +58,4 @@ def confirm_destructive(question: str, *, yes: bool) -> None:
         raise CommandFailed("cancelled: nothing was changed")
 
 
-def check_business(config: Config, business: str | None) -> None:
-    """UsageError unless ``business`` is None or a configured business's slug."""
-    if business is not None and business not in config.businesses:
-        known = ", ".join(config.businesses) or "none"
-        raise UsageError(f"--business: unknown business {business!r}; known: {known}")
+__all__ = ["check_business", "command_context", "confirm_destructive", "limit_option"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,13 +10,26 @@ from masterops.cli.errors import UsageError
 from masterops.cli.listen import bind_listening
 from masterops.cli.options import command_context
 from masterops.config import Config
-from masterops.web import WebSettings, create_app
+
+# The web stack loads when the service starts, not for `ops --help`.
+if TYPE_CHECKING:
+    from masterops.integrations.base import BreakerRegistry
+    from masterops.observability.prometheus import PrometheusTelemetry
+    from masterops.web import WebSettings
 
 
-def web_settings(config: Config, *, trust_proxy: bool = False) -> WebSettings:
+def web_settings(
+    config: Config,
+    *,
+    trust_proxy: bool = False,
+    breakers: BreakerRegistry | None = None,
+    telemetry: PrometheusTelemetry | None = None,
+) -> WebSettings:
     """The receiver's secrets and portal map from the configuration: a business whose
     HubSpot client secret is not set cannot have its deliveries verified, so none is
     accepted for it (503 "not configured" when no business has one)."""
+    from masterops.web import WebSettings
+
     secrets: dict[str, str] = {}
     portals: dict[int, str] = {}
     for slug, business in config.businesses.items():
@@ -27,7 +40,13 @@ def web_settings(config: Config, *, trust_proxy: bool = False) -> WebSettings:
             secrets[slug] = hubspot.client_secret.get_secret_value()
         if hubspot.portal_id is not None:
             portals[hubspot.portal_id] = slug
-    return WebSettings(hubspot_secrets=secrets, hubspot_portals=portals, trust_proxy=trust_proxy)
+    return WebSettings(
+        hubspot_secrets=secrets,
+        hubspot_portals=portals,
+        trust_proxy=trust_proxy,
+        breakers=breakers,
+        telemetry=telemetry,
+    )
 
 
 def serve(
@@ -49,10 +68,19 @@ def serve(
         raise UsageError(f"--port must be between 1 and 65535, got {port}")
     import uvicorn  # local: keeps every other command's start-up light
 
+    from masterops.web import create_app
+
     listening = bind_listening(host, port)
     with listening, command_context() as ctx:
-        app = create_app(ctx.database(), web_settings(ctx.config, trust_proxy=trust_proxy))
-        settings: WebSettings = app.state.settings
+        # This process's breakers and telemetry counters are exported beside the
+        # database's gauges: whatever runs here on ctx.runtime feeds them.
+        settings = web_settings(
+            ctx.config,
+            trust_proxy=trust_proxy,
+            breakers=ctx.runtime.breakers,
+            telemetry=ctx.prometheus,
+        )
+        app = create_app(ctx.database(), settings)
         for problem in ctx.config.problems:  # e.g. a client secret ignored for want of a token
             typer.echo(f"warning: {problem}", err=True)
         if not settings.hubspot_secrets:

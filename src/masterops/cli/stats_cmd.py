@@ -10,13 +10,14 @@ import typer
 from masterops.cli.errors import UsageError
 from masterops.cli.options import JsonOpt, WideOpt, command_context
 from masterops.cli.output import print_json, print_table
-from masterops.db.summaries import run_summary
 
 # A century: a longer window is a typo, and timedelta itself ends near 2.7 million years.
 MAX_WINDOW_HOURS = 100 * 366 * 24
 
 
 def collect(conn: Any, hours: float) -> dict[str, Any]:
+    from masterops.db.summaries import run_summary
+
     since = datetime.now(UTC) - timedelta(hours=hours)
     return {
         "window_hours": hours,

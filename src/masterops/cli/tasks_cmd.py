@@ -9,9 +9,6 @@ import typer
 from masterops.cli.errors import UsageError
 from masterops.cli.options import JsonOpt, WideOpt, command_context, limit_option
 from masterops.cli.output import print_json, print_mapping, print_table
-from masterops.db.queries import coerce_value
-from masterops.db.tables import tasks
-from masterops.tasks import store
 
 app = typer.Typer(help="Track tasks and their logs.", no_args_is_help=True)
 LIST_COLUMNS = (
@@ -40,6 +37,8 @@ def add(
     json_output: JsonOpt = False,
 ) -> None:
     """Add a task."""
+    from masterops.tasks import store
+
     with command_context(json_output) as ctx, ctx.database().begin() as conn:
         if business is not None:
             ctx.config.business(business)
@@ -70,6 +69,8 @@ def list_(
     wide: WideOpt = False,
 ) -> None:
     """List tasks, highest priority first."""
+    from masterops.tasks import store
+
     with command_context(json_output) as ctx, ctx.database().connect() as conn:
         rows = store.list_tasks(
             conn, status=status, business=business, category=category, limit=limit
@@ -90,6 +91,8 @@ def list_(
 @app.command("show")
 def show(task_id: int, json_output: JsonOpt = False) -> None:
     """Show one task and its log."""
+    from masterops.tasks import store
+
     with command_context(json_output) as ctx, ctx.database().connect() as conn:
         task = store.get_task(conn, task_id)
         logs = store.task_logs_for(conn, task_id)
@@ -106,6 +109,9 @@ def show(task_id: int, json_output: JsonOpt = False) -> None:
 
 
 def _parse_sets(pairs: list[str]) -> dict[str, Any]:
+    from masterops.db.queries import coerce_value
+    from masterops.db.tables import tasks
+
     changes: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -127,6 +133,8 @@ def update(
     json_output: JsonOpt = False,
 ) -> None:
     """Change a task's status, priority or fields."""
+    from masterops.tasks import store
+
     changes = _parse_sets(sets or [])
     for key, value in (
         ("status", status),
@@ -154,6 +162,8 @@ def log(
     json_output: JsonOpt = False,
 ) -> None:
     """Add a log entry to a task."""
+    from masterops.tasks import store
+
     with command_context(json_output) as ctx, ctx.database().begin() as conn:
         log_id = store.add_log(conn, task_id, message, level=level)
     if json_output:
@@ -165,6 +175,8 @@ def log(
 @app.command("retryable")
 def retryable(json_output: JsonOpt = False) -> None:
     """Failed tasks with retries left whose next action time has come."""
+    from masterops.tasks import store
+
     with command_context(json_output) as ctx, ctx.database().connect() as conn:
         rows = store.retryable_tasks(conn)
     if json_output:

@@ -7,7 +7,7 @@ the command answers in about that time even when every service is unreachable.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -15,8 +15,14 @@ from rich.markup import escape
 from masterops.cli.errors import CommandFailed, UsageError
 from masterops.cli.options import BusinessOpt, JsonOpt, command_context
 from masterops.cli.output import console, print_json
-from masterops.cli.services import ServiceDisabled, Services, open_services
-from masterops.diagnostics import SERVICES, ServiceTest, run_database_test, run_service_test
+from masterops.config import SERVICES
+
+# The diagnostics and the connectors load when the command runs, not for `ops --help`.
+if TYPE_CHECKING:
+    from masterops.diagnostics import ServiceTest
+    from masterops.operations.services import Services
+
+TESTABLE = (*SERVICES, "database")
 
 
 def _render(result: ServiceTest) -> None:
@@ -44,6 +50,9 @@ def _render(result: ServiceTest) -> None:
 async def _diagnose(
     services: Services, service: str, slugs: list[str], deadline: float
 ) -> list[ServiceTest]:
+    from masterops.diagnostics import ServiceTest, run_service_test
+    from masterops.integrations.factory import ServiceDisabled
+
     async def one(slug: str) -> ServiceTest:
         try:
             connector = services.connector(service, slug)
@@ -60,17 +69,18 @@ def test(
     json_output: JsonOpt = False,
 ) -> None:
     """Run a service's probe and a few read calls for each business, verbosely."""
-    if service not in SERVICES:
-        raise UsageError(f"unknown service {service!r}; use one of {', '.join(SERVICES)}")
+    from masterops.diagnostics import run_database_test
+    from masterops.operations.businesses import select_businesses
+
+    if service not in TESTABLE:
+        raise UsageError(f"unknown service {service!r}; use one of {', '.join(TESTABLE)}")
     with command_context(json_output) as ctx:
         engine = ctx.database()
         if service == "database":
             results = [asyncio.run(run_database_test(engine))]
         else:
-            slugs = (
-                [ctx.config.business(business).slug] if business else list(ctx.config.businesses)
-            )
-            with open_services(ctx.config, ctx.hub, engine) as services:
+            slugs = [b.slug for b in select_businesses(ctx.config, business)]
+            with ctx.services() as services:
                 deadline = ctx.config.limits.diagnosis_timeout_s
                 results = asyncio.run(_diagnose(services, service, slugs, deadline))
         if json_output:

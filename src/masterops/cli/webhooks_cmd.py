@@ -44,17 +44,15 @@ def process(
     Clears the mirror's ids of objects deleted in HubSpot, reports drift on properties the
     platform owns, and counts the rest. A failing event is retried by later runs.
     """
-    from masterops.ingest.processor import process_inbox
-    from masterops.observability.redaction import Redactor
+    from masterops.operations.webhooks import process_webhooks
 
     with command_context(json_output) as ctx:
-        engine = ctx.database()
-        report = process_inbox(
-            engine,
+        report = process_webhooks(
+            ctx.database(),
             ctx.hub,
+            ctx.config,
             batch_size=batch_size,
             max_attempts=max_attempts,
-            redactor=Redactor(ctx.config.secrets()),
         )
         ctx.flush_telemetry()
     if json_output:

@@ -20,13 +20,15 @@ import typer
 
 from masterops.cli.errors import CommandFailed, UsageError
 from masterops.cli.options import BusinessOpt, JsonOpt, command_context
+from masterops.jobs.schedules import JOB_NAMES
+from masterops.operations.businesses import check_business
 
 # DBOS (half a second to import) and the job modules load only when the worker runs.
 if TYPE_CHECKING:
     from masterops.config import Config
     from masterops.jobs.schedules import JobSchedule
 
-ONCE_JOBS = ("health", "inventory", "customers", "orders", "executions", "webhooks")
+ONCE_JOBS = JOB_NAMES
 PER_BUSINESS = ("health", "inventory", "customers", "orders")
 FAILED = ("failed", "interrupted")
 
@@ -62,9 +64,7 @@ def worker(
         raise UsageError("--name must not be empty")
     with command_context(json_output) as ctx:
         config = ctx.config
-        if business is not None and business not in config.businesses:
-            known = ", ".join(config.businesses) or "none"
-            raise UsageError(f"--business: unknown business {business!r}; known: {known}")
+        check_business(config, business)
         ctx.database()  # a database that is down or behind fails here, before DBOS starts
         if once is None:
             _serve(config, worker_name, json_output=json_output)
@@ -167,7 +167,7 @@ def _run_once(
     them. This process takes no queued work (``queues=()``): it would abandon it."""
     from dbos import DBOS
 
-    from masterops.jobs import workflows
+    from masterops.jobs import durable
     from masterops.jobs.resumed import resumed_jobs, workflow_name
     from masterops.jobs.runtime import executor_id, launched
     from masterops.observability.redaction import Redactor
@@ -189,18 +189,18 @@ def _run_once(
             return DBOS.start_workflow(workflow, *args)
 
         if job == "health":
-            handles = [start(workflows.health_round_job, business, True)]
+            handles = [start(durable.health_round_job, business, True)]
         elif job == "executions":
-            handles = [start(workflows.executions_sync_job, False)]
+            handles = [start(durable.executions_sync_job, False)]
         elif job == "webhooks":
-            handles = [start(workflows.webhooks_job)]
+            handles = [start(durable.webhooks_job)]
         else:
             slugs = [
                 slug
                 for slug, b in config.businesses.items()
                 if "unleashed" in b.services and business in (None, slug)
             ]
-            handles = [start(workflows.UNLEASHED_JOBS[job], slug, False) for slug in slugs]
+            handles = [start(durable.UNLEASHED_JOBS[job], slug, False) for slug in slugs]
         results: list[dict[str, Any]] = []
         for handle in handles:
             try:

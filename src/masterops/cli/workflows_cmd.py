@@ -7,7 +7,6 @@ that has n8n, or the one ``--business`` names.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ import typer
 from masterops.cli.errors import CommandFailed, UsageError
 from masterops.cli.options import BusinessOpt, JsonOpt, WideOpt, command_context, limit_option
 from masterops.cli.output import console, print_json, print_table
+from masterops.operations.businesses import check_business
 
 # The connector and the library are imported when a command runs, so `ops --help` and the
 # other commands do not pay for them.
@@ -48,43 +48,13 @@ PathsArg = Annotated[
 def _run(
     business: str | None, json_output: bool, work: Callable[[N8nConnector], Awaitable[T]]
 ) -> T:
-    """Run ``work`` with the n8n connector, turning n8n's refusals into one-line errors."""
-    from masterops.cli.services import ServiceDisabled, open_services
-    from masterops.integrations.base import IntegrationError
-    from masterops.integrations.n8n import N8nConnector
-    from masterops.workflows import WorkflowNotFound
+    """Run ``work`` with the n8n connector (``operations.n8n_workflows.run_on_n8n``)."""
+    from masterops.operations.n8n_workflows import run_on_n8n
 
     with command_context(json_output) as ctx:
-        config = ctx.config
-        if business is not None and business not in config.businesses:
-            known = ", ".join(config.businesses) or "none"
-            raise UsageError(f"--business: unknown business {business!r}; known: {known}")
-        with open_services(config, ctx.hub, ctx.database()) as services:
-            slugs = [business] if business else list(services.config.businesses)
-            reasons: list[str] = []
-            connector = None
-            for slug in slugs:
-                try:
-                    connector = services.connector("n8n", slug)
-                    break
-                except ServiceDisabled as exc:
-                    reasons.append(str(exc))
-            if connector is None:
-                raise CommandFailed(
-                    "n8n is not configured: " + ("; ".join(reasons) or "no business")
-                )
-            assert isinstance(connector, N8nConnector)
-
-            async def go(n8n: N8nConnector) -> T:
-                async with n8n:
-                    return await work(n8n)
-
-            try:
-                return asyncio.run(go(connector))
-            except WorkflowNotFound as exc:
-                raise CommandFailed(str(exc)) from None
-            except IntegrationError as exc:
-                raise CommandFailed(str(exc)) from None
+        check_business(ctx.config, business)
+        with ctx.services() as services:
+            return run_on_n8n(services, business, work)
 
 
 def _load(paths: list[Path] | None, json_output: bool) -> list[WorkflowDefinition]:
@@ -307,14 +277,15 @@ def deploy(
 
     Every file is checked first: one bad file and nothing is deployed (exit 2). Deployed
     workflows are tagged "masterops"; a second deploy changes nothing."""
-    from masterops.workflows import deploy as deploy_library
+    from masterops.operations.n8n_workflows import deploy_workflows
 
     definitions = _load(paths, json_output)
-
-    async def work(n8n: N8nConnector) -> list[Any]:
-        return await deploy_library(n8n, definitions, activate=activate, dry_run=dry_run)
-
-    results = _run(business, json_output, work)
+    with command_context(json_output) as ctx:
+        check_business(ctx.config, business)
+        with ctx.services() as services:
+            results = deploy_workflows(
+                services, business, definitions, activate=activate, dry_run=dry_run
+            )
     if json_output:
         print_json([r.to_dict() for r in results])
     else:
@@ -367,23 +338,21 @@ def diff(
     json_output: JsonOpt = False,
 ) -> None:
     """Compare the library with n8n. Exit 1 when anything differs (for CI), 0 when in sync."""
-    from masterops.workflows import diff_library
-    from masterops.workflows.remote import all_workflows
+    from masterops.operations.n8n_workflows import diff_workflows
 
     definitions = _load(paths, json_output)
-
-    async def work(n8n: N8nConnector) -> list[Any]:
-        server = await all_workflows(n8n)
-        # A few files are part of the library: the rest is not "only on server".
-        return diff_library(
-            definitions,
-            server,
-            ignore_positions=ignore_positions,
-            orphans=orphans or not paths,
-            all_server=all_server,
-        )
-
-    diffs = _run(business, json_output, work)
+    with command_context(json_output) as ctx:
+        check_business(ctx.config, business)
+        with ctx.services() as services:
+            diffs = diff_workflows(
+                services,
+                business,
+                definitions,
+                ignore_positions=ignore_positions,
+                # A few files are part of the library: the rest is not "only on server".
+                orphans=orphans or not paths,
+                all_server=all_server,
+            )
     if json_output:
         print_json([d.to_dict() for d in diffs])
     else:

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from masterops.integrations.base import BreakerState, HealthResult
+from masterops.integrations.base import SEVERITY, BreakerState, HealthResult
 
 OverallStatus = Literal["healthy", "degraded", "down"]
 ExitCodeMode = Literal["default", "docker"]
 EXIT_CODE_MODES: tuple[ExitCodeMode, ...] = ("default", "docker")
-
-_DEFAULT_EXIT = {"healthy": 0, "degraded": 1, "down": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +59,7 @@ class HealthReport:
             return 0 if self.status == "healthy" else 1
         if mode != "default":
             raise ValueError(f"exit code mode must be one of {EXIT_CODE_MODES}, got {mode!r}")
-        return _DEFAULT_EXIT[self.status]
+        return SEVERITY[self.status]  # the exit code is the severity
 
     def to_dict(self, mode: ExitCodeMode = "default") -> dict[str, Any]:
         return {

@@ -15,7 +15,7 @@ from typing import Protocol
 import httpx
 from sqlalchemy import Engine
 
-from masterops.config import Config
+from masterops.config import SERVICES, Config
 from masterops.health.report import HealthReport
 from masterops.integrations.base import (
     BaseConnector,
@@ -23,7 +23,7 @@ from masterops.integrations.base import (
     HealthResult,
     batch,
 )
-from masterops.integrations.factory import SERVICES, ServiceDisabled, resilience
+from masterops.integrations.factory import ServiceDisabled, resilience
 from masterops.integrations.supabase import SupabaseRestConnector, database_health
 from masterops.observability.redaction import Redactor
 

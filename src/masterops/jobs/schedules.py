@@ -7,7 +7,7 @@ expression that fires every so many seconds, minutes or hours; an interval cron 
 express evenly (every 45 s, every 7 min) runs at the next shorter one that it can,
 so a job never runs less often than configured.
 
-Which jobs exist is ``SCHEDULED_JOBS``; a new job needs its workflow in ``workflows.py``
+Which jobs exist is ``SCHEDULED_JOBS``; a new job needs its workflow in ``durable.py``
 and its entry here. The Unleashed syncs of one business share its queue, so inventory,
 customers and orders of a business never run at once.
 """
@@ -15,12 +15,14 @@ customers and orders of a business never run at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from masterops.config import Config
 from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, WEBHOOK_QUEUE, sync_queue
 
 JobName = Literal["health", "inventory", "customers", "orders", "executions", "webhooks"]
+#: Every job, the one list (``ops worker --once`` offers the same).
+JOB_NAMES: tuple[JobName, ...] = get_args(JobName)
 
 # Job -> (Schedules field, scope). "business": one schedule per business using the
 # service; "platform": one schedule for everything.
@@ -106,7 +108,7 @@ def apply_schedules(schedules: list[JobSchedule]) -> list[str]:
     Returns the names of the schedules deleted."""
     from dbos import DBOS
 
-    from masterops.jobs.workflows import SCHEDULED_WORKFLOWS
+    from masterops.jobs.durable import SCHEDULED_WORKFLOWS
 
     DBOS.apply_schedules(
         [

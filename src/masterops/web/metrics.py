@@ -1,59 +1,35 @@
-"""``GET /metrics``: the platform's state in the Prometheus text format (version 0.0.4).
+"""``GET /metrics``: the platform in the Prometheus text format (version 0.0.4), through
+prometheus_client.
 
-Written by hand: the format is a few lines of text and prometheus-client is not a
-dependency. Every value is read from the database at scrape time, so any number of
-``ops serve`` processes report the same figures; breaker states are per process and
-appear only when the app was given a runtime's breaker registry.
+Two kinds of families. Gauges read from the database at scrape time (calls and errors
+in the last 24 hours, the latest health check, the webhook inbox), so any number of
+``ops serve`` processes report the same figures. And this process's own: the breaker
+state of every (service, account) it holds, and the counters and histograms its
+telemetry subscriber (``observability.prometheus``) feeds, which only grow, so that
+Prometheus can take ``rate()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, case, func, select
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
+from sqlalchemy import Connection, Engine, case, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from masterops.db.tables import api_metrics
-from masterops.integrations.base import BreakerState
+from masterops.integrations.base import SEVERITY, BreakerRegistry, BreakerState
 from masterops.web.inbox import status_counts
-from masterops.web.readings import SEVERITY, latest_health
+from masterops.web.readings import latest_health
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
-
-Labels = Mapping[str, str]
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
-
-
-class Exposition:
-    """Builds the text: one ``# HELP`` and ``# TYPE`` before each family's samples."""
-
-    def __init__(self) -> None:
-        self._lines: list[str] = []
-
-    def family(
-        self, name: str, kind: str, help_text: str, samples: Iterable[tuple[Labels, float]]
-    ) -> None:
-        self._lines.append(f"# HELP {name} {help_text}")
-        self._lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            rendered = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
-            series = f"{name}{{{rendered}}}" if rendered else name
-            self._lines.append(f"{series} {_number(value)}")
-
-    def text(self) -> str:
-        return "\n".join(self._lines) + "\n"
 
 
 def _api_calls(conn: Connection, since: datetime) -> list[tuple[str, int, int]]:
@@ -68,74 +44,86 @@ def _api_calls(conn: Connection, since: datetime) -> list[tuple[str, int, int]]:
     return [(str(s), int(n), int(e or 0)) for s, n, e in conn.execute(stmt)]
 
 
-def render_metrics(conn: Connection, breakers: Iterable[BreakerState] = ()) -> str:
-    """The whole exposition, read from ``conn``."""
-    out = Exposition()
+def database_gauges(conn: Connection) -> list[Metric]:
+    """The families read from the database."""
     calls = _api_calls(conn, datetime.now(UTC) - timedelta(hours=24))
-    out.family(
+    api_calls = GaugeMetricFamily(
         "masterops_api_calls_24h",
-        "gauge",
         "Calls to each external service in the last 24 hours (one per attempt).",
-        (({"service": s}, n) for s, n, _ in calls),
+        labels=["service"],
     )
-    out.family(
+    api_errors = GaugeMetricFamily(
         "masterops_api_errors_24h",
-        "gauge",
         "Failed calls to each external service in the last 24 hours.",
-        (({"service": s}, e) for s, _, e in calls),
+        labels=["service"],
     )
+    for service, n, errors in calls:
+        api_calls.add_metric([service], n)
+        api_errors.add_metric([service], errors)
     checks = [r for r in latest_health(conn) if r["status"] in SEVERITY]
-    out.family(
+    status = GaugeMetricFamily(
         "masterops_health_status",
-        "gauge",
         "Latest health check per business and service: 0 healthy, 1 degraded, 2 down.",
-        (
-            ({"business": r["business_id"], "service": r["service"]}, SEVERITY[r["status"]])
-            for r in checks
-        ),
+        labels=["business", "service"],
     )
-    out.family(
+    checked = GaugeMetricFamily(
         "masterops_health_checked_timestamp_seconds",
-        "gauge",
         "When each business and service was last checked (Unix time).",
-        (
-            ({"business": r["business_id"], "service": r["service"]}, r["checked_at"].timestamp())
-            for r in checks
-        ),
+        labels=["business", "service"],
     )
+    for r in checks:
+        status.add_metric([r["business_id"], r["service"]], SEVERITY[r["status"]])
+        checked.add_metric([r["business_id"], r["service"]], r["checked_at"].timestamp())
     counts = status_counts(conn)
-    out.family(
+    pending = GaugeMetricFamily(
         "masterops_webhook_inbox_pending",
-        "gauge",
         "Webhook events received and not yet processed.",
-        [({}, counts["pending"])],
+        value=counts["pending"],
     )
-    out.family(
+    inbox = GaugeMetricFamily(
         "masterops_webhook_inbox_events",
-        "gauge",
         "Webhook events in the inbox by status.",
-        (({"status": status}, n) for status, n in counts.items()),
+        labels=["status"],
     )
-    states = list(breakers)
-    if states:
-        out.family(
-            "masterops_breaker_state",
-            "gauge",
-            "Circuit breaker per service and account: 0 closed, 1 half-open, 2 open.",
-            (
-                ({"service": b.service, "account": b.account}, BREAKER_VALUES[b.state])
-                for b in states
-            ),
-        )
-    return out.text()
+    for inbox_status, n in counts.items():
+        inbox.add_metric([inbox_status], n)
+    return [api_calls, api_errors, status, checked, pending, inbox]
+
+
+def breaker_gauge(states: Iterable[BreakerState]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(
+        "masterops_breaker_state",
+        "Circuit breaker per service and account: 0 closed, 1 half-open, 2 open.",
+        labels=["service", "account"],
+    )
+    for b in states:
+        family.add_metric([b.service, b.account], BREAKER_VALUES[b.state])
+    return family
+
+
+class PlatformCollector(Collector):
+    """What one scrape reads: the database's gauges, and the breakers when given."""
+
+    def __init__(self, engine: Engine, breakers: BreakerRegistry | None) -> None:
+        self.engine = engine
+        self.breakers = breakers
+
+    def collect(self) -> Iterator[Metric]:
+        with self.engine.connect() as conn:
+            yield from database_gauges(conn)
+        if self.breakers is not None:
+            yield breaker_gauge(self.breakers.states())
 
 
 async def metrics(request: Request) -> Response:
-    registry = request.app.state.settings.breakers
-    breakers = registry.states() if registry is not None else []
+    settings = request.app.state.settings
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PlatformCollector(request.app.state.engine, settings.breakers))
 
-    def read() -> str:
-        with request.app.state.engine.connect() as conn:
-            return render_metrics(conn, breakers)
+    def read() -> bytes:
+        text = generate_latest(registry)
+        if settings.telemetry is not None:
+            text += generate_latest(settings.telemetry.registry)
+        return text
 
     return Response(await run_in_threadpool(read), media_type=CONTENT_TYPE)

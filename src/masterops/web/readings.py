@@ -8,9 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from masterops.db.tables import health_checks
-
-#: Worst first; "disabled" (no credentials) says nothing about a service's health.
-SEVERITY = {"healthy": 0, "degraded": 1, "down": 2}
+from masterops.integrations.base import SEVERITY
 
 
 def latest_health(conn: Connection) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from masterops.integrations.base import BreakerRegistry
+from masterops.observability.prometheus import PrometheusTelemetry
 
 MAX_WEBHOOK_BODY = 1024 * 1024  # HubSpot batches at most 100 small events
 
@@ -29,4 +30,5 @@ class WebSettings:
     max_webhook_body: int = MAX_WEBHOOK_BODY
     signature_max_age_ms: int = 300_000
     breakers: BreakerRegistry | None = None
+    telemetry: PrometheusTelemetry | None = None
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import Engine, select
 
 from masterops.db.summaries import run_summary
@@ -14,7 +15,8 @@ from masterops.db.tables import api_metrics, integration_logs
 from masterops.integrations.base import ConnectorRuntime, IntegrationError
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.observability.db_sink import DatabaseSink
-from masterops.web.metrics import render_metrics
+from masterops.observability.prometheus import PrometheusTelemetry
+from masterops.web.metrics import PlatformCollector
 from masterops_sandbox.accounts import sandbox_accounts
 from masterops_sandbox.harness import SandboxTransport
 from masterops_sandbox.hubspot import build_hubspot
@@ -29,6 +31,8 @@ async def test_expected_404_of_a_property_check_is_not_an_api_error(engine: Engi
     runtime = ConnectorRuntime()
     sink = DatabaseSink(engine, flush_interval=0.05)
     runtime.hub.subscribe(sink)
+    prometheus = PrometheusTelemetry()
+    runtime.hub.subscribe(prometheus)
     hubspot = HubSpotConnector(
         business_id=BUSINESS,
         runtime=runtime,
@@ -63,10 +67,15 @@ async def test_expected_404_of_a_property_check_is_not_an_api_error(engine: Engi
                 )
             ).scalars()
         )
-        exposition = render_metrics(conn)
+    gauges = CollectorRegistry(auto_describe=False)
+    gauges.register(PlatformCollector(engine, None))
+    exposition = (generate_latest(gauges) + generate_latest(prometheus.registry)).decode()
 
     assert [(status, bool(ok)) for status, ok, _ in rows] == [(404, True), (404, False)]
     assert summary[("hubspot", PROPERTY_TEMPLATE)]["total_calls"] == 2
     assert summary[("hubspot", PROPERTY_TEMPLATE)]["error_count"] == 1
     assert sorted(levels) == ["debug", "error"]
-    assert 'masterops_api_errors_24h{service="hubspot"} 1\n' in exposition
+    # Both /metrics families count one error: the database gauge and the live counter.
+    assert 'masterops_api_errors_24h{service="hubspot"} 1.0\n' in exposition
+    assert 'masterops_api_calls_total{outcome="failure",service="hubspot"} 1.0\n' in exposition
+    assert 'masterops_api_calls_total{outcome="success",service="hubspot"} 2.0\n' in exposition

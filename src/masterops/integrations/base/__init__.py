@@ -38,7 +38,12 @@ from masterops.integrations.base.errors import (
     ErrorCategory,
     IntegrationError,
 )
-from masterops.integrations.base.health import HealthResult, HealthSettings, HealthStatus
+from masterops.integrations.base.health import (
+    SEVERITY,
+    HealthResult,
+    HealthSettings,
+    HealthStatus,
+)
 from masterops.integrations.base.limiter import LimiterRegistry, LimitSpec, TokenBucket
 from masterops.integrations.base.retry import RetryDecision, RetryPolicy, decide
 from masterops.integrations.base.runtime import ConnectorRuntime
@@ -50,6 +55,7 @@ from masterops.integrations.base.telemetry import (
 )
 
 __all__ = [
+    "SEVERITY",
     "BaseConnector",
     "BatchResult",
     "BreakerRegistry",

@@ -18,6 +18,9 @@ from masterops.integrations.base.errors import ErrorCategory, IntegrationError
 from masterops.observability.redaction import Redactor
 
 HealthStatus = Literal["healthy", "degraded", "down", "disabled"]
+#: How bad each status is, worst last: the one scale for health exit codes, alert levels
+#: and the metrics. "disabled" (no credentials) is configuration, not health: absent.
+SEVERITY: dict[str, int] = {"healthy": 0, "degraded": 1, "down": 2}
 
 
 @dataclass(frozen=True, slots=True)

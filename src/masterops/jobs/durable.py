@@ -1,4 +1,4 @@
-"""The jobs, as DBOS workflows: thin durable wrappers around the platform's operations.
+"""The durable jobs, as DBOS workflows: thin wrappers around ``masterops.operations``.
 
 Each workflow is one step, and the step rebuilds everything it needs (configuration,
 engine, telemetry, connectors) from the process's configuration and the plain arguments
@@ -14,6 +14,8 @@ Workflows are registered under explicit names, not their Python paths: DBOS find
 code of a pending workflow by that name, so a moved or renamed function must not strand
 work already in the system database.
 
+(This module was ``jobs/workflows.py``: "workflows" are n8n's; these are jobs.)
+
 Importing this module imports ``dbos``: only ``masterops.jobs.runtime`` and the worker
 command do.
 """
@@ -22,35 +24,37 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS
+
+from masterops.operations.context import AppContext
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from masterops.cli.services import Services
-    from masterops.observability.events import TelemetryHub
+    from masterops.operations.services import Services
+    from masterops.operations.sync import SyncEntity, SyncRow
 
 JobResult = dict[str, Any]
-C = TypeVar("C")
+
+
+class SyncFailed(Exception):
+    """A sync ended by an error (its ``sync_runs`` row says how far it got): raised so that
+    the workflow ends in error, visible as such in DBOS."""
 
 
 @contextmanager
-def _services() -> Iterator[tuple[Services, Engine, TelemetryHub]]:
-    """The configured services (or the sandbox), the migrated platform database and a
-    telemetry hub, for one step; telemetry is flushed when the step ends."""
-    from masterops.cli.context import AppContext
-    from masterops.cli.services import open_services
-
+def _services() -> Iterator[tuple[AppContext, Services, Engine]]:
+    """The context, the configured services (or the sandbox) and the migrated platform
+    database, for one step; telemetry is flushed when the step ends."""
     ctx = AppContext()
     try:
         engine = ctx.database()
-        hub = ctx.hub
-        with open_services(ctx.config, hub, engine) as services:
-            yield services, engine, hub
+        with ctx.services() as services:
+            yield ctx, services, engine
     finally:
         ctx.close()
 
@@ -61,18 +65,11 @@ def _services() -> Iterator[tuple[Services, Engine, TelemetryHub]]:
 @DBOS.step(name="masterops.health_round.run")
 def run_health_round_step(business: str | None, send_alerts: bool) -> JobResult:
     """One health round: check, store, alert on changes. Returns its summary."""
-    from masterops.cli.health_cmd import run_round
+    from masterops.operations.health import health_round
 
-    with _services() as (services, engine, hub):
+    with _services() as (ctx, services, engine):
         outcome = asyncio.run(
-            run_round(
-                services,
-                engine,
-                hub,
-                business=business,
-                service=None,
-                send_alerts=send_alerts,
-            )
+            health_round(services, engine, ctx.hub, business=business, send_alerts=send_alerts)
         )
     report = outcome.report
     return {
@@ -100,54 +97,30 @@ def scheduled_health_round(scheduled_at: datetime, context: Any) -> None:
 
 # -- the Unleashed-sourced syncs: inventory, customers, orders ---------------------------
 
-UNLEASHED_SYNCS = ("inventory", "customers", "orders")
+
+def _row_result(job: str, row: SyncRow) -> JobResult:
+    """A sync's row as a job's plain result: the sync's own figures when it ran, else
+    why not (disabled, or the error that ended it)."""
+    if row.result:
+        return {"job": job, **row.result}
+    return {"job": job, "business_id": row.business, "status": row.status, "message": row.message}
 
 
 @DBOS.step(name="masterops.sync_unleashed.run")
-def run_unleashed_sync_step(entity: str, business_id: str, full: bool) -> JobResult:
+def run_unleashed_sync_step(entity: SyncEntity, business_id: str, full: bool) -> JobResult:
     """One business's Unleashed ``entity`` (inventory, customers or orders) into the
-    database and, when the business has HubSpot, into HubSpot. A failed sync raises (its
-    ``sync_runs`` row says how far it got): the workflow ends in error."""
-    import importlib
+    database and, when the business has HubSpot, into HubSpot (``operations.sync``).
+    A sync that an error ended raises ``SyncFailed``: the workflow ends in error."""
+    from masterops.operations.sync import UNLEASHED_ENTITIES, run_sync
 
-    from masterops.cli.services import ServiceDisabled
-    from masterops.integrations.hubspot import HubSpotConnector
-    from masterops.integrations.unleashed import UnleashedConnector
-
-    if entity not in UNLEASHED_SYNCS:
-        raise ValueError(f"unknown sync {entity!r}; known: {', '.join(UNLEASHED_SYNCS)}")
-    sync = getattr(importlib.import_module(f"masterops.sync.{entity}"), f"sync_{entity}")
-    with _services() as (services, engine, _hub):
-        try:
-            unleashed = _as(UnleashedConnector, services.connector("unleashed", business_id))
-        except ServiceDisabled as exc:
-            return _disabled(entity, business_id, exc)
-        try:
-            hubspot: HubSpotConnector | None = _as(
-                HubSpotConnector, services.connector("hubspot", business_id)
-            )
-        except ServiceDisabled:
-            hubspot = None
-
-        # The registry's word on what a business's customers become in HubSpot.
-        extra: dict[str, Any] = (
-            {"customers_as": services.config.business(business_id).customers_as}
-            if entity == "customers"
-            else {}
-        )
-
-        async def go() -> JobResult:
-            async with AsyncExitStack() as stack:
-                await stack.enter_async_context(unleashed)
-                if hubspot is not None:
-                    await stack.enter_async_context(hubspot)
-                result = await sync(
-                    unleashed, engine, business_id=business_id, hubspot=hubspot, full=full,
-                    **extra,
-                )  # fmt: skip
-            return {"job": entity, **result.to_dict()}
-
-        return asyncio.run(go())
+    if entity not in UNLEASHED_ENTITIES:
+        raise ValueError(f"unknown sync {entity!r}; known: {', '.join(UNLEASHED_ENTITIES)}")
+    with _services() as (_ctx, services, engine):
+        business = services.config.business(business_id)
+        [row] = asyncio.run(run_sync(entity, services, engine, [business], full=full))
+    if row.status == "failed" and not row.result:
+        raise SyncFailed(f"sync {entity} of {business_id} failed: {row.message}")
+    return _row_result(entity, row)
 
 
 @DBOS.workflow(name="masterops.sync_inventory")
@@ -196,42 +169,20 @@ UNLEASHED_JOBS: dict[str, Callable[[str, bool], JobResult]] = {
 
 @DBOS.step(name="masterops.sync_executions.run")
 def run_executions_sync_step(full: bool) -> JobResult:
-    """n8n's execution history into the database, each n8n instance read once.
+    """n8n's execution history into the database, each n8n instance read once (the plan
+    ``ops sync executions`` runs, over every business)."""
+    from masterops.operations.sync import failures, run_sync
 
-    One n8n usually serves every business: the first business configured on an instance
-    keys its watermark and run, and its workflows are placed among all the businesses
-    configured on it (as ``ops sync executions`` does)."""
-    from masterops.cli.services import ServiceDisabled
-    from masterops.integrations.n8n import N8nConnector
-    from masterops.sync.executions import sync_executions
-
-    with _services() as (services, engine, _hub):
-        config = services.config
-        instances: dict[str, list[tuple[str, str]]] = {}
-        for business in config.businesses.values():
-            if business.n8n is not None:
-                instances.setdefault(business.n8n.url, []).append((business.slug, business.name))
-        runs: list[JobResult] = []
-        disabled: list[JobResult] = []
-
-        async def go() -> None:
-            for url, sharing in instances.items():
-                owner = sharing[0][0]
-                try:
-                    connector = _as(N8nConnector, services.connector("n8n", owner))
-                except ServiceDisabled as exc:
-                    disabled.append(_disabled("executions", owner, exc))
-                    continue
-                async with connector:
-                    result = await sync_executions(
-                        connector, engine, business_id=owner, full=full, businesses=sharing
-                    )
-                runs.append({"instance": url, **result.to_dict()})
-
-        asyncio.run(go())
-    failed = [r for r in runs if r["status"] != "succeeded"]
-    status = "failed" if failed else "succeeded" if runs else "disabled"
-    return {"job": "executions", "status": status, "runs": [*runs, *disabled]}
+    with _services() as (_ctx, services, engine):
+        businesses = list(services.config.businesses.values())
+        rows = asyncio.run(run_sync("executions", services, engine, businesses, full=full))
+    ran = [r for r in rows if r.status != "disabled"]
+    status = "failed" if failures(rows) else "succeeded" if ran else "disabled"
+    runs = [
+        {"instance": r.target, **r.result} if r.result else _row_result("executions", r)
+        for r in rows
+    ]
+    return {"job": "executions", "status": status, "runs": runs}
 
 
 @DBOS.workflow(name="masterops.sync_executions")
@@ -252,14 +203,11 @@ def scheduled_executions_sync(scheduled_at: datetime, context: Any) -> None:
 def run_webhooks_step() -> JobResult:
     """Process the pending HubSpot events of the webhook inbox (``ops webhooks process``).
     Each event is its own transaction, so a repeated step re-does nothing."""
-    from masterops.cli.context import AppContext
-    from masterops.ingest import process_inbox
-    from masterops.observability.redaction import Redactor
+    from masterops.operations.webhooks import process_webhooks
 
     ctx = AppContext()
     try:
-        engine = ctx.database()
-        report = process_inbox(engine, ctx.hub, redactor=Redactor(ctx.config.secrets()))
+        report = process_webhooks(ctx.database(), ctx.hub, ctx.config)
     finally:
         ctx.close()
     return {"job": "webhooks", "status": "succeeded", **report.to_dict()}
@@ -274,17 +222,6 @@ def webhooks_job() -> JobResult:
 @DBOS.workflow(name="masterops.webhooks.scheduled")
 def scheduled_webhooks(scheduled_at: datetime, context: Any) -> None:
     run_webhooks_step()
-
-
-def _as(kind: type[C], connector: object) -> C:
-    """``connector``, checked to be a ``kind``: the factory returns the base class."""
-    if not isinstance(connector, kind):
-        raise TypeError(f"expected a {kind.__name__}, got {type(connector).__name__}")
-    return connector
-
-
-def _disabled(job: str, business_id: str, reason: Exception) -> JobResult:
-    return {"job": job, "business_id": business_id, "status": "disabled", "message": str(reason)}
 
 
 # The workflow each scheduled job runs (schedules.SCHEDULED_JOBS names the jobs).

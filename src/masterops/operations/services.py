@@ -3,7 +3,8 @@
 With no service credentials configured, ``open_services`` starts the sandbox in this
 process and points every business at its accounts through in-process transports;
 otherwise it uses the configured credentials and real HTTP. The product touches the
-sandbox only here, ``ops sandbox`` and the tests.
+sandbox only here, ``ops sandbox`` and the tests (the layer contracts in
+``pyproject.toml`` name this module as the one exception).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from masterops.config import (
+    SERVICES,
     Business,
     Config,
     HubSpotCredentials,
@@ -26,7 +28,16 @@ from masterops.config import (
     UnleashedCredentials,
 )
 from masterops.integrations.base import BaseConnector, ConnectorRuntime
-from masterops.integrations.factory import ServiceDisabled, build_connector
+from masterops.integrations.factory import (
+    ServiceDisabled,
+    build_connector,
+    build_hubspot,
+    build_n8n,
+    build_unleashed,
+)
+from masterops.integrations.hubspot import HubSpotConnector
+from masterops.integrations.n8n import N8nConnector
+from masterops.integrations.unleashed import UnleashedConnector
 from masterops.observability.events import TelemetryHub
 
 SANDBOX_URLS = {
@@ -51,7 +62,8 @@ class Services:
         return self.sandbox is not None
 
     def connector(self, service: str, business: str) -> BaseConnector:
-        """The connector, or ``ServiceDisabled`` naming the variable that enables it."""
+        """Any service's connector (for a health round), or ``ServiceDisabled`` naming
+        the variable that enables it."""
         return build_connector(
             service,
             self.config.business(business),
@@ -59,6 +71,35 @@ class Services:
             self.config.limits,
             engine=self.engine,
             transport=self.transports.get(service),
+        )
+
+    def hubspot(self, business: str) -> HubSpotConnector:
+        """The business's HubSpot connector, or ``ServiceDisabled``."""
+        return build_hubspot(
+            self.config.business(business),
+            self.runtime,
+            self.config.limits,
+            transport=self.transports.get("hubspot"),
+        )
+
+    def unleashed(self, business: str) -> UnleashedConnector:
+        """The business's Unleashed connector (counting the monthly quota in the
+        platform database), or ``ServiceDisabled``."""
+        return build_unleashed(
+            self.config.business(business),
+            self.runtime,
+            self.config.limits,
+            engine=self.engine,
+            transport=self.transports.get("unleashed"),
+        )
+
+    def n8n(self, business: str) -> N8nConnector:
+        """The business's n8n connector, or ``ServiceDisabled``."""
+        return build_n8n(
+            self.config.business(business),
+            self.runtime,
+            self.config.limits,
+            transport=self.transports.get("n8n"),
         )
 
     def secrets(self) -> list[str]:
@@ -87,10 +128,17 @@ def _sandbox_business(business: Business, account: Any, n8n_key: str) -> Busines
 
 @contextmanager
 def open_services(
-    config: Config, hub: TelemetryHub, engine: Engine | None, *, seed: int = 0, volume: int = 300
+    config: Config,
+    hub: TelemetryHub,
+    engine: Engine | None,
+    *,
+    runtime: ConnectorRuntime | None = None,
+    seed: int = 0,
+    volume: int = 300,
 ) -> Iterator[Services]:
-    """Services for one command: the configured ones, or the sandbox when none is."""
-    runtime = ConnectorRuntime(hub=hub)
+    """Services for one command: the configured ones, or the sandbox when none is.
+    ``runtime`` (default: a new one on ``hub``) holds the breakers and buckets."""
+    runtime = runtime if runtime is not None else ConnectorRuntime(hub=hub)
     if not config.sandbox:
         yield Services(config, runtime, engine)
         return
@@ -105,7 +153,7 @@ def open_services(
     }
     effective = dataclasses.replace(config, businesses=businesses)
     transports: dict[str, httpx.AsyncBaseTransport] = {
-        service: box.transport(service) for service in ("hubspot", "unleashed", "n8n")
+        service: box.transport(service) for service in SERVICES
     }
     yield Services(effective, runtime, engine, transports, sandbox=box)
 

@@ -1,0 +1,1 @@
+"""The platform database: tables, engine, migrations, queries (SQLAlchemy Core)."""

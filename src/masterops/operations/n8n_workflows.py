@@ -1,0 +1,98 @@
+"""The n8n workflow operations: reach n8n for a business, deploy the library, diff it.
+
+n8n is one instance for every business: the first configured business that has n8n is
+used, or the one named. n8n's refusals become ``OperationFailed`` with its own words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from masterops.integrations.base import IntegrationError
+from masterops.integrations.factory import ServiceDisabled
+from masterops.operations.errors import OperationFailed
+from masterops.workflows import (
+    DeployResult,
+    WorkflowDefinition,
+    WorkflowDiff,
+    WorkflowNotFound,
+    deploy,
+    diff_library,
+)
+from masterops.workflows.remote import all_workflows
+
+if TYPE_CHECKING:
+    from masterops.integrations.n8n import N8nConnector
+    from masterops.operations.services import Services
+
+T = TypeVar("T")
+
+
+def n8n_connector(services: Services, business: str | None) -> N8nConnector:
+    """The n8n connector of ``business``, or of the first business that has one."""
+    slugs = [business] if business else list(services.config.businesses)
+    reasons: list[str] = []
+    for slug in slugs:
+        try:
+            return services.n8n(slug)
+        except ServiceDisabled as exc:
+            reasons.append(str(exc))
+    raise OperationFailed("n8n is not configured: " + ("; ".join(reasons) or "no business"))
+
+
+def run_on_n8n(
+    services: Services, business: str | None, work: Callable[[N8nConnector], Awaitable[T]]
+) -> T:
+    """Run ``work`` with the n8n connector, turning n8n's refusals into one-line errors."""
+    connector = n8n_connector(services, business)
+
+    async def go() -> T:
+        async with connector:
+            return await work(connector)
+
+    try:
+        return asyncio.run(go())
+    except (WorkflowNotFound, IntegrationError) as exc:
+        raise OperationFailed(str(exc)) from None
+
+
+def deploy_workflows(
+    services: Services,
+    business: str | None,
+    definitions: Sequence[WorkflowDefinition],
+    *,
+    activate: bool = False,
+    dry_run: bool = False,
+) -> list[DeployResult]:
+    """Create or update the library's workflows on n8n, matched by exact name."""
+
+    async def work(n8n: N8nConnector) -> list[DeployResult]:
+        return await deploy(n8n, definitions, activate=activate, dry_run=dry_run)
+
+    return run_on_n8n(services, business, work)
+
+
+def diff_workflows(
+    services: Services,
+    business: str | None,
+    definitions: Sequence[WorkflowDefinition],
+    *,
+    ignore_positions: bool = False,
+    orphans: bool = False,
+    all_server: bool = False,
+) -> list[WorkflowDiff]:
+    """The library compared with what n8n holds: one diff per definition, then the
+    server's workflows no definition names (see ``diff_library``)."""
+
+    async def work(n8n: N8nConnector) -> list[WorkflowDiff]:
+        return diff_library(
+            definitions,
+            await all_workflows(n8n),
+            ignore_positions=ignore_positions,
+            orphans=orphans,
+            all_server=all_server,
+        )
+
+    return run_on_n8n(services, business, work)
