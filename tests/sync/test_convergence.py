@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from inventory_helpers import BUSINESS, FAST_RETRY, ROOMY, InventoryRig, inventory_rig
 from links_helpers import deletion_event, link_report
 from orders_helpers import deal_of, dealt_orders, line_item_of
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, Table, func, select, update
 
 from masterops.db.tables import customers, dropped_order_lines
 from masterops.ingest.processor import process_inbox
@@ -136,7 +136,7 @@ async def test_orders_links_converge_after_faults_failures_and_changes(engine: E
         _set_company(engine, movers[-1].guid, company)
 
         # 3. Objects deleted in HubSpot, reported by webhook events.
-        _delete_in_hubspot(rig, engine, orders)
+        _delete_in_hubspot(rig, engine)
 
         # 4. The syncs rerun until a whole pass succeeds.
         passes = 0
@@ -160,7 +160,7 @@ async def test_orders_links_converge_after_faults_failures_and_changes(engine: E
         assert sum(rig.unleashed_harness.faults.injected.values()) > 3
 
 
-def _delete_in_hubspot(rig: InventoryRig, engine: Engine, orders: list[object]) -> None:
+def _delete_in_hubspot(rig: InventoryRig, engine: Engine) -> None:
     hs = rig.hubspot_sandbox
     events = []
     event_ids = iter(range(900_000, 901_000))
@@ -194,6 +194,6 @@ def _set_company(engine: Engine, customer_guid: str, company_id: str) -> None:
         )
 
 
-def _count(engine: Engine, table: object) -> int:
+def _count(engine: Engine, table: Table) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
