@@ -175,6 +175,14 @@ async def test_batch_create_read_archive(api: httpx.AsyncClient) -> None:
     assert archived.status_code == 204
     left = await api.get(f"{V4}/deals/{deal}/associations/line_items")
     assert list(_types(left)) == [int(items[1])]
+    # As in v4: ``to`` is a list; a single object is refused, and nothing is unlinked.
+    refused = await api.post(
+        BATCH.format("deals", "line_items", "archive"),
+        json={"inputs": [{"from": {"id": deal}, "to": {"id": items[1]}}]},
+    )
+    assert_error(refused, 400, "VALIDATION_ERROR")
+    left = await api.get(f"{V4}/deals/{deal}/associations/line_items")
+    assert list(_types(left)) == [int(items[1])]
 
 
 async def test_batch_associate_default_and_partial_errors(api: httpx.AsyncClient) -> None:

@@ -65,3 +65,25 @@ def test_counts_and_create_unleashed(clock: Clock) -> None:
     assert set(state["accounts"]) == {"teelixir", "elevate", "boo", "rhf"}
     assert state["accounts"]["boo"]["products"] == 10
     assert state["blocked_status"] == 429
+
+
+async def test_dropping_a_line_shows_in_the_api(
+    teelixir: UnleashedClient, sandbox: UnleashedSandbox, clock: Clock
+) -> None:
+    sandbox.create_product("teelixir", "TLX-DROP-1", "Drop One", sell_price=5.0)
+    sandbox.create_product("teelixir", "TLX-DROP-2", "Drop Two", sell_price=7.0)
+    sandbox.create_customer("teelixir", "DROP1", "Drop Cafe", currency="NZD")
+    order = sandbox.create_order("teelixir", "DROP1", [("TLX-DROP-1", 2), ("TLX-DROP-2", 1)])
+    before = order.modified_ms
+    clock.advance(minutes=1)
+
+    sandbox.drop_order_line("teelixir", order.number, 1)
+
+    got = (await teelixir.get(f"/SalesOrders/{order.guid}")).json()
+    assert [line["LineNumber"] for line in got["SalesOrderLines"]] == [2]
+    assert got["SubTotal"] == 7.0
+    assert order.modified_ms > before
+    with pytest.raises(ValidationFailed):
+        sandbox.drop_order_line("teelixir", order.number, 1)  # no such line any more
+    with pytest.raises(ValidationFailed):
+        sandbox.drop_order_line("teelixir", order.number, 2)  # an order keeps one line

@@ -401,6 +401,10 @@ orders = Table(
     Column("hubspot_deal_id", String(64)),
     Column("hubspot_synced_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    # The contact and company the deal was last reconciled with: when the customer's ids
+    # differ, the deal's links are out of date even though the order did not change.
+    Column("hubspot_contact_link", String(64)),
+    Column("hubspot_company_link", String(64)),
     Index(None, "business_id", "order_number"),
     Index(None, "business_id", "status"),
 )
@@ -422,6 +426,20 @@ order_lines = Table(
     Column("line_tax", Float),
     Column("hubspot_line_item_id", String(64)),
     Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    # The HubSpot product the line item last named (``hs_product_id``), as for orders.
+    Column("hubspot_product_link", String(64)),
 )
 
-QUERYABLE.update({t.name: t for t in (customers, orders, order_lines)})
+# Lines an order lost in Unleashed, kept until their HubSpot line item is archived: the
+# ``order_lines`` row is gone, and the line item may never have been linked to its deal.
+dropped_order_lines = Table(
+    "dropped_order_lines",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("line_guid", String(100), primary_key=True),
+    Column("order_guid", String(64), nullable=False),
+    Column("hubspot_line_item_id", String(64)),
+    Column("dropped_at", UTCDateTime(), nullable=False),
+)
+
+QUERYABLE.update({t.name: t for t in (customers, orders, order_lines, dropped_order_lines)})

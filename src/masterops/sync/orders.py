@@ -40,7 +40,8 @@ from masterops.integrations.unleashed import (
 )
 from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
 from masterops.sync.common import Progress, guid_key, walk_pages
-from masterops.sync.orders_hubspot import Labels, push_orders
+from masterops.sync.orders_dropped import record_dropped_lines
+from masterops.sync.orders_hubspot import Labels, line_guid, push_orders
 from masterops.sync.runs import SyncKind, SyncResult, recorded_run
 
 ENTITY = "orders"
@@ -92,6 +93,8 @@ class OrderSyncResult(SyncResult):
     deals_created: int
     line_items_upserted: int
     associations_created: int
+    associations_removed: int
+    line_items_archived: int
 
 
 @dataclass(slots=True)
@@ -106,6 +109,8 @@ class _Tally:
     deals_created: int = 0
     line_items_upserted: int = 0
     associations_created: int = 0
+    associations_removed: int = 0
+    line_items_archived: int = 0
     hubspot_failed: int = 0
     seen_orders: set[str] = field(default_factory=set)
     seen_lines: set[tuple[str, int]] = field(default_factory=set)
@@ -121,6 +126,8 @@ class _Tally:
             "deals_created": self.deals_created,
             "line_items_upserted": self.line_items_upserted,
             "associations_created": self.associations_created,
+            "associations_removed": self.associations_removed,
+            "line_items_archived": self.line_items_archived,
             "hubspot_failed": self.hubspot_failed,
         }
 
@@ -184,6 +191,8 @@ async def sync_orders(
             tally.deals_created = counts.deals_created
             tally.line_items_upserted = counts.line_items_upserted
             tally.associations_created = counts.associations_created
+            tally.associations_removed = counts.associations_removed
+            tally.line_items_archived = counts.line_items_archived
             tally.hubspot_failed = counts.failed
 
     return await recorded_run(
@@ -276,8 +285,9 @@ def _store_orders(
     all_lines = [line for lines in line_rows.values() for line in lines.values()]
     with engine.begin() as conn:
         upsert(conn, orders, list(order_rows.values()), keys=_ORDER_KEYS, update=_ORDER_UPDATE)
-        upsert(conn, order_lines, all_lines, keys=_LINE_KEYS, update=_LINE_UPDATE)
+        # Before the lines are upserted: a line whose Guid changed is seen as dropped.
         _delete_dropped_lines(conn, business_id, line_rows)
+        upsert(conn, order_lines, all_lines, keys=_LINE_KEYS, update=_LINE_UPDATE)
     tally.orders_fetched += len(page)
     tally.seen_orders.update(order_rows)
     tally.orders_written = len(tally.seen_orders)
@@ -288,21 +298,34 @@ def _store_orders(
 def _delete_dropped_lines(
     conn: Connection, business_id: str, line_rows: dict[str, dict[int, dict[str, Any]]]
 ) -> None:
-    """Delete the stored lines these orders no longer have.
+    """Delete the stored lines these orders no longer have, and record them as dropped
+    (``orders_dropped``), so that their HubSpot line items are archived.
 
     Found in Python, deleted by key: one OR of a condition per order would nest past
     SQLite's expression depth limit on a page of 1000 orders."""
     stored = conn.execute(
-        select(order_lines.c.order_guid, order_lines.c.line_number).where(
+        select(
+            order_lines.c.order_guid,
+            order_lines.c.line_number,
+            order_lines.c.line_guid,
+            order_lines.c.hubspot_line_item_id,
+        ).where(
             order_lines.c.business_id == business_id,
             order_lines.c.order_guid.in_(list(line_rows)),
         )
     )
-    dropped = [
-        {"b_order": guid, "b_line": number}
-        for guid, number in stored
-        if number not in line_rows.get(guid, {})
-    ]
+    gone: list[tuple[str, str, str | None]] = []
+    dropped: list[dict[str, Any]] = []
+    for row in stored:
+        new = line_rows.get(row.order_guid, {}).get(row.line_number)
+        if new is None:
+            dropped.append({"b_order": row.order_guid, "b_line": row.line_number})
+        # A line that lost its row, or kept its number under a new Guid: its line item
+        # is no longer the order's.
+        old_guid = line_guid(dict(row._mapping))
+        if new is None or line_guid(new) != old_guid:
+            gone.append((row.order_guid, old_guid, row.hubspot_line_item_id))
+    record_dropped_lines(conn, business_id, gone)
     if dropped:
         conn.execute(
             delete(order_lines).where(
@@ -326,6 +349,8 @@ def _summary_text(result: OrderSyncResult) -> str:
         text += (
             f"; HubSpot {result.deals_upserted} deals upserted ({result.deals_created} new), "
             f"{result.line_items_upserted} line items, "
-            f"{result.associations_created} associations, {result.hubspot_failed} failed"
+            f"{result.associations_created} associations, "
+            f"{result.associations_removed} stale ones removed, "
+            f"{result.line_items_archived} line items archived, {result.hubspot_failed} failed"
         )
     return text

@@ -2,8 +2,11 @@
 
 Which orders go is read from the database, not from what this run fetched (as in
 ``inventory_hubspot``): every order whose row changed after it last reached HubSpot
-(``updated_at > hubspot_synced_at``) or that never reached it, or every order with
-``full``. An order is stamped as synced only when its deal, every line item and every
+(``updated_at > hubspot_synced_at``) or that never reached it, every order whose links
+are out of date (its customer's contact or company, or a line's product, now has another
+HubSpot id than the one the order was last linked with: the customers or inventory sync
+ran after it, or recreated an object), or every order with ``full``. An order is stamped
+as synced, with the ids it was linked with, only when its deal, every line item and every
 association went through, so anything refused, or left behind by a killed run, is sent
 again by the next run without the watermark having to wait for it.
 
@@ -20,8 +23,10 @@ HubSpot fields:
 - line item, matched by the unique property ``unleashed_line_guid``: ``name`` (the
   product description, else its code), ``quantity``, ``price`` (the unit price) and
   ``hs_product_id`` when the inventory sync made the product a HubSpot product;
-- associations deal -> line item (type 19) and, when the customers sync made the order's
-  customer a HubSpot contact, deal -> contact (type 3). Linking again is harmless.
+- associations deal -> line item (type 19), deal -> contact (type 3) when the customers
+  sync made the order's customer a contact, deal -> company (type 5) when it made the
+  customer a company; reconciled, not only added (``orders_links``): stale links are
+  removed and line items of lines the order lost are archived (``orders_dropped``).
 
 The customer and product names are not columns of ``orders``/``order_lines``: they come
 from this run's pages (``Labels``), else from ``customers``/``products``, else the codes.
@@ -34,16 +39,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, exists, func, or_, select, update
 
 from masterops.db.tables import customers, order_lines, orders, products
-from masterops.integrations.hubspot import (
-    DEAL_TO_CONTACT,
-    DEAL_TO_LINE_ITEM,
-    AssociationType,
-    BatchOutcome,
-    HubSpotConnector,
-)
+from masterops.integrations.hubspot import BatchOutcome, HubSpotConnector
 from masterops.sync.common import (
     FAILURE_EXAMPLES,
     Progress,
@@ -51,6 +50,8 @@ from masterops.sync.common import (
     log_refused,
     raise_if_fatal,
 )
+from masterops.sync.orders_dropped import archive_dropped_lines
+from masterops.sync.orders_links import DealLinks, reconcile_deal_links
 
 #: The deal property holding the Unleashed order Guid: the deals upsert's ``idProperty``.
 ORDER_GUID_PROPERTY = "unleashed_order_guid"
@@ -84,6 +85,8 @@ class OrderHubSpotCounts:
     deals_created: int = 0
     line_items_upserted: int = 0
     associations_created: int = 0
+    associations_removed: int = 0
+    line_items_archived: int = 0
     failed: int = 0
 
 
@@ -125,9 +128,14 @@ def line_guid(row: Mapping[str, Any]) -> str:
 
 
 def line_item_properties(
-    row: Mapping[str, Any], product_name: str | None, hubspot_product_id: str | None
+    row: Mapping[str, Any],
+    product_name: str | None,
+    hubspot_product_id: str | None,
+    *,
+    linked_product_id: str | None = None,
 ) -> dict[str, str]:
-    """The HubSpot properties of one ``order_lines`` row."""
+    """The HubSpot properties of one ``order_lines`` row; ``linked_product_id`` is the
+    product the line item named before (cleared when the line has none now)."""
     props = {
         LINE_GUID_PROPERTY: line_guid(row),
         "name": product_name or row["product_code"] or f"Line {row['line_number']}",
@@ -137,6 +145,8 @@ def line_item_properties(
         props["price"] = _number_text(float(row["unit_price"]))
     if hubspot_product_id:
         props["hs_product_id"] = hubspot_product_id
+    elif linked_product_id:
+        props["hs_product_id"] = ""  # HubSpot's way to clear a value
     return props
 
 
@@ -153,7 +163,47 @@ def _pending(business_id: str, full: bool) -> Any:
         or_(
             orders.c.hubspot_synced_at.is_(None),
             orders.c.updated_at > orders.c.hubspot_synced_at,
+            _links_out_of_date(),
         ),
+    )
+
+
+def _links_out_of_date() -> Any:
+    """The order was last linked with other HubSpot ids than its customer and products
+    have now (correlated to ``orders``; IS DISTINCT FROM: a NULL on one side counts).
+    Aliases, so that a query already joining ``customers`` does not swallow the
+    subqueries' own FROM by auto-correlation."""
+    cust, line, prod = customers.alias(), order_lines.alias(), products.alias()
+    of_order = and_(
+        cust.c.business_id == orders.c.business_id,
+        cust.c.unleashed_guid == orders.c.customer_guid,
+    )
+    contact_now = select(cust.c.hubspot_id).where(of_order).correlate(orders).scalar_subquery()
+    company_now = (
+        select(cust.c.hubspot_company_id).where(of_order).correlate(orders).scalar_subquery()
+    )
+    product_moved = exists(
+        select(line.c.line_number)
+        .select_from(
+            line.outerjoin(
+                prod,
+                and_(
+                    prod.c.business_id == line.c.business_id,
+                    prod.c.unleashed_guid == line.c.product_guid,
+                ),
+            )
+        )
+        .where(
+            line.c.business_id == orders.c.business_id,
+            line.c.order_guid == orders.c.unleashed_guid,
+            prod.c.hubspot_id.is_distinct_from(line.c.hubspot_product_link),
+        )
+        .correlate(orders)
+    )
+    return or_(
+        contact_now.is_distinct_from(orders.c.hubspot_contact_link),
+        company_now.is_distinct_from(orders.c.hubspot_company_link),
+        product_moved,
     )
 
 
@@ -164,7 +214,11 @@ class _Round:
     orders: list[dict[str, Any]]
     lines: dict[str, list[dict[str, Any]]]
     deal_ids: dict[str, str] = field(default_factory=dict)
+    #: Orders whose deal this run's upsert created (it has no links yet).
+    new_deals: set[str] = field(default_factory=set)
     line_item_ids: dict[tuple[str, int], str] = field(default_factory=dict)
+    #: Orders with a line item refused: which line items they have is not known.
+    lines_refused: set[str] = field(default_factory=set)
     # Orders with something refused: not stamped as synced, so the next run resends them.
     incomplete: set[str] = field(default_factory=set)
     failed: int = 0
@@ -185,6 +239,7 @@ async def push_orders(
     and store the HubSpot ids. Item failures are counted and logged; an authentication,
     authorization or open-breaker failure raises its ``IntegrationError``."""
     labels = labels if labels is not None else Labels()
+    counts = OrderHubSpotCounts()
     await ensure_property_if_pending(
         hubspot,
         engine,
@@ -205,10 +260,10 @@ async def push_orders(
         unique=True,
         description="The Unleashed sales order line Guid; set by Master-Ops orders sync.",
     )
+    await archive_dropped_lines(hubspot, engine, business_id=business_id, counts=counts)
     condition = _pending(business_id, full)
     with engine.connect() as conn:
         total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
-    counts = OrderHubSpotCounts()
     if on_progress is not None:
         on_progress("hubspot", 0, total)
     done = 0
@@ -251,8 +306,11 @@ def _read_round(
             orders.c.customer_guid,
             orders.c.customer_code,
             orders.c.total,
+            orders.c.hubspot_contact_link,
+            orders.c.hubspot_company_link,
             customers.c.customer_name,
             customers.c.hubspot_id.label("contact_id"),
+            customers.c.hubspot_company_id.label("company_id"),
         )
         .select_from(
             orders.outerjoin(
@@ -282,6 +340,7 @@ def _read_round(
                 order_lines.c.product_code,
                 order_lines.c.quantity,
                 order_lines.c.unit_price,
+                order_lines.c.hubspot_product_link,
                 products.c.description.label("product_description"),
                 products.c.hubspot_id.label("product_id"),
             )
@@ -322,6 +381,8 @@ async def _push_deals(
         guid = str(row["unleashed_guid"])
         if outcome.ok and outcome.record is not None:
             batch.deal_ids[guid] = outcome.record.id
+            if outcome.new:
+                batch.new_deals.add(guid)
             counts.deals_upserted += 1
             counts.deals_created += int(bool(outcome.new))
         else:
@@ -340,6 +401,7 @@ async def _push_line_items(
             line,
             labels.products.get(str(line["product_guid"])) or line["product_description"],
             line["product_id"],
+            linked_product_id=line["hubspot_product_link"],
         )
         for line in sent
     ]
@@ -352,35 +414,43 @@ async def _push_line_items(
             batch.line_item_ids[(guid, int(line["line_number"]))] = outcome.record.id
             counts.line_items_upserted += 1
         else:
+            batch.lines_refused.add(guid)
             _failed(batch, counts, guid, f"line {line['line_number']} of order {guid}", outcome)
 
 
 async def _push_associations(
     hubspot: HubSpotConnector, batch: _Round, counts: OrderHubSpotCounts
 ) -> None:
-    to_line = AssociationType.hubspot(DEAL_TO_LINE_ITEM)
-    to_contact = AssociationType.hubspot(DEAL_TO_CONTACT)
-    # Each link with the order it belongs to, to mark that order incomplete on failure.
-    line_links = [
-        (guid, (batch.deal_ids[guid], item_id, [to_line]))
-        for (guid, _), item_id in batch.line_item_ids.items()
-    ]
-    contact_links = [
-        (str(row["unleashed_guid"]), (deal_id, str(row["contact_id"]), [to_contact]))
-        for row in batch.orders
-        if row["contact_id"] and (deal_id := batch.deal_ids.get(str(row["unleashed_guid"])))
-    ]
-    for to_type, links in (("line_items", line_links), ("contacts", contact_links)):
-        if not links:
+    """Reconcile the links of every deal of the round with its order (``orders_links``)."""
+    wanted = []
+    for row in batch.orders:
+        guid = str(row["unleashed_guid"])
+        deal_id = batch.deal_ids.get(guid)
+        if deal_id is None:
             continue
-        outcomes = await hubspot.batch_associate("deals", to_type, [link for _, link in links])
-        raise_if_fatal(outcomes)
-        for outcome in outcomes:
-            guid = links[outcome.index][0]
-            if outcome.ok:
-                counts.associations_created += 1
-            else:
-                _failed(batch, counts, guid, f"deal -> {to_type} link of order {guid}", outcome)
+        wanted.append(
+            DealLinks(
+                order_guid=guid,
+                deal_id=deal_id,
+                existed=guid not in batch.new_deals,
+                contacts=frozenset([str(row["contact_id"])] if row["contact_id"] else []),
+                companies=frozenset([str(row["company_id"])] if row["company_id"] else []),
+                line_items=frozenset(
+                    item_id
+                    for (order_guid, _), item_id in batch.line_item_ids.items()
+                    if order_guid == guid
+                ),
+                lines_complete=guid not in batch.lines_refused,
+            )
+        )
+
+    def refused(order_guid: str, what: str, outcome: BatchOutcome[Any]) -> None:
+        _failed(batch, counts, order_guid, f"{what} (order {order_guid})", outcome)
+
+    links = await reconcile_deal_links(hubspot, wanted, refused)
+    counts.associations_created += links.created
+    counts.associations_removed += links.removed
+    counts.line_items_archived += links.line_items_archived
 
 
 def _failed(
@@ -402,13 +472,31 @@ def _store_ids(engine: Engine, business_id: str, batch: _Round) -> None:
     synced_at = datetime.now(UTC)
     # Every deal id is kept (the deal exists), but only complete orders are stamped.
     deal_params = [{"b_guid": guid, "b_id": deal_id} for guid, deal_id in batch.deal_ids.items()]
+    # With the stamp, the ids the deal is now linked with (read with the round: an id
+    # that changed meanwhile differs from them, so the next run relinks).
     synced_params = [
-        {"b_guid": guid, "b_at": synced_at}
-        for guid in batch.deal_ids
-        if guid not in batch.incomplete
+        {
+            "b_guid": str(row["unleashed_guid"]),
+            "b_at": synced_at,
+            "b_contact": row["contact_id"],
+            "b_company": row["company_id"],
+        }
+        for row in batch.orders
+        if str(row["unleashed_guid"]) in batch.deal_ids
+        and str(row["unleashed_guid"]) not in batch.incomplete
     ]
+    products_by_line = {
+        (str(line["order_guid"]), int(line["line_number"])): line["product_id"]
+        for lines in batch.lines.values()
+        for line in lines
+    }
     line_params = [
-        {"b_order": guid, "b_line": number, "b_id": item_id}
+        {
+            "b_order": guid,
+            "b_line": number,
+            "b_id": item_id,
+            "b_product": products_by_line.get((guid, number)),
+        }
         for (guid, number), item_id in batch.line_item_ids.items()
     ]
     by_order = and_(
@@ -422,7 +510,13 @@ def _store_ids(engine: Engine, business_id: str, batch: _Round) -> None:
             )
         if synced_params:
             conn.execute(
-                update(orders).where(by_order).values(hubspot_synced_at=bindparam("b_at")),
+                update(orders)
+                .where(by_order)
+                .values(
+                    hubspot_synced_at=bindparam("b_at"),
+                    hubspot_contact_link=bindparam("b_contact"),
+                    hubspot_company_link=bindparam("b_company"),
+                ),
                 synced_params,
             )
         if line_params:
@@ -433,6 +527,9 @@ def _store_ids(engine: Engine, business_id: str, batch: _Round) -> None:
                     order_lines.c.order_guid == bindparam("b_order"),
                     order_lines.c.line_number == bindparam("b_line"),
                 )
-                .values(hubspot_line_item_id=bindparam("b_id")),
+                .values(
+                    hubspot_line_item_id=bindparam("b_id"),
+                    hubspot_product_link=bindparam("b_product"),
+                ),
                 line_params,
             )

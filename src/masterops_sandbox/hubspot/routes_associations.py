@@ -170,10 +170,16 @@ async def batch_associations(call: Call) -> Response:
             attempt(item, read)
         ok = 200
     elif action == "archive":
+        # v4 archive names the records to unlink as a list: {from: {id}, to: [{id}]}.
+        for item in inputs:
+            targets = item.get("to")
+            if not _input_id(item.get("from")) or not isinstance(targets, list):
+                raise validation_error(
+                    "Invalid input JSON: each input needs from.id and a list of to ids"
+                )
         for item in inputs:
             src_id = _input_id(item.get("from"))
-            targets = item.get("to") if isinstance(item.get("to"), list) else [item.get("to")]
-            for target in targets:
+            for target in item["to"]:
                 to_id = _input_id(target)
                 if src_id.isdigit() and to_id.isdigit():
                     call.portal.associations.remove(

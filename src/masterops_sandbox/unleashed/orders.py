@@ -156,3 +156,18 @@ def set_order_status(store: BusinessStore, order: SalesOrder, status: str) -> Sa
         order.completed_ms = order.modified_ms
     store.orders.changed()
     return order
+
+
+def drop_line(store: BusinessStore, order: SalesOrder, line_number: int) -> SalesOrder:
+    """Remove one line from an order (as editing it in Unleashed would); the totals follow."""
+    kept = [line for line in order.lines if line.line_number != line_number]
+    if len(kept) == len(order.lines):
+        raise ValidationFailed(f"Sales order {order.number} has no line {line_number}")
+    if not kept:
+        raise ValidationFailed("A sales order needs at least one line")
+    order.lines = kept
+    order.sub_total = round(sum(line.line_total for line in kept), 2)
+    order.tax_total = round(sum(line.line_tax for line in kept), 2)
+    order.modified_ms = store.now_ms()
+    store.orders.changed()
+    return order

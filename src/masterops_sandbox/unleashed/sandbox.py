@@ -185,6 +185,11 @@ class UnleashedSandbox:
         store = self.store(business)
         return sales.set_order_status(store, store.find_order(key), status)
 
+    def drop_order_line(self, business: str, key: str, line_number: int) -> SalesOrder:
+        """Remove line ``line_number`` from an order; its ``LastModifiedOn`` moves to now."""
+        store = self.store(business)
+        return sales.drop_line(store, store.find_order(key), line_number)
+
     # ---- quota ----
 
     def quota(self, business: str) -> QuotaMeter:
