@@ -4,8 +4,8 @@ It migrates the embedded database, seeds the businesses, starts the sandbox
 in-process (unless real services are configured), runs a health round of every
 business and service, runs the main job — inventory, customers and orders (Unleashed
 into the database and into HubSpot) and the n8n execution history — and shows what
-the platform recorded, read back from the database. It never fails on a service
-error: the point is to show them.
+the platform recorded, read back from the database. A service that is down is shown,
+not fatal; a sync that failed makes the command exit 1 after the report.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import typer
 
+from masterops.cli.errors import CommandFailed
 from masterops.cli.options import JsonOpt, command_context
 from masterops.cli.output import console, print_json, print_table
 from masterops.db import migrate
@@ -56,7 +57,8 @@ async def _tour(services: Any, engine: Any, hub: Any) -> tuple[Any, list[dict[st
 def demo(json_output: JsonOpt = False) -> None:
     """Set up everything locally, run the main job (health, sync) and show the results.
 
-    With no configuration it uses the embedded database and the in-process sandbox.
+    With no configuration it uses the embedded database and the in-process sandbox, whose
+    state is kept in the state folder for the next command. Exits 1 when a sync failed.
     """
     from masterops.cli.health_cmd import render_report
     from masterops.cli.services import open_services
@@ -67,7 +69,11 @@ def demo(json_output: JsonOpt = False) -> None:
             businesses = sync_businesses(conn, ctx.config)
         with open_services(ctx.config, ctx.hub, engine) as services:
             outcome, synced = asyncio.run(_tour(services, engine, ctx.hub))
-            mode = "sandbox (in-process)" if services.on_sandbox else "live services"
+            mode = (
+                f"sandbox (state in {ctx.config.sandbox_state})"
+                if services.on_sandbox
+                else "live services"
+            )
         ctx.flush_telemetry()
         hour_ago = datetime.now(UTC) - timedelta(hours=1)
         week = datetime.now(UTC) - timedelta(days=7)
@@ -93,6 +99,7 @@ def demo(json_output: JsonOpt = False) -> None:
         }
         if json_output:
             print_json(report)
+            _exit_status(synced)
             return
         out = console()
         out.print(f"[bold]Master-Ops demo[/bold] - {mode}")
@@ -128,3 +135,14 @@ def demo(json_output: JsonOpt = False) -> None:
             "Next: ops health | ops sync inventory | ops test hubspot | ops logs --level warn | "
             "ops stats | ops db query products --limit 5 | ops sandbox (serve it on loopback)"
         )
+        _exit_status(synced)
+
+
+def _exit_status(synced: list[dict[str, Any]]) -> None:
+    """Exit 1 naming every sync that failed: a demo whose main job failed is no success."""
+    failed = [r for r in synced if r["status"] in ("failed", "interrupted")]
+    if failed:
+        names = "; ".join(
+            f"{r['sync']} {r['target']}: {r.get('message') or r['status']}" for r in failed
+        )
+        raise CommandFailed(f"demo: the sync failed for {names}")
