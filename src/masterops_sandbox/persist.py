@@ -82,10 +82,11 @@ class SandboxState:
         on_wait: Callable[[str], None] = _stderr,
         idle_s: float = IDLE_S,
         lease_s: float = LEASE_S,
+        notice_after: float = WAIT_NOTICE_S,
     ) -> None:
         self.folder = folder
         self.box = box
-        self.lock = FolderLock(folder, on_wait=on_wait, notice_after=WAIT_NOTICE_S)
+        self.lock = FolderLock(folder, on_wait=on_wait, notice_after=notice_after)
         self.idle_s = idle_s
         self.lease_s = lease_s
         self.saves = 0  # files written, for benchmarks
@@ -283,6 +284,7 @@ def persisted_sandbox(
     seed: int = 0,
     volume: int = 300,
     on_wait: Callable[[str], None] = _stderr,
+    notice_after: float = WAIT_NOTICE_S,
     **options: Any,
 ) -> Iterator[Sandbox]:
     """A ``Sandbox`` whose state lives in ``folder`` (see the module docstring).
@@ -291,7 +293,7 @@ def persisted_sandbox(
     line said when another process holds the lock for long. Raises
     ``SandboxStateError`` when the folder cannot be used."""
     box = Sandbox(seed=seed, volume=volume, **options)
-    state = SandboxState(folder, box, on_wait=on_wait)
+    state = SandboxState(folder, box, on_wait=on_wait, notice_after=notice_after)
     state.open()
     box.set_guard(state.guard)
     try:
