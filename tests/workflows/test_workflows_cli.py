@@ -101,6 +101,16 @@ def test_activate_bad_input(ops) -> None:  # type: ignore[no-untyped-def]
     assert ops("workflows", "list", "--business", "acme").exit_code == 2
 
 
+def test_deploy_then_diff_on_the_embedded_sandbox(ops, library: Path) -> None:  # type: ignore[no-untyped-def]
+    lib = str(library)
+    created = _json(ops("workflows", "deploy", lib, "--json"))
+    assert {r["status"] for r in created} == {"created"}
+    # The next command sees the deployed workflows: in sync, nothing "only local".
+    diff = ops("workflows", "diff", lib)
+    assert diff.exit_code == 0, diff.stdout + diff.stderr
+    assert "only local" not in diff.stdout and f"{HOOK}: in sync" in diff.stdout
+
+
 # -- deploy and diff (served sandbox: state survives between calls) -----------------------
 
 
