@@ -7,7 +7,7 @@ first (warehouses and products before stock, customers before orders).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
 from typing import Any, TypeVar
 
@@ -23,19 +23,33 @@ from masterops_sandbox.unleashed.records import (
 JSON = dict[str, Any]
 R = TypeVar("R")
 _REFERENCES = (Warehouse, Product, Customer)
+_LINE_FIELDS = [f.name for f in fields(OrderLine)]
 
 
-def record_state(record: Any) -> JSON:
-    """A record's fields; referenced records by Guid, order lines nested."""
-    out: JSON = {}
-    for f in fields(record):
-        value = getattr(record, f.name)
+def table_state(records: Iterable[Any], kind: type) -> JSON:
+    """Records of one kind as ``{"fields": [...], "rows": [[...], ...]}``: field names
+    once, not once per record, which halves the file and the time to write it."""
+    names = [f.name for f in fields(kind)]
+    return {"fields": names, "rows": [_row(record, names) for record in records]}
+
+
+def table_rows(state: JSON) -> Iterator[JSON]:
+    """The records of a ``table_state`` as field -> value mappings."""
+    names = state["fields"]
+    for row in state["rows"]:
+        yield dict(zip(names, row, strict=True))
+
+
+def _row(record: Any, names: list[str]) -> list[Any]:
+    values: list[Any] = []
+    for name in names:
+        value = getattr(record, name)
         if isinstance(value, _REFERENCES):
             value = value.guid
-        elif f.name == "lines":
-            value = [record_state(line) for line in value]
-        out[f.name] = value
-    return out
+        elif name == "lines":
+            value = [_row(line, _LINE_FIELDS) for line in value]
+        values.append(value)
+    return values
 
 
 def plain_record(kind: Callable[..., R], state: JSON) -> R:
@@ -63,10 +77,11 @@ def sales_order(
     products: Callable[[str], Product | None],
     customers: Callable[[str], Customer | None],
 ) -> SalesOrder:
-    lines = [
-        OrderLine(**{**line, "product": _resolve(products, line["product"], "product")})
-        for line in state["lines"]
-    ]
+    lines = []
+    for values in state["lines"]:
+        line = dict(zip(_LINE_FIELDS, values, strict=True))
+        line["product"] = _resolve(products, line["product"], "product")
+        lines.append(OrderLine(**line))
     return SalesOrder(
         **{
             **state,

@@ -315,11 +315,11 @@ class BusinessStore:
         return {
             "guid_rng": list(self._rng.getstate()),
             "next_order": self._next_order,
-            "warehouses": [snapshot.record_state(r) for r in self.warehouses],
-            "products": [snapshot.record_state(r) for r in self.products],
-            "stock": [snapshot.record_state(r) for r in self.stock],
-            "customers": [snapshot.record_state(r) for r in self.customers],
-            "orders": [snapshot.record_state(r) for r in self.orders],
+            "warehouses": snapshot.table_state(self.warehouses, Warehouse),
+            "products": snapshot.table_state(self.products, Product),
+            "stock": snapshot.table_state(self.stock, StockLine),
+            "customers": snapshot.table_state(self.customers, Customer),
+            "orders": snapshot.table_state(self.orders, SalesOrder),
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -330,15 +330,15 @@ class BusinessStore:
         self.customers, self.orders = Table(), Table()
         self._warehouse_codes, self._product_codes, self._customer_codes = {}, {}, {}
         self._order_numbers, self._stock_by_product = {}, {}
-        for row in state["warehouses"]:
+        for row in snapshot.table_rows(state["warehouses"]):
             self.add_warehouse(snapshot.plain_record(Warehouse, row))
-        for row in state["products"]:
+        for row in snapshot.table_rows(state["products"]):
             self.add_product(snapshot.plain_record(Product, row))
-        for row in state["stock"]:
+        for row in snapshot.table_rows(state["stock"]):
             self.add_stock(snapshot.stock_line(row, self.warehouses.get, self.products.get))
-        for row in state["customers"]:
+        for row in snapshot.table_rows(state["customers"]):
             self.add_customer(snapshot.plain_record(Customer, row))
-        for row in state["orders"]:
+        for row in snapshot.table_rows(state["orders"]):
             self.add_order(
                 snapshot.sales_order(
                     row, self.warehouses.get, self.products.get, self.customers.get
