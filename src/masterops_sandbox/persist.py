@@ -269,12 +269,23 @@ class _Guarded:
             await self.app(scope, receive, send)
             return
         # Waiting happens in a thread so the event loop (and other requests) keep going.
-        await asyncio.to_thread(self.state.begin)
+        turn = asyncio.get_running_loop().run_in_executor(None, self.state.begin)
+        try:
+            await asyncio.shield(turn)
+        except asyncio.CancelledError:
+            # A client timeout gave up waiting, but the thread still gets the turn: it
+            # must be handed back, or this process would never get another.
+            turn.add_done_callback(self._hand_back_unused_turn)
+            raise
         try:
             await self.app(scope, receive, send)
         finally:
             changed = changes_state(scope["method"], scope["path"])
             self.state.end(self.service, changed=changed)
+
+    def _hand_back_unused_turn(self, turn: asyncio.Future[None]) -> None:
+        if not turn.cancelled() and turn.exception() is None:
+            self.state.end(self.service, changed=False)
 
 
 @contextlib.contextmanager

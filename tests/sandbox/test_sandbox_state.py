@@ -3,6 +3,7 @@ processes that share the folder without losing an update."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -229,6 +230,20 @@ def test_waiting_for_the_lock_says_so_once(tmp_path: Path) -> None:
     assert said == [
         f"waiting for the sandbox state in {tmp_path}: process {os.getpid()} is using it"
     ]
+
+
+async def test_a_request_given_up_while_waiting_leaves_no_lock_behind(tmp_path: Path) -> None:
+    with persisted_sandbox(tmp_path, seed=1, volume=VOLUME) as box:
+        holder = FolderLock(tmp_path, on_wait=print)  # another process, as far as flock knows
+        holder.open()
+        holder.lock()
+        try:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(_contact_emails(box), timeout=0.2)
+        finally:
+            holder.close()
+        # The abandoned turn was handed back: the next request gets one.
+        assert await asyncio.wait_for(_contact_emails(box), timeout=30) == []
 
 
 async def test_reset_starts_over_even_for_a_process_still_running(tmp_path: Path) -> None:
