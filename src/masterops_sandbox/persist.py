@@ -42,6 +42,7 @@ from masterops_sandbox.server import SERVICES, Sandbox
 FORMAT = 1
 IDLE_S = 0.05
 LEASE_S = 1.0
+CLOSE_WAIT_S = 30.0
 WAIT_NOTICE_S = 3.0  # longer than a lease and a write: only a stuck holder is announced
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # HubSpot reads that are POSTs: searches and batch reads change nothing.
@@ -110,11 +111,15 @@ class SandboxState:
             self.lock.open()
         except FolderLockError as exc:
             raise SandboxStateError(str(exc)) from None
-        with self._mutex:
-            try:
-                self._take()
-            finally:
-                self._hand_back()
+        try:
+            with self._mutex:
+                try:
+                    self._take()
+                finally:
+                    self._hand_back()
+        except BaseException:
+            self.lock.close()
+            raise
         self._timer = threading.Thread(
             target=self._watch_lease, name="masterops-sandbox-state", daemon=True
         )
@@ -127,7 +132,13 @@ class SandboxState:
         if self._timer is not None:
             self._timer.join()
         try:
-            with self._mutex:
+            # A request that never ended would hold the turn for ever: say so, not hang.
+            if not self._mutex.acquire(timeout=CLOSE_WAIT_S):
+                raise SandboxStateError(
+                    f"the sandbox state in {self.folder} could not be saved: a request "
+                    f"still held it after {CLOSE_WAIT_S:.0f} s"
+                )
+            try:
                 if not self._held:
                     self.lock.lock()
                     self._held = True
@@ -135,6 +146,8 @@ class SandboxState:
                     if self._version(service) == self._versions[service]:
                         self._dirty.add(service)
                 self._hand_back()
+            finally:
+                self._mutex.release()
         finally:
             self.lock.close()
 
@@ -180,9 +193,13 @@ class SandboxState:
 
     def _watch_lease(self) -> None:
         while not self._closing.wait(self.idle_s):
-            with self._mutex:
+            if not self._mutex.acquire(timeout=self.idle_s):
+                continue  # a request is running: it is not idle
+            try:
                 if self._held and time.monotonic() - self._last_used >= self.idle_s:
                     self._hand_back()
+            finally:
+                self._mutex.release()
 
     # -- load and save (with the lock held) --------------------------------------------
 
