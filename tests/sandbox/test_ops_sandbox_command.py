@@ -170,6 +170,7 @@ def test_env_dash_prints_export_lines(tmp_path) -> None:  # type: ignore[no-unty
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert first.startswith("export MASTEROPS_TEELIXIR_HUBSPOT_TOKEN=pat-na1-")
+        _wait_until_served(f"http://127.0.0.1:{port + 2}")  # Ctrl-C once it serves
     finally:
         _stop(proc)
 
