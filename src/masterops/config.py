@@ -255,6 +255,11 @@ class Config:
         """True when no business has a single service credential: run on the sandbox."""
         return not any(b.hubspot or b.unleashed or b.n8n for b in self.businesses.values())
 
+    @property
+    def sandbox_state(self) -> Path:
+        """Where the embedded sandbox keeps its state between commands."""
+        return self.home / "sandbox"
+
     def business(self, slug: str) -> Business:
         try:
             return self.businesses[slug]

@@ -13,11 +13,12 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from masterops_sandbox.accounts import n8n_api_key, sandbox_accounts
 from masterops_sandbox.faults import FaultConfig
@@ -29,6 +30,7 @@ from masterops_sandbox.unleashed import build_unleashed
 SERVICES = ("hubspot", "unleashed", "n8n")  # also their port order
 DEFAULT_PORT = 8900
 _FAULT_FIELDS = {f.name for f in fields(FaultConfig)}
+Guard = Callable[[str, ASGIApp], ASGIApp]  # (service, its harness) -> the app to serve
 
 
 class Sandbox:
@@ -62,6 +64,7 @@ class Sandbox:
                 self.harness(service).faults.configure(**switches)
             except TypeError as exc:
                 raise ValueError(f"bad fault switches for {service}: {exc}") from exc
+        self._guard: Guard | None = None
         self._servers: dict[str, uvicorn.Server] = {}
         self._thread: threading.Thread | None = None
         self._thread_error: BaseException | None = None
@@ -76,9 +79,40 @@ class Sandbox:
         harness: ServiceHarness = getattr(self, service)
         return harness
 
+    def app(self, service: str) -> ASGIApp:
+        """What serves the service: its harness, behind the guard if one is set."""
+        harness = self.harness(service)
+        return harness if self._guard is None else self._guard(service, harness)
+
+    def set_guard(self, guard: Guard | None) -> None:
+        """Put every request of every service through ``guard(service, harness)`` (the
+        state folder's lock, see ``persist.py``); transports made before keep their app."""
+        self._guard = guard
+
     def transport(self, service: str) -> SandboxTransport:
         """An httpx transport that calls the service in process (no sockets)."""
-        return SandboxTransport(app=self.harness(service))
+        return SandboxTransport(app=self.app(service))
+
+    # -- snapshot ----------------------------------------------------------------------
+
+    def to_state(self, service: str) -> dict[str, Any]:
+        """One service's whole state as JSON data (see each service's ``to_state``)."""
+        if service == "hubspot":
+            return self.hubspot_api.to_state()
+        if service == "unleashed":
+            return self.unleashed_api.to_state()
+        self.harness(service)  # an unknown service raises ValueError
+        return self.n8n_api.store.to_state()
+
+    def load_state(self, service: str, state: dict[str, Any]) -> None:
+        """Replace one service's state with a ``to_state`` snapshot."""
+        if service == "hubspot":
+            self.hubspot_api.load_state(state)
+        elif service == "unleashed":
+            self.unleashed_api.load_state(state)
+        else:
+            self.harness(service)
+            self.n8n_api.store.load_state(state)
 
     # -- served on loopback ------------------------------------------------------------
 
@@ -165,7 +199,7 @@ class Sandbox:
             }
         for offset, service in enumerate(SERVICES):
             config = uvicorn.Config(
-                self.harness(service),
+                self.app(service),
                 host=host,
                 port=port + offset if port else 0,
                 log_level="warning",

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert
@@ -29,7 +30,7 @@ def test_demo_checks_and_reads_every_service(ops) -> None:  # type: ignore[no-un
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["revision"] == migrate.head_revision()
-    assert report["mode"] == "sandbox (in-process)"
+    assert report["mode"] == f"sandbox (state in {Path.cwd() / '.masterops' / 'sandbox'})"
     assert [b["id"] for b in report["businesses"]] == ["boo", "elevate", "rhf", "teelixir"]
     health = report["health"]
     checked = {(r["business_id"], r["service"]) for r in health["results"]}

@@ -1,6 +1,5 @@
-"""``ops workflows ...`` end to end through the real CLI: on the in-process sandbox (a
-fresh one per call) and, where a command must see an earlier one's writes, on a sandbox
-served on loopback."""
+"""``ops workflows ...`` end to end through the real CLI: on the in-process sandbox (its
+state kept in the state folder between calls) and on a sandbox served on loopback."""
 
 from __future__ import annotations
 
@@ -82,8 +81,11 @@ def test_activate_and_deactivate_by_name_and_id(ops) -> None:  # type: ignore[no
     assert done == {"id": rows[report]["id"], "name": report, "active": True, "was_active": False}
     off = _json(ops("workflows", "deactivate", rows[ORDERS]["id"], "--json"))
     assert off["name"] == ORDERS and off["active"] is False and off["was_active"] is True
+    # The embedded sandbox remembers the activation: this call really deactivates.
     text = ops("workflows", "deactivate", report)
-    assert text.exit_code == 0 and "is inactive (it already was)" in text.stdout
+    assert text.exit_code == 0 and "is inactive\n" in text.stdout
+    again = ops("workflows", "deactivate", report)
+    assert again.exit_code == 0 and "is inactive (it already was)" in again.stdout
 
 
 def test_activate_bad_input(ops) -> None:  # type: ignore[no-untyped-def]
@@ -97,6 +99,16 @@ def test_activate_bad_input(ops) -> None:  # type: ignore[no-untyped-def]
     assert line.startswith("error: n8n refused to activate 'Master-Ops \u2013 error handler'")
     assert "has no node to start the workflow" in line
     assert ops("workflows", "list", "--business", "acme").exit_code == 2
+
+
+def test_deploy_then_diff_on_the_embedded_sandbox(ops, library: Path) -> None:  # type: ignore[no-untyped-def]
+    lib = str(library)
+    created = _json(ops("workflows", "deploy", lib, "--json"))
+    assert {r["status"] for r in created} == {"created"}
+    # The next command sees the deployed workflows: in sync, nothing "only local".
+    diff = ops("workflows", "diff", lib)
+    assert diff.exit_code == 0, diff.stdout + diff.stderr
+    assert "only local" not in diff.stdout and f"{HOOK}: in sync" in diff.stdout
 
 
 # -- deploy and diff (served sandbox: state survives between calls) -----------------------

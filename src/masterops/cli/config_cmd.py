@@ -21,7 +21,7 @@ def _mask(value: Any) -> str | None:
 def effective(config: Config) -> dict[str, Any]:
     """The configuration as a plain mapping, every secret masked."""
     return {
-        "mode": "sandbox" if config.sandbox else "live",
+        "mode": f"sandbox (state in {config.sandbox_state})" if config.sandbox else "live",
         "home": str(config.home),
         "database_url": mask_url(config.database_url.get_secret_value()),
         "config_file": str(config.config_file) if config.config_file else None,

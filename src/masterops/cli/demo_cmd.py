@@ -4,17 +4,19 @@ It migrates the embedded database, seeds the businesses, starts the sandbox
 in-process (unless real services are configured), runs a health round of every
 business and service, runs the main job — inventory, customers and orders (Unleashed
 into the database and into HubSpot) and the n8n execution history — and shows what
-the platform recorded, read back from the database. It never fails on a service
-error: the point is to show them.
+the platform recorded, read back from the database. A service that is down is shown,
+not fatal; a sync that failed makes the command exit 1 after the report.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import typer
 
+from masterops.cli.errors import CommandFailed
 from masterops.cli.options import JsonOpt, command_context
 from masterops.cli.output import console, print_json, print_table
 
@@ -22,7 +24,8 @@ from masterops.cli.output import console, print_json, print_table
 def demo(json_output: JsonOpt = False) -> None:
     """Set up everything locally, run the main job (health, sync) and show the results.
 
-    With no configuration it uses the embedded database and the in-process sandbox.
+    With no configuration it uses the embedded database and the in-process sandbox, whose
+    state is kept in the state folder for the next command. Exits 1 when a sync failed.
     """
     from masterops.cli.health_cmd import render_report
     from masterops.db import migrate
@@ -39,7 +42,11 @@ def demo(json_output: JsonOpt = False) -> None:
         with ctx.services() as services:
             done = asyncio.run(main_job(services, engine, ctx.hub))
             outcome, synced = done.health, done.sync
-            mode = "sandbox (in-process)" if services.on_sandbox else "live services"
+            mode = (
+                f"sandbox (state in {ctx.config.sandbox_state})"
+                if services.on_sandbox
+                else "live services"
+            )
         ctx.flush_telemetry()
         hour_ago = datetime.now(UTC) - timedelta(hours=1)
         week = datetime.now(UTC) - timedelta(days=7)
@@ -65,6 +72,7 @@ def demo(json_output: JsonOpt = False) -> None:
         }
         if json_output:
             print_json(report)
+            _exit_status(synced)
             return
         out = console()
         out.print(f"[bold]Master-Ops demo[/bold] - {mode}")
@@ -100,3 +108,14 @@ def demo(json_output: JsonOpt = False) -> None:
             "Next: ops health | ops sync inventory | ops test hubspot | ops logs --level warn | "
             "ops stats | ops db query products --limit 5 | ops sandbox (serve it on loopback)"
         )
+        _exit_status(synced)
+
+
+def _exit_status(synced: list[dict[str, Any]]) -> None:
+    """Exit 1 naming every sync that failed: a demo whose main job failed is no success."""
+    failed = [r for r in synced if r["status"] in ("failed", "interrupted")]
+    if failed:
+        names = "; ".join(
+            f"{r['sync']} {r['target']}: {r.get('message') or r['status']}" for r in failed
+        )
+        raise CommandFailed(f"demo: the sync failed for {names}")

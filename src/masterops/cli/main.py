@@ -7,12 +7,19 @@ from typing import Annotated
 import typer
 
 from masterops import __version__
-from masterops.cli import config_cmd, db_cmd, sync_cmd, tasks_cmd, webhooks_cmd, workflows_cmd
+from masterops.cli import (
+    config_cmd,
+    db_cmd,
+    sandbox_cmd,
+    sync_cmd,
+    tasks_cmd,
+    webhooks_cmd,
+    workflows_cmd,
+)
 from masterops.cli.demo_cmd import demo
 from masterops.cli.errors import run_guarded
 from masterops.cli.health_cmd import health
 from masterops.cli.logs_cmd import logs
-from masterops.cli.sandbox_cmd import sandbox
 from masterops.cli.serve_cmd import serve
 from masterops.cli.stats_cmd import stats
 from masterops.cli.test_cmd import test
@@ -34,7 +41,7 @@ app.add_typer(webhooks_cmd.app, name="webhooks")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("demo")(demo)
-app.command("sandbox")(sandbox)
+app.add_typer(sandbox_cmd.app, name="sandbox")
 app.command("test")(test)
 app.command("health")(health)
 app.command("worker")(worker)

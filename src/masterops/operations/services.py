@@ -1,7 +1,9 @@
 """The services a command talks to: configured ones, or the sandbox started in-process.
 
 With no service credentials configured, ``open_services`` starts the sandbox in this
-process and points every business at its accounts through in-process transports;
+process, its state kept in the state folder (``Config.sandbox_state``) so the next
+command sees what this one did, and points every business at its accounts through
+in-process transports;
 otherwise it uses the configured credentials and real HTTP. The product touches the
 sandbox only here, ``ops sandbox`` and the tests (the layer contracts in
 ``pyproject.toml`` name this module as the one exception).
@@ -23,6 +25,7 @@ from masterops.config import (
     SERVICES,
     Business,
     Config,
+    ConfigError,
     HubSpotCredentials,
     N8nCredentials,
     UnleashedCredentials,
@@ -142,20 +145,24 @@ def open_services(
     if not config.sandbox:
         yield Services(config, runtime, engine)
         return
-    from masterops_sandbox.server import Sandbox  # only here: the sandbox is started
+    # Only here: the sandbox is started, its state kept in the state folder between commands.
+    from masterops_sandbox.persist import SandboxStateError, persisted_sandbox
 
-    box = Sandbox(seed=seed, volume=volume)
-    businesses = {
-        slug: _sandbox_business(b, box.accounts[slug], box.n8n_api_key)
-        if slug in box.accounts
-        else b
-        for slug, b in config.businesses.items()
-    }
-    effective = dataclasses.replace(config, businesses=businesses)
-    transports: dict[str, httpx.AsyncBaseTransport] = {
-        service: box.transport(service) for service in SERVICES
-    }
-    yield Services(effective, runtime, engine, transports, sandbox=box)
+    try:
+        with persisted_sandbox(config.sandbox_state, seed=seed, volume=volume) as box:
+            businesses = {
+                slug: _sandbox_business(b, box.accounts[slug], box.n8n_api_key)
+                if slug in box.accounts
+                else b
+                for slug, b in config.businesses.items()
+            }
+            effective = dataclasses.replace(config, businesses=businesses)
+            transports: dict[str, httpx.AsyncBaseTransport] = {
+                service: box.transport(service) for service in SERVICES
+            }
+            yield Services(effective, runtime, engine, transports, sandbox=box)
+    except SandboxStateError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 __all__ = ["ServiceDisabled", "Services", "open_services"]

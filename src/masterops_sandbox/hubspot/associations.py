@@ -144,3 +144,21 @@ class AssociationStore:
     def count(self) -> int:
         """Associated pairs, each counted once from each end."""
         return sum(len(t) for by_type in self._links.values() for t in by_type.values())
+
+    # --- snapshot (the state folder) ---------------------------------------------------------
+
+    def to_state(self) -> list[list[Any]]:
+        """Every link as ``[from type, from id, to type, to id, [[category, type id], ...]]``,
+        both directions included, so loading needs no inverse lookups."""
+        return [
+            [src[0], src[1], to_type, to_id, [list(spec) for spec in specs]]
+            for src, by_type in self._links.items()
+            for to_type, targets in by_type.items()
+            for to_id, specs in targets.items()
+        ]
+
+    def load_state(self, state: list[list[Any]]) -> None:
+        self._links = {}
+        for src_type, src_id, to_type, to_id, specs in state:
+            targets = self._links.setdefault((src_type, int(src_id)), {}).setdefault(to_type, {})
+            targets[int(to_id)] = {(str(c), int(t)) for c, t in specs}

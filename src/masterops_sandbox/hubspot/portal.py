@@ -172,3 +172,28 @@ class Portal:
             "associations": self.associations.count(),
             "limits": self.limits.snapshot(),
         }
+
+    # --- snapshot (the state folder) ---------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """The portal's records, schema, links, subscriptions, scopes and usage as JSON data."""
+        return {
+            "scopes": sorted(self.scopes),
+            "limits": self.limits.to_state(),
+            "subscriptions": self.subscriptions.to_state(),
+            "associations": self.associations.to_state(),
+            "objects": {
+                name: {"properties": store.registry.to_state(), "records": store.to_state()}
+                for name, store in self.stores.items()
+            },
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.scopes = set(state["scopes"])
+        self.limits.load_state(state["limits"])
+        self.subscriptions.load_state(state["subscriptions"])
+        self.associations.load_state(state["associations"])
+        for name, saved in state["objects"].items():
+            store = self.stores[name]
+            store.registry.load_state(saved["properties"])
+            store.load_state(saved["records"])

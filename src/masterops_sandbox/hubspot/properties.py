@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from masterops_sandbox.hubspot.default_properties import (
@@ -293,3 +293,28 @@ class PropertyRegistry:
             if definition is not None:
                 found.append(definition)
         return found
+
+    # --- snapshot (the state folder) ---------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """HubSpot's own definitions come from the code (only their creation time is kept);
+        custom ones are kept whole, in the order they were made."""
+        defaults = [d for d in self._by_name.values() if d.hubspot_defined]
+        return {
+            "created_ms": defaults[0].created_ms if defaults else None,
+            "custom": [asdict(d) for d in self._by_name.values() if not d.hubspot_defined],
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        created_ms = state["created_ms"]
+        by_name: dict[str, PropertyDef] = {}
+        for definition in self._by_name.values():
+            if definition.hubspot_defined:
+                by_name[definition.name] = (
+                    definition if created_ms is None else replace(definition, created_ms=created_ms)
+                )
+        for row in state["custom"]:
+            options = tuple((str(label), str(value)) for label, value in row["options"])
+            by_name[row["name"]] = PropertyDef(**{**row, "options": options})
+        self._by_name = by_name
+        self.slot_count = max((d.slot + 1 for d in by_name.values()), default=0)

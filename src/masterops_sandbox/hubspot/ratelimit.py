@@ -93,6 +93,26 @@ class PortalLimits:
         self._search_window.clear()
         self.daily_used = 0
 
+    def to_state(self) -> dict[str, Any]:
+        """The tier, limits and the day's usage; the rolling windows last seconds and
+        are left out."""
+        return {
+            "tier": self.tier_name,
+            "ten_secondly_max": self.ten_secondly_max,
+            "daily_max": self.daily_max,
+            "search_per_second": self.search_per_second,
+            "daily_used": self.daily_used,
+            "day": None if self._day is None else self._day.isoformat(),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.tier_name = state["tier"]
+        self.ten_secondly_max = int(state["ten_secondly_max"])
+        self.daily_max = int(state["daily_max"])
+        self.search_per_second = int(state["search_per_second"])
+        self.daily_used = int(state["daily_used"])
+        self._day = None if state["day"] is None else date.fromisoformat(state["day"])
+
     def _roll(self, now: float, today: date) -> None:
         if self._day != today:
             self._day = today

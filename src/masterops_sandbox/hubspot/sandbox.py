@@ -365,3 +365,22 @@ class HubSpotSandbox:
                 "dead": len(self.webhooks.dead),
             },
         }
+
+    # --- snapshot (the state folder) ---------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Every portal's state as JSON data. Where webhooks go and the deliveries still
+        queued belong to the process that serves them, so they are not kept."""
+        return {
+            "event_ids": self._event_ids,
+            "portals": {business: portal.to_state() for business, portal in self.portals.items()},
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Replace every portal's state with a ``to_state`` snapshot of the same accounts."""
+        missing = set(self.portals) ^ set(state["portals"])
+        if missing:
+            raise ValueError(f"the HubSpot snapshot is for other businesses: {sorted(missing)}")
+        self._event_ids = int(state["event_ids"])
+        for business, saved in state["portals"].items():
+            self.portals[business].load_state(saved)

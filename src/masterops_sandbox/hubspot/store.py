@@ -192,6 +192,27 @@ class ObjectStore:
         record.archived_ms = ms
         self.archived[record.id] = record
 
+    # --- snapshot (the state folder) ---------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Every record and the id counter as plain JSON data; indexes are rebuilt on load."""
+        return {
+            "next_id": self._next_id,
+            "active": [_record_state(r) for r in self.active.values()],
+            "archived": [_record_state(r) for r in self.archived.values()],
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Replace every record with those of ``to_state`` (the registry is loaded first)."""
+        self._next_id = int(state["next_id"])
+        self.active = {r.id: r for r in map(_record_from_state, state["active"])}
+        self.archived = {r.id: r for r in map(_record_from_state, state["archived"])}
+        self.ids = sorted(self.active)
+        self.modified = sorted((r.updated_ms, r.id) for r in self.active.values())
+        self._unique = {}
+        for definition in self.registry.unique():
+            self.add_unique_index(definition)
+
     # --- rendering ---------------------------------------------------------------------------
 
     def render(
@@ -214,3 +235,15 @@ class ObjectStore:
         if associations:
             body["associations"] = associations
         return body
+
+
+def _record_state(record: Record) -> list[Any]:
+    return [record.id, record.values, record.created_ms, record.updated_ms, record.archived_ms]
+
+
+def _record_from_state(row: list[Any]) -> Record:
+    record_id, values, created_ms, updated_ms, archived_ms = row
+    record = Record(int(record_id), list(values), int(created_ms))
+    record.updated_ms = int(updated_ms)
+    record.archived_ms = None if archived_ms is None else int(archived_ms)
+    return record

@@ -93,6 +93,16 @@ class Subscriptions:
             and (s.property_name is None or s.property_name == property_name)
         ]
 
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "next_id": self._next_id,
+            "items": [[s.id, s.event_type, s.property_name] for s in self._items.values()],
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self._next_id = int(state["next_id"])
+        self._items = {int(i): Subscription(int(i), t, p) for i, t, p in state["items"]}
+
 
 @dataclass
 class _Queued:

@@ -12,7 +12,7 @@ import bisect
 import random
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -393,6 +393,39 @@ class N8nStore:
             end = bisect.bisect_left(self._execution_ids, before_id)
         for index in range(end - 1, -1, -1):
             yield self.executions[self._execution_ids[index]]
+
+    # snapshot (the state folder)
+    def to_state(self) -> JSON:
+        """Tags, workflows (with their versions), executions, live webhooks and the id
+        generator as JSON data; every dataclass field is kept, so new fields need nothing."""
+        return {
+            "id_rng": list(self._rng.getstate()),
+            "owner_user_id": self.owner_user_id,
+            "project_id": self.project_id,
+            "created_at": self.created_at,
+            "next_execution_id": self._next_execution_id,
+            "tags": [asdict(t) for t in self.tags.values()],
+            "workflows": [asdict(w) for w in self.workflows.values()],
+            "executions": [asdict(e) for e in self.executions.values()],
+            "webhooks": [[m, p, wf, node] for (m, p), (wf, node) in self.webhooks.items()],
+        }
+
+    def load_state(self, state: JSON) -> None:
+        """Replace everything with a ``to_state`` snapshot."""
+        version, internal, gauss = state["id_rng"]
+        self._rng.setstate((version, tuple(internal), gauss))
+        self.owner_user_id = state["owner_user_id"]
+        self.project_id = state["project_id"]
+        self.created_at = state["created_at"]
+        self._next_execution_id = int(state["next_execution_id"])
+        self.tags = {row["id"]: Tag(**row) for row in state["tags"]}
+        self.workflows = {}
+        for row in state["workflows"]:
+            versions = {key: tuple(value) for key, value in row["versions"].items()}
+            self.workflows[row["id"]] = Workflow(**{**row, "versions": versions})
+        self.executions = {row["id"]: Execution(**row) for row in state["executions"]}
+        self._execution_ids = sorted(self.executions)
+        self.webhooks = {(m, p): (wf, node) for m, p, wf, node in state["webhooks"]}
 
 
 def _with_default_settings(settings: JSON) -> JSON:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from masterops_sandbox.unleashed.dates import first_of_next_month, month_key
 
@@ -76,6 +77,15 @@ class QuotaMeter:
             if used * 100 >= self.limit * percent:
                 return percent
         return None
+
+    def to_state(self) -> dict[str, Any]:
+        return {"limit": self.limit, "month": list(self._month), "used": self._used}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.limit = int(state["limit"])
+        year, month = state["month"]
+        self._month = (int(year), int(month))
+        self._used = int(state["used"])
 
     def _roll(self, now: datetime) -> None:
         month = month_key(now)

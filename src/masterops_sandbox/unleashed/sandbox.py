@@ -235,3 +235,25 @@ class UnleashedSandbox:
     def state(self) -> dict[str, Any]:
         """What ``/_sandbox/state`` shows for this service."""
         return {"accounts": self.counts(), "blocked_status": self.blocked_status}
+
+    # ---- snapshot (the state folder) ----
+
+    def to_state(self) -> dict[str, Any]:
+        """Every account's records and quota as JSON data."""
+        return {
+            "accounts": {
+                slug: {"store": account.store.to_state(), "quota": account.quota.to_state()}
+                for slug, account in self._accounts.items()
+            },
+            "blocked_status": self.blocked_status,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Replace every account's records and quota with a ``to_state`` snapshot."""
+        different = set(self._accounts) ^ set(state["accounts"])
+        if different:
+            raise ValueError(f"the Unleashed snapshot is for other businesses: {sorted(different)}")
+        for slug, saved in state["accounts"].items():
+            self._accounts[slug].store.load_state(saved["store"])
+            self._accounts[slug].quota.load_state(saved["quota"])
+        self.blocked_status = int(state["blocked_status"])

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from masterops_sandbox.unleashed import snapshot
 from masterops_sandbox.unleashed.dates import to_ms
 from masterops_sandbox.unleashed.errors import NotFound, ValidationFailed
 from masterops_sandbox.unleashed.records import (
@@ -306,6 +307,44 @@ class BusinessStore:
             "sales_orders": len(self.orders),
             "warehouses": len(self.warehouses),
         }
+
+    # ---- snapshot (the state folder) ----
+
+    def to_state(self) -> dict[str, Any]:
+        """Every record, the order counter and the Guid generator as JSON data."""
+        return {
+            "guid_rng": list(self._rng.getstate()),
+            "next_order": self._next_order,
+            "warehouses": snapshot.table_state(self.warehouses, Warehouse),
+            "products": snapshot.table_state(self.products, Product),
+            "stock": snapshot.table_state(self.stock, StockLine),
+            "customers": snapshot.table_state(self.customers, Customer),
+            "orders": snapshot.table_state(self.orders, SalesOrder),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Replace every record with those of a ``to_state`` snapshot."""
+        version, internal, gauss = state["guid_rng"]
+        self._rng.setstate((version, tuple(internal), gauss))
+        self.warehouses, self.products, self.stock = Table(), Table(), Table()
+        self.customers, self.orders = Table(), Table()
+        self._warehouse_codes, self._product_codes, self._customer_codes = {}, {}, {}
+        self._order_numbers, self._stock_by_product = {}, {}
+        for row in snapshot.table_rows(state["warehouses"]):
+            self.add_warehouse(snapshot.plain_record(Warehouse, row))
+        for row in snapshot.table_rows(state["products"]):
+            self.add_product(snapshot.plain_record(Product, row))
+        for row in snapshot.table_rows(state["stock"]):
+            self.add_stock(snapshot.stock_line(row, self.warehouses.get, self.products.get))
+        for row in snapshot.table_rows(state["customers"]):
+            self.add_customer(snapshot.plain_record(Customer, row))
+        for row in snapshot.table_rows(state["orders"]):
+            self.add_order(
+                snapshot.sales_order(
+                    row, self.warehouses.get, self.products.get, self.customers.get
+                )
+            )
+        self._next_order = int(state["next_order"])
 
 
 def check_fields(changes: dict[str, Any], allowed: frozenset[str], what: str) -> None:
