@@ -164,6 +164,7 @@ class AlertRules(_Strict):
     channels: tuple[Literal["log", "slack", "email"], ...] = ("log",)
     min_level: Literal["degraded", "down"] = "degraded"
     cooldown_s: int = Field(900, ge=0)
+    retry_backoff_s: int = Field(60, ge=1, le=3600)
     email_to: tuple[str, ...] = ()
 
 

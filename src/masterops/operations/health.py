@@ -46,10 +46,8 @@ async def health_round(
         service_filter=service,
     )
     redactor = Redactor(services.config.secrets())
-    previous = await asyncio.to_thread(record_round, engine, report.results, redactor=redactor)
+    await asyncio.to_thread(record_round, engine, report.results, redactor=redactor)
     alerts = (
-        await alert_on_changes(report.results, previous, engine, services.config, hub)
-        if send_alerts
-        else []
+        await alert_on_changes(report.results, engine, services.config, hub) if send_alerts else []
     )
     return RoundOutcome(report, alerts)
