@@ -165,6 +165,8 @@ class AlertRules(_Strict):
     min_level: Literal["degraded", "down"] = "degraded"
     cooldown_s: int = Field(900, ge=0)
     retry_backoff_s: int = Field(60, ge=1, le=3600)
+    sync_refused_items: int = Field(1, ge=1)
+    stale_after_schedules: float = Field(3.0, ge=1.0)
     email_to: tuple[str, ...] = ()
 
 

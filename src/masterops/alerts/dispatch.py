@@ -17,9 +17,8 @@ from masterops.alerts.channels import (
     UnavailableChannel,
 )
 from masterops.alerts.history import AlertRecord, channel_states, save_records
-from masterops.alerts.rules import Alert, ChannelKey, ChannelState, decide_alerts
+from masterops.alerts.rules import Alert, ChannelKey, ChannelState, Observation, decide_alerts
 from masterops.config import Config
-from masterops.integrations.base import HealthResult
 from masterops.observability.events import TelemetryHub
 from masterops.observability.redaction import Redactor
 
@@ -101,7 +100,7 @@ async def dispatch_alerts(
 
 
 async def alert_on_changes(
-    results: Sequence[HealthResult],
+    results: Sequence[Observation],
     engine: Engine,
     config: Config,
     hub: TelemetryHub,

@@ -29,10 +29,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from masterops.config import AlertRules
-from masterops.integrations.base import SEVERITY, HealthResult
+from masterops.integrations.base import SEVERITY
 
 AlertKind = Literal["problem", "better", "recovery"]
 Key = tuple[str, str]
@@ -48,6 +48,34 @@ class LastAlert:
 
     status: str
     created_at: datetime
+
+
+class Observation(Protocol):
+    """Anything an alert can be about: a health result, or a ``Condition`` a rule found."""
+
+    @property
+    def business_id(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def checked_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """What a rule found about one subject, in the statuses of health: "healthy" (all
+    well, which a recovery announces), "degraded" or "down". ``service`` names the rule
+    and its subject, e.g. "sync:orders"; alert_history keys it like a service."""
+
+    business_id: str
+    service: str
+    status: str
+    message: str
+    checked_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +122,7 @@ class Alert:
 
 
 def decide_alerts(
-    results: Iterable[HealthResult],
+    results: Iterable[Observation],
     states: Mapping[ChannelKey, ChannelState],
     channels: Sequence[str],
     rules: AlertRules,
@@ -121,7 +149,7 @@ def backoff(rules: AlertRules, failures: int) -> timedelta:
 
 
 def judge(
-    result: HealthResult, state: ChannelState, rules: AlertRules, now: datetime
+    result: Observation, state: ChannelState, rules: AlertRules, now: datetime
 ) -> Alert | None:
     """The alert one channel should get for one result, or None."""
     status = result.status
