@@ -4,6 +4,8 @@ backoff, by the next evaluation, through that channel only, until it gets throug
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,3 +85,41 @@ async def test_a_worsening_during_an_outage_is_what_gets_through(
         assert await _round(engine, config, hub, "down", 0.5) == [("slack", "down", True)]
     [text] = [r.json()["text"] for r in slack.delivered]
     assert text.startswith("teelixir/hubspot is DOWN\n")  # Slack was never told anything
+
+
+async def test_the_generic_webhook_is_signed_and_retried_until_it_answers(
+    engine: Engine, tmp_path: Path
+) -> None:
+    secret = "whsec-alerts-0123456789abcdef"
+    with http_sink(500, 502) as hook:
+        config = dataclasses.replace(
+            make_config(tmp_path, channels=("webhook",), retry_backoff_s=60),
+            alert_webhook_url=SecretStr(hook.url),
+            alert_webhook_secret=SecretStr(secret),
+        )
+        hub = TelemetryHub()
+        assert await _round(engine, config, hub, "down", 0) == [("webhook", "down", False)]
+        assert await _round(engine, config, hub, "down", 1.1) == [("webhook", "down", False)]
+        assert await _round(engine, config, hub, "down", 2) == []  # backing off 120 s
+        assert await _round(engine, config, hub, "down", 3.2) == [("webhook", "down", True)]
+        assert await _round(engine, config, hub, "down", 10) == []
+    assert len(hook.received) == 3
+    [got] = hook.delivered
+    stamp = got.headers["X-MasterOps-Timestamp"]
+    expected = hmac.new(secret.encode(), stamp.encode() + b"." + got.body, hashlib.sha256)
+    assert got.headers["X-MasterOps-Signature"] == f"sha256={expected.hexdigest()}"
+    assert got.headers["Content-Type"] == "application/json"
+    payload = got.json()
+    assert (payload["business_id"], payload["subject"], payload["status"], payload["kind"]) == (
+        "teelixir",
+        "hubspot",
+        "down",
+        "problem",
+    )
+    with engine.connect() as conn:
+        errors = [r["error"] for r in recent_alerts(conn) if not r["delivered"]]
+    assert [e.split(":")[0] for e in errors] == [
+        "the webhook answered HTTP 502",
+        "the webhook answered HTTP 500",
+    ]
+    assert not any(secret in e or "sinkSecret" in e for e in errors)

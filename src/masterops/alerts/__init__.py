@@ -11,6 +11,7 @@ from masterops.alerts.channels import (
     LogChannel,
     SlackChannel,
     UnavailableChannel,
+    WebhookChannel,
 )
 from masterops.alerts.dispatch import alert_on_changes, build_channels, dispatch_alerts
 from masterops.alerts.history import AlertRecord, channel_states, recent_alerts, save_records
@@ -36,6 +37,7 @@ __all__ = [
     "LogChannel",
     "SlackChannel",
     "UnavailableChannel",
+    "WebhookChannel",
     "alert_on_changes",
     "backoff",
     "build_channels",

@@ -15,6 +15,7 @@ from masterops.alerts.channels import (
     LogChannel,
     SlackChannel,
     UnavailableChannel,
+    WebhookChannel,
 )
 from masterops.alerts.history import AlertRecord, channel_states, save_records
 from masterops.alerts.rules import Alert, ChannelKey, ChannelState, Observation, decide_alerts
@@ -53,6 +54,20 @@ def build_channels(
                 )
         elif name == "email":
             channels.append(_email_channel(config, redact))
+        elif name == "webhook":
+            if config.alert_webhook_url is None or config.alert_webhook_secret is None:
+                reason = (
+                    "MASTEROPS_ALERT_WEBHOOK_URL and MASTEROPS_ALERT_WEBHOOK_SECRET must be set"
+                )
+                channels.append(UnavailableChannel("webhook", reason))
+            else:
+                channels.append(
+                    WebhookChannel(
+                        config.alert_webhook_url.get_secret_value(),
+                        config.alert_webhook_secret.get_secret_value(),
+                        redactor=redact,
+                    )
+                )
     return channels
 
 
