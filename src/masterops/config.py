@@ -167,6 +167,7 @@ class AlertRules(_Strict):
     retry_backoff_s: int = Field(60, ge=1, le=3600)
     sync_refused_items: int = Field(1, ge=1)
     stale_after_schedules: float = Field(3.0, ge=1.0)
+    webhook_failed_window_s: int = Field(86400, ge=60)
     email_to: tuple[str, ...] = ()
 
 

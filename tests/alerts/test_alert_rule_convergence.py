@@ -19,7 +19,7 @@ from smtp_sink import smtp_sink
 from sqlalchemy import Engine, insert
 
 from masterops.config import Config
-from masterops.db.tables import sync_runs
+from masterops.db.tables import sync_runs, webhook_inbox, workflow_execution_logs
 from masterops.observability.events import EventRecorder, TelemetryHub
 from masterops.operations.alerts import evaluate_alerts
 
@@ -153,3 +153,74 @@ async def test_stale_data_alerts_once_then_recovers_once(
         "teelixir/stale:inventory is DEGRADED",
         "teelixir/stale:inventory recovered: healthy (was degraded)",
     ]
+
+
+def _execution(engine: Engine, number: int, status: str, at: datetime, **row: Any) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(workflow_execution_logs),
+            {
+                "workflow_id": "wf-orders",
+                "workflow_name": "Order webhook",
+                "instance": "http://n8n.test",
+                "execution_id": str(number),
+                "status": status,
+                "business_id": "teelixir",
+                "started_at": at - timedelta(seconds=5),
+                "finished_at": at,
+                **row,
+            },
+        )
+
+
+async def test_a_burst_of_failed_n8n_executions_is_one_alert_then_one_recovery(
+    engine: Engine, channels: Channels
+) -> None:
+    _execution(engine, 1, "success", T0)
+    at = (T0, T0 + timedelta(minutes=15), T0 + timedelta(minutes=45), T0 + timedelta(minutes=50))
+    failure = {
+        "error_message": "Cannot read properties of undefined",
+        "error_details_json": {"node": "Map order"},
+    }
+
+    def burst() -> None:  # 3 of 3 failed, as in the trial run
+        for n in (2, 3, 4):
+            _execution(engine, n, "error", at[1] - timedelta(seconds=10 - n), **failure)
+
+    await _converge(engine, channels, burst, lambda: _execution(engine, 5, "success", at[2]), at)
+    assert channels.texts() == [
+        "teelixir/n8n:wf-orders is DOWN",
+        "teelixir/n8n:wf-orders recovered: healthy (was down)",
+    ]
+    body = channels.mail[0].get_content()
+    assert "'Order webhook' failed at node 'Map order' (execution 4)" in body
+    assert "Cannot read properties of undefined" in body
+
+
+async def test_webhook_events_that_gave_up_alert_once_then_recover_once(
+    engine: Engine, channels: Channels
+) -> None:
+    def event(number: int, status: str, at: datetime) -> None:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(webhook_inbox),
+                {
+                    "source": "hubspot",
+                    "business_id": "teelixir",
+                    "event_id": f"evt-{number}",
+                    "payload_json": {},
+                    "received_at": at,
+                    "status": status,
+                    "attempts": 5 if status == "failed" else 1,
+                },
+            )
+
+    event(1, "done", T0)
+    day = timedelta(days=1)
+    at = (T0, T0 + timedelta(minutes=15), T0 + timedelta(minutes=16) + day, T0 + 2 * day)
+    await _converge(engine, channels, lambda: event(2, "failed", at[1]), lambda: None, at)
+    assert channels.texts() == [
+        "teelixir/webhooks:hubspot is DEGRADED",
+        "teelixir/webhooks:hubspot recovered: healthy (was degraded)",
+    ]
+    assert "1 hubspot webhook event(s) gave up" in channels.mail[0].get_content()

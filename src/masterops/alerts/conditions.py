@@ -6,6 +6,10 @@ one ``Condition`` per subject it watches, "healthy" included, so that a recovery
   or HubSpot refused at least ``sync_refused_items`` of its items ("degraded").
 - ``stale_conditions``: no successful run of an entity that has run before for
   ``stale_after_schedules`` times its schedule ("degraded").
+- ``n8n_conditions``: the newest finished execution of each workflow failed ("down", with
+  its node and message); a run of failures is one condition, so one alert per burst.
+- ``webhook_conditions``: inbox events of a source that gave up ("failed") within the
+  last ``webhook_failed_window_s`` ("degraded").
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from sqlalchemy import Connection, func, select
 
 from masterops.alerts.rules import Condition
 from masterops.config import AlertRules, Schedules
-from masterops.db.tables import sync_runs
+from masterops.db.tables import sync_runs, webhook_inbox, workflow_execution_logs
 
 #: The scheduled interval of each sync entity, from ``[schedules]``.
 SCHEDULE_FIELD = {
@@ -25,6 +29,14 @@ SCHEDULE_FIELD = {
     "orders": "orders_seconds",
     "executions": "executions_seconds",
 }
+
+
+#: n8n's statuses of a failed execution (as sync/executions.py, a sibling this cannot import).
+N8N_FAILED = ("error", "crashed")
+#: n8n's statuses of an execution that is over.
+N8N_FINISHED = ("success", *N8N_FAILED)
+#: alert_history.service is 64 characters: "n8n:" and at most this much of a workflow id.
+MAX_WORKFLOW_ID = 60
 
 
 def sync_conditions(conn: Connection, rules: AlertRules, now: datetime) -> list[Condition]:
@@ -87,4 +99,60 @@ def stale_conditions(
                 f"(more than {rules.stale_after_schedules:g} times its {interval} schedule)"
             )
         found.append(Condition(business_id, f"stale:{entity}", status, message, now))
+    return found
+
+
+def n8n_conditions(conn: Connection, now: datetime) -> list[Condition]:
+    """One condition per (business, workflow) with a finished execution (see module)."""
+    t = workflow_execution_logs
+    newest = (
+        select(func.max(t.c.id))
+        .where(t.c.status.in_(N8N_FINISHED))
+        .group_by(t.c.business_id, t.c.workflow_id)
+    )
+    stmt = select(t).where(t.c.id.in_(newest.scalar_subquery())).order_by(t.c.id)
+    found = []
+    for run in conn.execute(stmt):
+        name = run.workflow_name or run.workflow_id
+        if run.status in N8N_FAILED:
+            details = run.error_details_json if isinstance(run.error_details_json, dict) else {}
+            node = details.get("node")
+            at_node = f" at node {node!r}" if node else ""
+            reason = run.error_message or details.get("message") or "no message recorded"
+            status = "down"
+            message = (
+                f"n8n workflow {name!r} failed{at_node} (execution {run.execution_id}): {reason}"
+            )
+        else:
+            status, message = "healthy", f"n8n workflow {name!r} succeeded"
+        found.append(
+            Condition(
+                run.business_id or "n8n",
+                f"n8n:{run.workflow_id[:MAX_WORKFLOW_ID]}",
+                status,
+                message,
+                run.finished_at or now,
+            )
+        )
+    return found
+
+
+def webhook_conditions(conn: Connection, rules: AlertRules, now: datetime) -> list[Condition]:
+    """One condition per (business, source) with inbox events (see module)."""
+    t = webhook_inbox
+    since = now - timedelta(seconds=rules.webhook_failed_window_s)
+    gave_up = func.count(t.c.id).filter(t.c.status == "failed", t.c.received_at >= since)
+    stmt = (
+        select(t.c.business_id, t.c.source, gave_up)
+        .group_by(t.c.business_id, t.c.source)
+        .order_by(t.c.business_id, t.c.source)
+    )
+    found = []
+    for business_id, source, failed in conn.execute(stmt):
+        if failed:
+            status = "degraded"
+            message = f"{failed} {source} webhook event(s) gave up after their retries"
+        else:
+            status, message = "healthy", f"no {source} webhook event gave up"
+        found.append(Condition(business_id or source, f"webhooks:{source}", status, message, now))
     return found

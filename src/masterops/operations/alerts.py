@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from masterops.alerts import alert_on_changes
-from masterops.alerts.conditions import stale_conditions, sync_conditions
+from masterops.alerts.conditions import (
+    n8n_conditions,
+    stale_conditions,
+    sync_conditions,
+    webhook_conditions,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -36,6 +41,8 @@ async def evaluate_alerts(
             return [
                 *sync_conditions(conn, config.alerts, moment),
                 *stale_conditions(conn, config.alerts, config.schedules, moment),
+                *n8n_conditions(conn, moment),
+                *webhook_conditions(conn, config.alerts, moment),
             ]
 
     conditions = await asyncio.to_thread(read)
