@@ -161,9 +161,13 @@ class Schedules(_Strict):
 
 
 class AlertRules(_Strict):
-    channels: tuple[Literal["log", "slack", "email"], ...] = ("log",)
+    channels: tuple[Literal["log", "slack", "email", "webhook"], ...] = ("log",)
     min_level: Literal["degraded", "down"] = "degraded"
     cooldown_s: int = Field(900, ge=0)
+    retry_backoff_s: int = Field(60, ge=1, le=3600)
+    sync_refused_items: int = Field(1, ge=1)
+    stale_after_schedules: float = Field(3.0, ge=1.0)
+    webhook_failed_window_s: int = Field(86400, ge=60)
     email_to: tuple[str, ...] = ()
 
 
@@ -246,6 +250,8 @@ class Config:
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str | None = None
+    alert_webhook_url: SecretStr | None = None
+    alert_webhook_secret: SecretStr | None = None
     supabase_url: str | None = None
     supabase_key: SecretStr | None = None
     problems: tuple[str, ...] = ()
@@ -272,6 +278,8 @@ class Config:
         values: list[SecretStr | None] = [
             self.database_url if _url_has_password(self.database_url) else None,
             self.slack_webhook_url,
+            self.alert_webhook_url,
+            self.alert_webhook_secret,
             self.smtp_password,
             self.supabase_key,
         ]
@@ -366,7 +374,18 @@ def load_config(
         problems.append("alerts.channels has 'email' but MASTEROPS_SMTP_HOST is not set")
     if "slack" in file_config.alerts.channels and not env.get("MASTEROPS_SLACK_WEBHOOK_URL"):
         problems.append("alerts.channels has 'slack' but MASTEROPS_SLACK_WEBHOOK_URL is not set")
-    for name in ("MASTEROPS_SLACK_WEBHOOK_URL", "MASTEROPS_SUPABASE_URL"):
+    if "webhook" in file_config.alerts.channels and not (
+        env.get("MASTEROPS_ALERT_WEBHOOK_URL") and env.get("MASTEROPS_ALERT_WEBHOOK_SECRET")
+    ):
+        problems.append(
+            "alerts.channels has 'webhook' but MASTEROPS_ALERT_WEBHOOK_URL and "
+            "MASTEROPS_ALERT_WEBHOOK_SECRET are not both set"
+        )
+    for name in (
+        "MASTEROPS_SLACK_WEBHOOK_URL",
+        "MASTEROPS_ALERT_WEBHOOK_URL",
+        "MASTEROPS_SUPABASE_URL",
+    ):
         _check_url(name, env.get(name), problems)
 
     def secret(name: str) -> SecretStr | None:
@@ -390,6 +409,8 @@ def load_config(
         smtp_user=env.get("MASTEROPS_SMTP_USER"),
         smtp_password=secret("MASTEROPS_SMTP_PASSWORD"),
         smtp_from=env.get("MASTEROPS_SMTP_FROM"),
+        alert_webhook_url=secret("MASTEROPS_ALERT_WEBHOOK_URL"),
+        alert_webhook_secret=secret("MASTEROPS_ALERT_WEBHOOK_SECRET"),
         supabase_url=env.get("MASTEROPS_SUPABASE_URL"),
         supabase_key=secret("MASTEROPS_SUPABASE_KEY"),
         problems=tuple(dict.fromkeys(problems)),  # a shared setting is named once

@@ -30,8 +30,8 @@ from masterops.observability.events import EventRecorder, TelemetryHub
 async def _round(
     engine: Engine, config: Config, hub: TelemetryHub, results: list[HealthResult], now: datetime
 ) -> list[dict[str, Any]]:
-    previous = record_round(engine, results)
-    records = await alert_on_changes(results, previous, engine, config, hub, now=now)
+    record_round(engine, results)
+    records = await alert_on_changes(results, engine, config, hub, now=now)
     return [r.to_dict() for r in records]
 
 
@@ -46,7 +46,8 @@ async def test_change_repeat_cooldown_and_recovery(engine: Engine, tmp_path: Pat
 
     assert await at(0, "healthy") == []  # first sight of health: nothing to say
     [down] = await at(5, "down")
-    assert (down["previous_status"], down["status"], down["kind"]) == ("healthy", "down", "problem")
+    # Nothing was announced before: the operator had been told nothing, not "healthy".
+    assert (down["previous_status"], down["status"], down["kind"]) == (None, "down", "problem")
     assert (down["channel"], down["delivered"], down["error"]) == ("log", True, None)
     assert await at(10, "down") == []  # a repeat
     assert await at(15, "healthy") == []  # recovered within the 15-minute cooldown
@@ -58,7 +59,7 @@ async def test_change_repeat_cooldown_and_recovery(engine: Engine, tmp_path: Pat
         rows = recent_alerts(conn)
     assert [(r["status"], r["previous_status"]) for r in rows] == [
         ("healthy", "down"),
-        ("down", "healthy"),
+        ("down", None),
     ]
     assert rows[0]["created_at"] == T0 + timedelta(minutes=21)
     logs = [e for e in recorder.logs if e.source == "alerts"]
@@ -81,10 +82,8 @@ async def test_no_secret_reaches_any_row_or_log(engine: Engine, tmp_path: Path) 
     hub, recorder = TelemetryHub(), EventRecorder()
     hub.subscribe(recorder)
     message = f"hubspot: AUTHENTICATION: token {TOKEN} rejected; webhook {WEBHOOK}"
-    previous = record_round(engine, [result("healthy")])
     records = await alert_on_changes(
         [result("down", message=message)],
-        previous,
         engine,
         config,
         hub,
@@ -129,7 +128,6 @@ def test_channels_follow_the_configuration(tmp_path: Path) -> None:
 
 async def test_unavailable_channel_is_recorded_undelivered(engine: Engine, tmp_path: Path) -> None:
     config = make_config(tmp_path, channels=("email",))
-    previous = record_round(engine, [result("healthy")])
-    [record] = await alert_on_changes([result("down")], previous, engine, config, TelemetryHub())
+    [record] = await alert_on_changes([result("down")], engine, config, TelemetryHub())
     assert (record.delivery.channel, record.delivery.delivered) == ("email", False)
     assert record.delivery.error == "MASTEROPS_SMTP_HOST is not set"

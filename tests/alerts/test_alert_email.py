@@ -13,7 +13,7 @@ import pytest
 from alert_helpers import SMTP_PASSWORD, T0, result
 from sqlalchemy import Engine, select
 
-from masterops.alerts import EmailChannel, dispatch_alerts, judge
+from masterops.alerts import ChannelState, EmailChannel, LastAlert, dispatch_alerts, judge
 from masterops.alerts.rules import Alert
 from masterops.config import AlertRules
 from masterops.db.tables import alert_history
@@ -80,7 +80,12 @@ async def smtp_server(request: pytest.FixtureRequest) -> AsyncIterator[TinySMTP]
 
 
 def _alert() -> Alert:
-    alert = judge(result("down"), "healthy", None, AlertRules(channels=("email",)), T0)
+    alert = judge(
+        result("down"),
+        ChannelState(told=LastAlert("healthy", T0)),
+        AlertRules(channels=("email",)),
+        T0,
+    )
     assert alert is not None
     return alert
 
@@ -112,7 +117,7 @@ def test_the_message() -> None:
 
 
 async def test_delivered_and_recorded(smtp_server: TinySMTP, engine: Engine) -> None:
-    [record] = await dispatch_alerts([_alert()], [_channel(smtp_server.port)], engine)
+    [record] = await dispatch_alerts([(_channel(smtp_server.port), _alert())], engine)
     assert record.delivery.delivered, record.delivery.error
     assert smtp_server.recipients == ["TO:<ops@example.com>", "TO:<lead@example.com>"]
     [raw] = smtp_server.messages
@@ -134,7 +139,7 @@ async def test_refused_login_is_recorded_without_the_password(
     smtp_server: TinySMTP, engine: Engine
 ) -> None:
     channel = _channel(smtp_server.port, user="ops", password=SMTP_PASSWORD)
-    [record] = await dispatch_alerts([_alert()], [channel], engine)
+    [record] = await dispatch_alerts([(channel, _alert())], engine)
     assert not record.delivery.delivered
     assert "SMTPAuthenticationError" in (record.delivery.error or "")
     assert not smtp_server.messages
@@ -154,7 +159,7 @@ async def test_connection_refused_is_recorded(engine: Engine) -> None:
     with socket.socket() as probe:  # a port that was free a moment ago: nobody listens
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    [record] = await dispatch_alerts([_alert()], [_channel(port)], engine)
+    [record] = await dispatch_alerts([(_channel(port), _alert())], engine)
     assert not record.delivery.delivered
     assert f"SMTP 127.0.0.1:{port}" in (record.delivery.error or "")
     assert "ConnectionRefusedError" in (record.delivery.error or "")

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from masterops.alerts import SlackChannel, dispatch_alerts, judge
+from masterops.alerts import ChannelState, LastAlert, SlackChannel, dispatch_alerts, judge
 from masterops.alerts.rules import Alert
 from masterops.config import AlertRules
 from masterops.db.tables import alert_history
@@ -23,7 +23,12 @@ HOOK_PATH = "/services/T0ALERTS/B0ALERTS/webhookSecretPart42"
 
 def _alert() -> Alert:
     rules = AlertRules(channels=("slack",))
-    alert = judge(result("down", message="hubspot: SERVER: HTTP 503"), "healthy", None, rules, T0)
+    alert = judge(
+        result("down", message="hubspot: SERVER: HTTP 503"),
+        ChannelState(told=LastAlert("healthy", T0)),
+        rules,
+        T0,
+    )
     assert alert is not None
     return alert
 
@@ -46,7 +51,7 @@ def _rows(engine: Engine) -> list[dict[str, Any]]:
 async def test_delivered_to_the_webhook_and_recorded(engine: Engine) -> None:
     received: list[dict[str, Any]] = []
     channel = SlackChannel(WEBHOOK, transport=httpx.ASGITransport(app=_slack(200, received)))
-    [record] = await dispatch_alerts([_alert()], [channel], engine, now=T0)
+    [record] = await dispatch_alerts([(channel, _alert())], engine, now=T0)
     assert record.delivery.delivered and record.delivery.error is None
     [payload] = received
     assert list(payload) == ["text"]
@@ -65,7 +70,7 @@ async def test_delivered_to_the_webhook_and_recorded(engine: Engine) -> None:
 async def test_a_failing_webhook_is_recorded_without_the_url(engine: Engine) -> None:
     received: list[dict[str, Any]] = []
     channel = SlackChannel(WEBHOOK, transport=httpx.ASGITransport(app=_slack(403, received)))
-    [record] = await dispatch_alerts([_alert()], [channel], engine)
+    [record] = await dispatch_alerts([(channel, _alert())], engine)
     assert not record.delivery.delivered and received  # it was tried
     [row] = _rows(engine)
     assert row["delivered"] is False
@@ -87,7 +92,7 @@ async def test_a_network_failure_is_recorded_not_raised(engine: Engine, failure:
         raise failure
 
     channel = SlackChannel(WEBHOOK, transport=httpx.MockTransport(fail))
-    [record] = await dispatch_alerts([_alert()], [channel], engine)
+    [record] = await dispatch_alerts([(channel, _alert())], engine)
     assert not record.delivery.delivered
     assert type(failure).__name__ in (record.delivery.error or "")
     [row] = _rows(engine)

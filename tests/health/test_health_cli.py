@@ -123,3 +123,17 @@ def test_an_unreachable_database_is_down(ops, monkeypatch: pytest.MonkeyPatch) -
     assert "the platform database is down" in result.stderr and "127.0.0.1" in result.stderr
     assert "db-secret-pw" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.usefixtures("dead_n8n")
+def test_a_round_without_alerts_does_not_silence_the_next(ops, database) -> None:  # type: ignore[no-untyped-def]
+    # --no-alerts stores "down" without telling anyone; the operator still knows nothing,
+    # so the next normal round announces it (once), and the one after is a repeat.
+    assert ops("health", "--no-alerts").exit_code == 2
+    assert _count(database.url, alert_history) == 0
+    first = json.loads(ops("health", "--json").stdout)
+    assert sorted((a["business_id"], a["status"], a["channel"]) for a in first["alerts"]) == [
+        (b, "down", "log") for b in sorted(BUSINESSES)
+    ]
+    assert json.loads(ops("health", "--json").stdout)["alerts"] == []
+    assert _count(database.url, alert_history) == 4

@@ -11,28 +11,40 @@ from masterops.alerts.channels import (
     LogChannel,
     SlackChannel,
     UnavailableChannel,
+    WebhookChannel,
 )
 from masterops.alerts.dispatch import alert_on_changes, build_channels, dispatch_alerts
-from masterops.alerts.history import AlertRecord, last_alerts, recent_alerts, save_records
-from masterops.alerts.rules import Alert, AlertKind, LastAlert, decide_alerts, judge
+from masterops.alerts.history import AlertRecord, channel_states, recent_alerts, save_records
+from masterops.alerts.rules import (
+    Alert,
+    AlertKind,
+    ChannelState,
+    LastAlert,
+    backoff,
+    decide_alerts,
+    judge,
+)
 
 __all__ = [
     "Alert",
     "AlertKind",
     "AlertRecord",
     "Channel",
+    "ChannelState",
     "Delivery",
     "EmailChannel",
     "LastAlert",
     "LogChannel",
     "SlackChannel",
     "UnavailableChannel",
+    "WebhookChannel",
     "alert_on_changes",
+    "backoff",
     "build_channels",
+    "channel_states",
     "decide_alerts",
     "dispatch_alerts",
     "judge",
-    "last_alerts",
     "recent_alerts",
     "save_records",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import httpx
@@ -15,11 +15,11 @@ from masterops.alerts.channels import (
     LogChannel,
     SlackChannel,
     UnavailableChannel,
+    WebhookChannel,
 )
-from masterops.alerts.history import AlertRecord, last_alerts, save_records
-from masterops.alerts.rules import Alert, Key, LastAlert, decide_alerts
+from masterops.alerts.history import AlertRecord, channel_states, save_records
+from masterops.alerts.rules import Alert, ChannelKey, ChannelState, Observation, decide_alerts
 from masterops.config import Config
-from masterops.integrations.base import HealthResult
 from masterops.observability.events import TelemetryHub
 from masterops.observability.redaction import Redactor
 
@@ -54,6 +54,20 @@ def build_channels(
                 )
         elif name == "email":
             channels.append(_email_channel(config, redact))
+        elif name == "webhook":
+            if config.alert_webhook_url is None or config.alert_webhook_secret is None:
+                reason = (
+                    "MASTEROPS_ALERT_WEBHOOK_URL and MASTEROPS_ALERT_WEBHOOK_SECRET must be set"
+                )
+                channels.append(UnavailableChannel("webhook", reason))
+            else:
+                channels.append(
+                    WebhookChannel(
+                        config.alert_webhook_url.get_secret_value(),
+                        config.alert_webhook_secret.get_secret_value(),
+                        redactor=redact,
+                    )
+                )
     return channels
 
 
@@ -74,23 +88,22 @@ def _email_channel(config: Config, redactor: Redactor) -> Channel:
 
 
 async def dispatch_alerts(
-    alerts: Sequence[Alert],
-    channels: Sequence[Channel],
+    due: Sequence[tuple[Channel, Alert]],
     engine: Engine,
     *,
     redactor: Redactor | None = None,
     now: datetime | None = None,
 ) -> list[AlertRecord]:
-    """Send every alert through every channel at once and record each attempt in
-    ``alert_history`` (``created_at`` = ``now``). Never raises for a failed delivery."""
-    if not alerts or not channels:
+    """Send every (channel, alert) at once and record each attempt in ``alert_history``
+    (``created_at`` = ``now``). Never raises for a failed delivery: the row says it failed,
+    and the next evaluation retries it (see ``rules``)."""
+    if not due:
         return []
     created_at = now or datetime.now(UTC)
-    pairs = [(alert, channel) for alert in alerts for channel in channels]
-    deliveries = await asyncio.gather(*(channel.send(alert) for alert, channel in pairs))
+    deliveries = await asyncio.gather(*(channel.send(alert) for channel, alert in due))
     records = [
         AlertRecord(alert, delivery, created_at)
-        for (alert, _), delivery in zip(pairs, deliveries, strict=True)
+        for (_, alert), delivery in zip(due, deliveries, strict=True)
     ]
 
     def store() -> None:
@@ -102,8 +115,7 @@ async def dispatch_alerts(
 
 
 async def alert_on_changes(
-    results: Sequence[HealthResult],
-    previous: Mapping[Key, str],
+    results: Sequence[Observation],
     engine: Engine,
     config: Config,
     hub: TelemetryHub,
@@ -112,27 +124,30 @@ async def alert_on_changes(
     channels: Sequence[Channel] | None = None,
     now: datetime | None = None,
 ) -> list[AlertRecord]:
-    """The whole alerting step of a round: decide from ``previous`` (the statuses before
-    the round, from ``health.record_round``) and ``alert_history``, then send and record.
+    """The whole alerting step of a round: decide, per channel, from what that channel
+    was told and failed to be told (``alert_history``), then send and record.
 
-    ``channels`` replaces the configured ones; ``now`` is the time the cooldown is
-    measured at and the alerts are recorded with (default: the current time).
+    ``channels`` replaces the configured ones; ``now`` is the time the cooldown and the
+    retry backoff are measured at and the alerts are recorded with (default: now).
     """
     moment = now or datetime.now(UTC)
     redactor = Redactor(config.secrets())
     keys = {(r.business_id, r.service) for r in results}
-
-    def read_last() -> dict[Key, LastAlert]:
-        with engine.connect() as conn:
-            return last_alerts(conn, keys)
-
-    last = await asyncio.to_thread(read_last)
-    alerts = decide_alerts(results, previous, last, config.alerts, moment)
-    if not alerts:
-        return []
     chosen = (
         list(channels)
         if channels is not None
         else build_channels(config, hub, redactor=redactor, slack_transport=slack_transport)
     )
-    return await dispatch_alerts(alerts, chosen, engine, redactor=redactor, now=moment)
+    if not chosen:
+        return []
+
+    def read_states() -> dict[ChannelKey, ChannelState]:
+        with engine.connect() as conn:
+            return channel_states(conn, keys)
+
+    states = await asyncio.to_thread(read_states)
+    by_name = {channel.name: channel for channel in chosen}
+    due = decide_alerts(results, states, list(by_name), config.alerts, moment)
+    return await dispatch_alerts(
+        [(by_name[name], alert) for name, alert in due], engine, redactor=redactor, now=moment
+    )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from masterops.alerts.channels import Delivery
-from masterops.alerts.rules import Alert, Key, LastAlert
+from masterops.alerts.rules import Alert, ChannelKey, ChannelState, Key, LastAlert
 from masterops.db.tables import alert_history
 from masterops.observability.redaction import Redactor
 
@@ -62,31 +62,59 @@ def save_records(
     return len(rows)
 
 
-def last_alerts(conn: Connection, keys: Iterable[Key] | None = None) -> dict[Key, LastAlert]:
-    """The newest alert row of each (business, service), whatever its channel or
-    delivery: what the operator was last told, or at least what we last tried to tell."""
+def channel_states(
+    conn: Connection, keys: Iterable[Key] | None = None
+) -> dict[ChannelKey, ChannelState]:
+    """What each channel knows of each (business, service), limited to ``keys`` if
+    given: its newest delivered alert (what it was told), and the undelivered attempts
+    since (which the next evaluation retries after a backoff)."""
     wanted = set(keys) if keys is not None else None
     if wanted is not None and not wanted:
         return {}
-    newest = select(func.max(alert_history.c.id)).group_by(
-        alert_history.c.business_id, alert_history.c.service
+    t = alert_history
+    scope = (
+        []
+        if wanted is None
+        else [t.c.business_id.in_({b for b, _ in wanted}), t.c.service.in_({s for _, s in wanted})]
     )
-    if wanted is not None:
-        newest = newest.where(
-            alert_history.c.business_id.in_({b for b, _ in wanted}),
-            alert_history.c.service.in_({s for _, s in wanted}),
-        )
-    stmt = select(
-        alert_history.c.business_id,
-        alert_history.c.service,
-        alert_history.c.status,
-        alert_history.c.created_at,
-    ).where(alert_history.c.id.in_(newest.scalar_subquery()))
-    found = {
-        (row.business_id, row.service): LastAlert(row.status, row.created_at)
-        for row in conn.execute(stmt)
+    newest_told = select(func.max(t.c.id)).where(t.c.delivered.is_(True), *scope)
+    newest_told = newest_told.group_by(t.c.business_id, t.c.service, t.c.channel)
+    columns = (t.c.business_id, t.c.service, t.c.channel, t.c.status, t.c.created_at)
+    told = {
+        (row.business_id, row.service, row.channel): LastAlert(row.status, row.created_at)
+        for row in conn.execute(select(*columns).where(t.c.id.in_(newest_told.scalar_subquery())))
     }
-    return found if wanted is None else {k: v for k, v in found.items() if k in wanted}
+    other = alert_history.alias("other")
+    told_id = (
+        select(func.max(other.c.id))
+        .where(
+            other.c.business_id == t.c.business_id,
+            other.c.service == t.c.service,
+            other.c.channel == t.c.channel,
+            other.c.delivered.is_(True),
+        )
+        .scalar_subquery()
+    )
+    failed_since = (
+        select(*columns)
+        .where(t.c.delivered.is_(False), t.c.id > func.coalesce(told_id, 0), *scope)
+        .order_by(t.c.id)
+    )
+    failures: dict[ChannelKey, list[LastAlert]] = {}
+    for row in conn.execute(failed_since):
+        key = (row.business_id, row.service, row.channel)
+        failures.setdefault(key, []).append(LastAlert(row.status, row.created_at))
+    states = {
+        key: ChannelState(
+            told=told.get(key),
+            failures=len(failures.get(key, ())),
+            last_failure=failures[key][-1] if key in failures else None,
+        )
+        for key in told.keys() | failures.keys()
+    }
+    if wanted is None:
+        return states
+    return {k: v for k, v in states.items() if (k[0], k[1]) in wanted}
 
 
 def recent_alerts(conn: Connection, *, limit: int = 100) -> list[dict[str, Any]]:

@@ -2,35 +2,44 @@
 
 The rules, per (business, service):
 
-- an alert announces a *change*: the status differs from the one the operator was last
-  told (the newest ``alert_history`` row), or, when nothing was ever announced for the
-  pair, from its previous stored status (never checked: assumed healthy). A repeat of the
-  same status is never announced again.
+- each channel is judged on its own: what a channel was last *told* is its newest
+  ``alert_history`` row that was delivered. A failed delivery is not an announcement.
+- an alert announces a *change*: the status differs from the one the channel was last
+  told, or from "healthy" when it was never told anything about the pair (stored rounds
+  nobody was told about, e.g. ``ops health --no-alerts``, change nothing: the operator
+  still believes all is well). A repeat of the same status is never announced again.
 - only changes that matter at ``min_level``: into a status at or above it ("problem",
   or "better" when still at or above it but less bad), or out of it ("recovery", which,
   once announced, is the status the operator knows, so it is announced once).
-- ``disabled`` is configuration, not health: it never alerts, and a disabled previous
-  status counts as never checked.
+- ``disabled`` is configuration, not health: it never alerts.
 - the cooldown: within ``cooldown_s`` of the pair's last alert, nothing is announced
   except a status worse than the last one announced (an escalation is never held back).
   A change held back is announced by the first round after the cooldown that still sees
   it, because the comparison is with what was announced, not with the last round.
+
+- a channel that failed is retried by the next evaluation after a backoff that doubles
+  with each failure in a row (``retry_backoff_s``, then twice and four times that, up to
+  an hour), except for a status worse than the one that failed, which is tried at once.
 
 ``decide_alerts`` is a pure function of its arguments; the stores supply them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from masterops.config import AlertRules
-from masterops.integrations.base import SEVERITY, HealthResult
+from masterops.integrations.base import SEVERITY
 
 AlertKind = Literal["problem", "better", "recovery"]
 Key = tuple[str, str]
+#: (business_id, service, channel)
+ChannelKey = tuple[str, str, str]
+#: The longest wait between two attempts through a failing channel.
+MAX_BACKOFF = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,44 @@ class LastAlert:
 
     status: str
     created_at: datetime
+
+
+class Observation(Protocol):
+    """Anything an alert can be about: a health result, or a ``Condition`` a rule found."""
+
+    @property
+    def business_id(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def checked_at(self) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """What a rule found about one subject, in the statuses of health: "healthy" (all
+    well, which a recovery announces), "degraded" or "down". ``service`` names the rule
+    and its subject, e.g. "sync:orders"; alert_history keys it like a service."""
+
+    business_id: str
+    service: str
+    status: str
+    message: str
+    checked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    """What one channel knows of a (business, service): the newest alert it delivered,
+    and the failed attempts since (how many, the newest's time and status)."""
+
+    told: LastAlert | None = None
+    failures: int = 0
+    last_failure: LastAlert | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,40 +122,42 @@ class Alert:
 
 
 def decide_alerts(
-    results: Iterable[HealthResult],
-    previous: Mapping[Key, str],
-    last_alerts: Mapping[Key, LastAlert],
+    results: Iterable[Observation],
+    states: Mapping[ChannelKey, ChannelState],
+    channels: Sequence[str],
     rules: AlertRules,
     now: datetime,
-) -> list[Alert]:
-    """The alerts ``results`` call for, in the order of ``results`` (see the module)."""
-    alerts = []
+) -> list[tuple[str, Alert]]:
+    """(channel, alert) for every alert ``results`` call for, in the order of ``results``
+    then ``channels`` (see the module)."""
+    due = []
     for result in results:
-        key = (result.business_id, result.service)
-        alert = judge(result, previous.get(key), last_alerts.get(key), rules, now)
-        if alert is not None:
-            alerts.append(alert)
-    return alerts
+        for channel in channels:
+            key = (result.business_id, result.service, channel)
+            alert = judge(result, states.get(key, ChannelState()), rules, now)
+            if alert is not None:
+                due.append((channel, alert))
+    return due
+
+
+def backoff(rules: AlertRules, failures: int) -> timedelta:
+    """How long a channel that failed ``failures`` times in a row is left alone."""
+    if failures <= 0:
+        return timedelta(0)
+    seconds = rules.retry_backoff_s * 2 ** min(failures - 1, 16)
+    return min(timedelta(seconds=seconds), MAX_BACKOFF)
 
 
 def judge(
-    result: HealthResult,
-    previous: str | None,
-    last: LastAlert | None,
-    rules: AlertRules,
-    now: datetime,
+    result: Observation, state: ChannelState, rules: AlertRules, now: datetime
 ) -> Alert | None:
-    """The alert for one result, or None."""
+    """The alert one channel should get for one result, or None."""
     status = result.status
     if status not in SEVERITY:  # disabled: configuration, not health
         return None
     threshold = SEVERITY[rules.min_level]
-    if last is not None:
-        known = last.status
-    elif previous in SEVERITY:
-        known = previous
-    else:
-        known = "healthy"  # never checked (or disabled until now): nothing was wrong
+    last = state.told
+    known = last.status if last is not None else "healthy"  # never told: all was well
     if status == known:
         return None
     alerting_now = SEVERITY[status] >= threshold
@@ -119,6 +168,13 @@ def judge(
     escalation = last is not None and SEVERITY[status] > SEVERITY.get(last.status, 0)
     if in_cooldown and not escalation:
         return None
+    failed = state.last_failure
+    if (
+        failed is not None
+        and now - failed.created_at < backoff(rules, state.failures)
+        and SEVERITY[status] <= SEVERITY.get(failed.status, 0)
+    ):
+        return None  # the channel is failing: wait, unless this is worse news
     kind: AlertKind
     if not alerting_now:
         kind = "recovery"
@@ -129,7 +185,7 @@ def judge(
     return Alert(
         business_id=result.business_id,
         service=result.service,
-        previous_status=known if (last is not None or previous in SEVERITY) else None,
+        previous_status=known if last is not None else None,
         status=status,
         kind=kind,
         message=result.message,

@@ -8,6 +8,7 @@ import typer
 
 from masterops import __version__
 from masterops.cli import (
+    alerts_cmd,
     config_cmd,
     db_cmd,
     sandbox_cmd,
@@ -38,6 +39,7 @@ app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(sync_cmd.app, name="sync")
 app.add_typer(workflows_cmd.app, name="workflows")
 app.add_typer(webhooks_cmd.app, name="webhooks")
+app.add_typer(alerts_cmd.app, name="alerts")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("demo")(demo)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from masterops.alerts import alert_on_changes
 from masterops.health import record_round, run_health_round
 from masterops.observability.redaction import Redactor
+from masterops.operations.alerts import evaluate_alerts
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -38,7 +39,8 @@ async def health_round(
     send_alerts: bool = True,
 ) -> RoundOutcome:
     """One round of every business (or ``business``) and service (or ``service``),
-    stored in ``health_checks``; alerts on each change unless ``send_alerts`` is off."""
+    stored in ``health_checks``; alerts on each change, and on what the other rules find
+    (``evaluate_alerts``), unless ``send_alerts`` is off."""
     report = await run_health_round(
         services,
         engine,
@@ -46,10 +48,9 @@ async def health_round(
         service_filter=service,
     )
     redactor = Redactor(services.config.secrets())
-    previous = await asyncio.to_thread(record_round, engine, report.results, redactor=redactor)
-    alerts = (
-        await alert_on_changes(report.results, previous, engine, services.config, hub)
-        if send_alerts
-        else []
-    )
+    await asyncio.to_thread(record_round, engine, report.results, redactor=redactor)
+    alerts: list[AlertRecord] = []
+    if send_alerts:
+        alerts = await alert_on_changes(report.results, engine, services.config, hub)
+        alerts += await evaluate_alerts(services.config, engine, hub)
     return RoundOutcome(report, alerts)
