@@ -104,3 +104,19 @@ def test_a_short_secret_across_a_cut_leaves_nothing_of_it() -> None:
         snippet_body = ("z" * (pad + 300) + secret + " rest").encode()
         for error in (error_for(body, secret), error_for(snippet_body, secret)):
             assert secret[:4] not in shown(error).replace("…", ""), pad
+
+
+def test_control_characters_in_an_error_body_never_reach_the_message() -> None:
+    # A NUL cannot be stored in a PostgreSQL text column: an error that carried one lost
+    # its health check and its alert there (found by the secret-echo property test).
+    from masterops.integrations.base.errors import describe_body
+
+    for body in (
+        b"<html><head><title>bad\x00gateway\x07</title></head></html>",
+        b'{"message": "bad\\u0000request"}',
+        b"plain\x00text\x1b[31m",
+    ):
+        reason, _, snippet = describe_body(body)
+        for text in (reason, snippet):
+            assert not any(ord(c) < 32 and c not in "\t\n\r" for c in text), text
+        assert "\ufffd" in reason

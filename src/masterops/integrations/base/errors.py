@@ -38,6 +38,10 @@ _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _JSON_MESSAGE = re.compile(r'"(?:message|Message|description)"\s*:\s*"((?:[^"\\]|\\.)*)')
 _SPACE = re.compile(r"\s+")
+# Control characters other than white space: a NUL cannot be stored in a PostgreSQL text
+# column at all (the row holding the error would be refused), and the others only garble
+# a terminal. What a service sends is shown, with these as U+FFFD.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ErrorCategory(StrEnum):
@@ -271,7 +275,7 @@ def describe_body(
     unescaped) before either is cut short: a cut through a secret would leave a piece that
     no longer matches it. The fields are returned as found, for the caller to redact.
     """
-    text = body.decode("utf-8", errors="replace").strip()
+    text = _CONTROL.sub("\ufffd", body.decode("utf-8", errors="replace")).strip()
     snippet = _truncate(_SPACE.sub(" ", redact(text)), _MAX_SNIPPET)
     if not text:
         return reason_phrase or "empty response body", {}, ""
@@ -328,7 +332,8 @@ def _unescape_json(fragment: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    # Also here: a JSON message may carry a control character escaped ("\u0000").
+    return _SPACE.sub(" ", _CONTROL.sub("\ufffd", text)).strip()
 
 
 def _truncate(text: str, limit: int) -> str:
