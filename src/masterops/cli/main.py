@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 from masterops import __version__
-from masterops.cli import config_cmd, db_cmd, sync_cmd, tasks_cmd, webhooks_cmd, workflows_cmd
+from masterops.cli import (
+    config_cmd,
+    db_cmd,
+    sync_cmd,
+    tasks_cmd,
+    tokens_cmd,
+    webhooks_cmd,
+    workflows_cmd,
+)
 from masterops.cli.demo_cmd import demo
 from masterops.cli.errors import run_guarded
 from masterops.cli.health_cmd import health
@@ -31,6 +39,7 @@ app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(sync_cmd.app, name="sync")
 app.add_typer(workflows_cmd.app, name="workflows")
 app.add_typer(webhooks_cmd.app, name="webhooks")
+app.add_typer(tokens_cmd.app, name="tokens")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("demo")(demo)
