@@ -73,8 +73,15 @@ def create_token(
 
 def verify_token(conn: Connection, token: str, *, now: datetime | None = None) -> TokenGrant | None:
     """The grant of a live token (known, not revoked, not expired), else None."""
+    return grant_by_digest(conn, digest(token), now=now)
+
+
+def grant_by_digest(
+    conn: Connection, token_sha256: str, *, now: datetime | None = None
+) -> TokenGrant | None:
+    """``verify_token`` for a token known only by its SHA-256 (a signed-in session)."""
     t = api_tokens
-    row = conn.execute(select(t).where(t.c.token_sha256 == digest(token))).first()
+    row = conn.execute(select(t).where(t.c.token_sha256 == token_sha256)).first()
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= (now or datetime.now(UTC)):

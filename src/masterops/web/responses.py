@@ -17,11 +17,19 @@ from starlette.responses import Response
 class BadRequest(Exception):
     """A request the server cannot act on; becomes ``{"error": code, "message": ...}``."""
 
-    def __init__(self, message: str, *, status: int = 400, code: str = "bad_request") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        code: str = "bad_request",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
+        self.headers = dict(headers or {})
 
 
 def _default(value: Any) -> Any:
@@ -41,8 +49,8 @@ class JSON(Response):
         return json.dumps(content, default=_default, separators=(",", ":")).encode()
 
 
-def error(status: int, code: str, message: str) -> JSON:
-    return JSON({"error": code, "message": message}, status_code=status)
+def error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSON:
+    return JSON({"error": code, "message": message}, status_code=status, headers=headers)
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

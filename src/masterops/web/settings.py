@@ -21,7 +21,8 @@ class WebSettings:
     business it belongs to. With ``trust_proxy`` the signed URI is rebuilt from
     ``X-Forwarded-Proto``/``X-Forwarded-Host``: only set it behind a proxy that
     overwrites those headers. ``breakers`` (a runtime's registry) adds breaker states to
-    ``/metrics``. ``now_ms`` is the wall clock in milliseconds (tests move it).
+    ``/metrics``. ``now_ms`` is the wall clock in milliseconds and ``monotonic`` a
+    monotonic one in seconds (tests move them).
     """
 
     hubspot_secrets: Mapping[str, str] = field(default_factory=dict)
@@ -31,4 +32,8 @@ class WebSettings:
     signature_max_age_ms: int = 300_000
     breakers: BreakerRegistry | None = None
     telemetry: PrometheusTelemetry | None = None
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 60
+    session_lifetime_s: int = 12 * 3600
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+    monotonic: Callable[[], float] = time.monotonic
