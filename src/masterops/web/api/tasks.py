@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from masterops.db.api_tokens import TokenGrant
 from masterops.tasks import store
-from masterops.web.api.common import MAX_ROWS, Operator, Reader, merged, read
+from masterops.web.api.common import MAX_ROWS, Operator, Reader, read
 from masterops.web.auth import forbidden, visible_businesses
 from masterops.web.responses import JSON, BadRequest
 
@@ -100,7 +100,11 @@ async def list_tasks(
             store.list_tasks(conn, status=status, business=b, category=category, limit=limit)
             for b in businesses
         ]
-        rows = parts[0] if len(parts) == 1 else merged(parts, key="created_at", limit=limit)
+        rows = [row for part in parts for row in part]
+        # As list_tasks orders them: highest priority first, then newest.
+        rows.sort(key=lambda r: -r["created_at"].timestamp())
+        rows.sort(key=lambda r: r["priority"])
+        rows = rows[:limit]
         return {"count": len(rows), "tasks": rows}
 
     return await read(request, reader)
