@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from web_helpers import BASE_URL, Web, bearer, make_token, seed_rows, settings_for
 
 from masterops.db.tables import webhook_inbox
-from masterops.web import create_app
+from masterops.web import WebSettings, create_app
 
 READ_ROUTES = (
     "/api/v1/health",
@@ -254,3 +254,41 @@ async def test_the_openapi_document_lists_every_route(web: Web) -> None:
     assert "HTTPBearer" in document["components"]["securitySchemes"]
     docs = await web.client.get("/api/v1/docs")
     assert "/api/v1/tasks/{task_id}" in docs.text and "<script" not in docs.text
+
+
+async def test_an_operate_token_runs_a_health_round(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from masterops.config import load_config
+    from masterops.db.tables import health_checks
+    from masterops.observability.events import TelemetryHub
+    from masterops.operations.services import open_services
+
+    config = load_config({}, cwd=tmp_path)  # no credentials: the sandbox, in-process
+    hub = TelemetryHub()
+    with open_services(config, hub, engine) as services:
+        app = create_app(engine, WebSettings(services=services, hub=hub))
+        reader, operator = make_token(engine, "read"), make_token(engine, "operate")
+        scoped = make_token(engine, "operate", "teelixir")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            url = "/api/v1/health/rounds"
+            refused = await client.post(url, headers=bearer(reader))
+            assert (refused.status_code, refused.json()["error"]) == (403, "insufficient_scope")
+            other = await client.post(url, json={"business": "elevate"}, headers=bearer(scoped))
+            assert other.status_code == 403
+            ran = await client.post(
+                url, json={"business": "teelixir", "send_alerts": False}, headers=bearer(scoped)
+            )
+            assert ran.status_code == 200, ran.text
+            assert ran.json()["checked"] > 0 and ran.json()["status"] in ("healthy", "degraded")
+            health = await client.get("/api/v1/health", headers=bearer(reader))
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(health_checks)).scalar_one()
+    assert stored == ran.json()["checked"]
+    checked = {s["business_id"] for s in health.json()["services"]}
+    assert "teelixir" in checked and not checked & {"elevate", "boo"}
+    bare = create_app(engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url=BASE_URL) as c:
+        answer = await c.post("/api/v1/health/rounds", headers=bearer(operator))
+    assert (answer.status_code, answer.json()["error"]) == (503, "not_configured")

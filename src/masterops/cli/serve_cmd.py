@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -97,14 +98,19 @@ def serve(
     from masterops.web import create_app
 
     listening = bind_listening(host, port)
-    with listening, command_context() as ctx:
+    with listening, command_context() as ctx, ctx.services() as services:
         # This process's breakers and telemetry counters are exported beside the
-        # database's gauges: whatever runs here on ctx.runtime feeds them.
-        settings = web_settings(
-            ctx.config,
-            trust_proxy=trust_proxy,
-            breakers=ctx.runtime.breakers,
-            telemetry=ctx.prometheus,
+        # database's gauges: whatever runs here on ctx.runtime feeds them (the health
+        # rounds an operate token starts, on these connectors, included).
+        settings = replace(
+            web_settings(
+                ctx.config,
+                trust_proxy=trust_proxy,
+                breakers=ctx.runtime.breakers,
+                telemetry=ctx.prometheus,
+            ),
+            services=services,
+            hub=ctx.hub,
         )
         if not is_loopback(host):
             _require_a_token(ctx.database(), host)
