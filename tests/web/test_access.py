@@ -94,6 +94,9 @@ async def test_a_narrower_scope_is_403_with_a_reason(web: Web) -> None:
     assert bad.status_code == 400 and bad.json()["message"].startswith("body.title")
     extra = await web.client.post("/api/v1/tasks", json={"title": "a", "x": 1}, headers=operator)
     assert extra.status_code == 400
+    for body in ({"title": "a\u0000b"}, {"title": "a", "plan": ["x\u0000"]}):
+        nul = await web.client.post("/api/v1/tasks", json=body, headers=operator)
+        assert nul.status_code == 400 and "NUL" in nul.json()["message"], nul.text
     missing = await web.client.get("/api/v1/tasks/999999", headers=reader)
     assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
 
@@ -292,3 +295,21 @@ async def test_an_operate_token_runs_a_health_round(engine, tmp_path) -> None:  
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url=BASE_URL) as c:
         answer = await c.post("/api/v1/health/rounds", headers=bearer(operator))
     assert (answer.status_code, answer.json()["error"]) == (503, "not_configured")
+
+
+async def test_an_oversized_api_body_is_refused_after_reading_about_the_limit(web: Web) -> None:
+    from masterops.web.bodylimit import API_BODY_LIMIT
+
+    chunk = 64 * 1024
+    pulled = 0
+
+    async def body():  # type: ignore[no-untyped-def]
+        nonlocal pulled
+        for _ in range(50 * 1024 * 1024 // chunk):  # 50 MiB if read whole
+            pulled += chunk
+            yield b" " * chunk
+
+    async with _anonymous(web) as client:  # before any token is looked at
+        answer = await client.post("/api/v1/tasks", content=body())
+    assert (answer.status_code, answer.json()["error"]) == (413, "too_large")
+    assert pulled <= API_BODY_LIMIT + chunk

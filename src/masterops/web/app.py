@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route
 
 from masterops.web.api import build_api
 from masterops.web.auth import authenticate, require_every_business
+from masterops.web.bodylimit import BodyLimit
 from masterops.web.dashboard import dashboard
 from masterops.web.headers import SecurityHeaders
 from masterops.web.metrics import metrics
@@ -73,7 +74,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette
             Route("/readyz", readyz),
             Route("/metrics", _metrics),
             Route("/webhooks/hubspot", receive_hubspot, methods=["POST"]),
-            Mount("/api/v1", app=api),
+            Mount("/api/v1", app=BodyLimit(api)),
         ],
         middleware=[Middleware(SecurityHeaders, hsts=settings.trust_proxy)],
         exception_handlers={BadRequest: _bad_request, HTTPException: _http_error},

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from masterops.operations.health import health_round
 from masterops.web.api.common import Operator
+from masterops.web.api.tasks import Body
 from masterops.web.auth import forbidden
 from masterops.web.responses import JSON, BadRequest
 from masterops.web.settings import WebSettings
@@ -17,8 +18,7 @@ from masterops.web.settings import WebSettings
 router = APIRouter()
 
 
-class RoundRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RoundRequest(Body):
     business: Annotated[str | None, Field(max_length=64)] = None
     send_alerts: bool = True
 

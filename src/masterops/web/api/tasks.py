@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
@@ -34,8 +34,22 @@ Status = Literal[
 ]
 
 
-class NewTask(BaseModel):
+class Body(BaseModel):
+    """A JSON body: no field but those declared, and no NUL in any text (no database
+    text column can hold one)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain a NUL character")
+        return value
+
+
+class NewTask(Body):
     title: str = Field(min_length=1, max_length=500)
     description: str | None = Field(default=None, max_length=10_000)
     business: str | None = Field(default=None, max_length=64)
@@ -45,8 +59,7 @@ class NewTask(BaseModel):
     assigned_to: str | None = Field(default=None, max_length=100)
 
 
-class TaskChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TaskChanges(Body):
     title: str | None = Field(default=None, min_length=1, max_length=500)
     description: str | None = Field(default=None, max_length=10_000)
     category: str | None = Field(default=None, max_length=64)
@@ -57,8 +70,7 @@ class TaskChanges(BaseModel):
     error_message: str | None = Field(default=None, max_length=10_000)
 
 
-class NewTaskLog(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewTaskLog(Body):
     message: str = Field(min_length=1, max_length=10_000)
     level: Literal["debug", "info", "warn", "error"] = "info"
 
