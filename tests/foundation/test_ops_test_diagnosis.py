@@ -9,6 +9,7 @@ tests count what the far end (or the ``api_metrics`` telemetry) saw.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -127,7 +128,11 @@ def test_ops_test_gives_up_on_a_silent_port_at_its_deadline(  # type: ignore[no-
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     probe = next(line for line in lines if "health probe" in line)
-    assert "FAIL" in probe and "within 0.5 s" in probe
+    assert "FAIL" in probe
+    # The attempt's limit is what is left of the 0.5 s deadline when it starts: 0.5 on an
+    # idle machine, a hair less on a busy one; never more.
+    within = re.search(r"within (\d+(?:\.\d+)?) s", probe)
+    assert within is not None and 0.3 <= float(within.group(1)) <= 0.5, probe
     skipped = [line for line in lines if "skipped: health probe failed (TIMEOUT)" in line]
     assert len(skipped) == 2
     assert silent_port.accepted == 1

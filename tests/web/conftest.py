@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy import Engine
-from web_helpers import BASE_URL, HOOK_URL, Web, settings_for
+from web_helpers import BASE_URL, HOOK_URL, Web, make_token, settings_for
 
 from masterops.web import create_app
 from masterops_sandbox.accounts import sandbox_accounts
@@ -20,7 +20,9 @@ async def web(engine: Engine) -> AsyncIterator[Web]:
     accounts = sandbox_accounts()
     app = create_app(engine, settings_for(accounts))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+    token = make_token(engine, "admin")  # the client acts as an admin unless told otherwise
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=headers) as client:
 
         async def send(url: str, body: bytes, headers: dict[str, str]) -> int:
             return (await client.post(url, content=body, headers=headers)).status_code

@@ -98,7 +98,8 @@ async def test_breaker_states_and_label_escaping(web: Web) -> None:
     assert admission is not None
     odd.record(admission, "failure")
     app = create_app(web.engine, settings_for(web.accounts, breakers=registry))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, headers=web.client.headers) as client:
         text = (await client.get("http://ops/metrics")).text
     assert 'account="a\\"b\\\\c"' in text
     states = parse(text)["masterops_breaker_state"]

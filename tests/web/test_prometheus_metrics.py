@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 from test_metrics_and_dashboard import parse
+from web_helpers import bearer, make_token
 
 from masterops.config import load_config
 from masterops.integrations.base import IntegrationError
@@ -20,7 +21,8 @@ from masterops.web import WebSettings, create_app
 
 async def _scrape(app_engine: Engine, settings: WebSettings) -> dict[str, dict]:  # type: ignore[type-arg]
     app = create_app(app_engine, settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+    headers = bearer(make_token(app_engine, "read"))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=headers) as client:
         answer = await client.get("http://ops/metrics")
     assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
     return parse(answer.text)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
+from web_helpers import bearer, make_token
 
 
 def _free_port() -> int:
@@ -47,10 +48,14 @@ def test_ops_serve_answers_and_stops_on_sigint(engine: Engine, tmp_path: Path) -
         stderr=subprocess.PIPE,
     )
     try:
-        answer = _wait_until_up(f"http://127.0.0.1:{port}/api/v1/health", proc)
+        assert _wait_until_up(f"http://127.0.0.1:{port}/healthz", proc).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz").json() == {"status": "ready"}
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 401
+        auth = bearer(make_token(engine, "read"))
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", headers=auth)
         assert answer.status_code == 200
         assert answer.json() == {"overall": "unknown", "services": []}
-        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics")
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", headers=auth)
         assert metrics.status_code == 200
         # The process's own families are exported, not only the database's gauges.
         assert "# TYPE masterops_breaker_state gauge" in metrics.text
@@ -81,3 +86,11 @@ def test_a_port_in_use_is_one_line_before_the_banner(ops) -> None:  # type: igno
         f"error: cannot listen on 127.0.0.1:{port}: address already in use; choose another --port"
     )
     assert result.stdout == ""
+
+
+def test_a_public_host_needs_a_token_first(ops) -> None:  # type: ignore[no-untyped-def]
+    result = ops("serve", "--host", "0.0.0.0", "--port", str(_free_port()))
+    assert result.exit_code == 1
+    assert "no API token exists yet" in result.stderr
+    assert "ops tokens create" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""

@@ -35,6 +35,26 @@ def settings_for(accounts: dict[str, SandboxAccount], **overrides: object) -> We
     return WebSettings(**values)  # type: ignore[arg-type]
 
 
+def make_token(engine: Engine, scope: str, *businesses: str, name: str | None = None) -> str:
+    """A new API token of ``scope`` (limited to ``businesses`` when given)."""
+    import secrets
+
+    from masterops.db.api_tokens import create_token
+
+    with engine.begin() as conn:
+        _, token = create_token(
+            conn,
+            name=name or f"{scope}-{secrets.token_hex(4)}",
+            scope=scope,
+            businesses=list(businesses) or None,
+        )
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of one multi-row INSERT must name the same columns: fill the gaps with None."""
     keys = {k for row in rows for k in row}

@@ -14,6 +14,7 @@ from masterops.cli import (
     sandbox_cmd,
     sync_cmd,
     tasks_cmd,
+    tokens_cmd,
     webhooks_cmd,
     workflows_cmd,
 )
@@ -40,6 +41,7 @@ app.add_typer(sync_cmd.app, name="sync")
 app.add_typer(workflows_cmd.app, name="workflows")
 app.add_typer(webhooks_cmd.app, name="webhooks")
 app.add_typer(alerts_cmd.app, name="alerts")
+app.add_typer(tokens_cmd.app, name="tokens")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("demo")(demo)

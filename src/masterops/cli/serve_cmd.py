@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from masterops.cli.errors import UsageError
+from masterops.cli.errors import CommandFailed, UsageError
 from masterops.cli.listen import bind_listening
 from masterops.cli.options import command_context
 from masterops.config import Config
 
 # The web stack loads when the service starts, not for `ops --help`.
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from masterops.integrations.base import BreakerRegistry
     from masterops.observability.prometheus import PrometheusTelemetry
     from masterops.web import WebSettings
@@ -49,6 +53,29 @@ def web_settings(
     )
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve anywhere
+        return False
+
+
+def _require_a_token(engine: Engine, host: str) -> None:
+    """Listening beyond this machine with no live token would serve nothing but 401s
+    and invite the operator to weaken it; refuse, and say how to make one."""
+    from masterops.db.api_tokens import live_token_exists
+
+    with engine.connect() as conn:
+        if live_token_exists(conn):
+            return
+    raise CommandFailed(
+        f"--host {host} listens beyond this machine, and no API token exists yet; create "
+        "one first with `ops tokens create --name NAME --scope read`"
+    )
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
@@ -71,15 +98,22 @@ def serve(
     from masterops.web import create_app
 
     listening = bind_listening(host, port)
-    with listening, command_context() as ctx:
+    with listening, command_context() as ctx, ctx.services() as services:
         # This process's breakers and telemetry counters are exported beside the
-        # database's gauges: whatever runs here on ctx.runtime feeds them.
-        settings = web_settings(
-            ctx.config,
-            trust_proxy=trust_proxy,
-            breakers=ctx.runtime.breakers,
-            telemetry=ctx.prometheus,
+        # database's gauges: whatever runs here on ctx.runtime feeds them (the health
+        # rounds an operate token starts, on these connectors, included).
+        settings = replace(
+            web_settings(
+                ctx.config,
+                trust_proxy=trust_proxy,
+                breakers=ctx.runtime.breakers,
+                telemetry=ctx.prometheus,
+            ),
+            services=services,
+            hub=ctx.hub,
         )
+        if not is_loopback(host):
+            _require_a_token(ctx.database(), host)
         app = create_app(ctx.database(), settings)
         for problem in ctx.config.problems:  # e.g. a client secret ignored for want of a token
             typer.echo(f"warning: {problem}", err=True)

@@ -288,6 +288,21 @@ sync_locks = Table(
     Column("acquired_at", UTCDateTime(), nullable=False),
 )
 
+# The HTTP service's API tokens (``ops tokens``): the SHA-256 of each, never the token.
+# ``businesses_json`` null means every business.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("token_sha256", String(64), nullable=False, unique=True),
+    Column("scope", String(16), nullable=False),
+    Column("businesses_json", JSONType),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+)
+
 # The Unleashed product catalogue, per business, with the HubSpot product it became.
 products = Table(
     "products",

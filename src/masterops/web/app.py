@@ -1,15 +1,19 @@
-"""``create_app``: the Starlette application ``ops serve`` runs.
+"""``create_app``: the application ``ops serve`` runs.
 
 Routes::
 
     POST /webhooks/hubspot      HubSpot webhooks (v3 signature) -> the webhook inbox
-    GET  /api/v1/...            health, logs, stats, sync/runs, webhooks/inbox (JSON)
+    GET  /healthz, /readyz      liveness; readiness (database reachable, schema current)
+    *    /api/v1/...            the JSON API (FastAPI; OpenAPI at /api/v1/openapi.json)
     GET  /metrics               Prometheus text format
     GET  /                      the dashboard (HTML, refreshes itself)
+    GET|POST /signin, POST /signout   the dashboard's session
 
-The app holds an engine and settings, nothing else: it never reads the environment and
-every request opens (and returns) its own connection, so it runs unchanged in tests, in
-``ops serve`` and behind any ASGI server.
+Everything but the webhook receiver and the two probes needs an API token (``ops
+tokens create``): ``Authorization: Bearer``, or the dashboard's session cookie to read.
+The app holds an engine, settings, the sessions and the rate limiter, nothing else: it
+never reads the environment and every request opens (and returns) its own connection,
+so it runs unchanged in tests, in ``ops serve`` and behind any ASGI server.
 """
 
 from __future__ import annotations
@@ -17,21 +21,29 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from masterops.web import api
+from masterops.web.api import build_api
+from masterops.web.auth import authenticate, require_every_business
+from masterops.web.bodylimit import BodyLimit
 from masterops.web.dashboard import dashboard
+from masterops.web.headers import SecurityHeaders
 from masterops.web.metrics import metrics
+from masterops.web.probes import healthz, readyz
+from masterops.web.ratelimit import RateLimiter
 from masterops.web.responses import BadRequest, error
+from masterops.web.sessions import SessionStore
 from masterops.web.settings import WebSettings
+from masterops.web.signin import signin, signin_form, signout
 from masterops.web.webhooks import receive_hubspot
 
 
 async def _bad_request(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BadRequest)
-    return error(exc.status, exc.code, exc.message)
+    return error(exc.status, exc.code, exc.message, exc.headers)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -43,17 +55,38 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error(exc.status_code, "http_error", str(exc.detail))
 
 
+async def _metrics(request: Request) -> Response:
+    require_every_business(await authenticate(request), "/metrics")
+    return await metrics(request)
+
+
 def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette:
     """The HTTP service on ``engine`` (a migrated database)."""
+    settings = settings or WebSettings()
+    api = build_api()
     app = Starlette(
         routes=[
             Route("/", dashboard),
-            Route("/metrics", metrics),
+            Route("/signin", signin_form, methods=["GET"]),
+            Route("/signin", signin, methods=["POST"]),
+            Route("/signout", signout, methods=["POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", _metrics),
             Route("/webhooks/hubspot", receive_hubspot, methods=["POST"]),
-            Mount("/api/v1", routes=api.routes),
+            Mount("/api/v1", app=BodyLimit(api)),
         ],
+        middleware=[Middleware(SecurityHeaders, hsts=settings.trust_proxy)],
         exception_handlers={BadRequest: _bad_request, HTTPException: _http_error},
     )
-    app.state.engine = engine
-    app.state.settings = settings or WebSettings()
+    sessions = SessionStore(settings.session_lifetime_s, settings.monotonic)
+    limiter = RateLimiter(
+        settings.rate_limit_per_minute, settings.rate_limit_burst, settings.monotonic
+    )
+    # The mounted API is its own application: it shares the very same state.
+    for state in (app.state, api.state):
+        state.engine = engine
+        state.settings = settings
+        state.sessions = sessions
+        state.rate_limiter = limiter
     return app

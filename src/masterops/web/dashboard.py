@@ -15,13 +15,16 @@ from typing import Any
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from masterops import __version__
 from masterops.db.summaries import run_summary
 from masterops.sync.state import recent_runs
+from masterops.web.auth import authenticate, require_every_business
 from masterops.web.inbox import status_counts
 from masterops.web.readings import latest_health, overall_status
+from masterops.web.responses import BadRequest
+from masterops.web.sessions import SESSION_COOKIE, SessionStore
 
 REFRESH_SECONDS = 30
 ROWS = 20
@@ -93,7 +96,7 @@ def collect(conn: Connection) -> dict[str, Any]:
     }
 
 
-def render(data: Mapping[str, Any]) -> str:
+def render(data: Mapping[str, Any], signout_csrf: str | None = None) -> str:
     overall = overall_status(data["health"])
     inbox = data["inbox"]
     sections = [
@@ -174,13 +177,38 @@ def render(data: Mapping[str, Any]) -> str:
         f'<p class="muted">{escape(_text(data["now"]))} UTC, refreshes every '
         f"{REFRESH_SECONDS} s. Webhook inbox: {inbox_line}. "
         '<a href="/api/v1/health">JSON API</a> · <a href="/metrics">metrics</a> · '
-        f"masterops {escape(__version__)}</p>" + "".join(sections) + "</body></html>"
+        f"masterops {escape(__version__)}</p>"
+        + _signout(signout_csrf)
+        + "".join(sections)
+        + "</body></html>"
+    )
+
+
+def _signout(csrf: str | None) -> str:
+    if csrf is None:
+        return ""
+    return (
+        '<form method="post" action="/signout">'
+        f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+        '<button type="submit">Sign out</button></form>'
     )
 
 
 async def dashboard(request: Request) -> Response:
+    """The page, for a signed-in session (or a bearer token); else the sign-in form."""
+    try:
+        grant = await authenticate(request)
+    except BadRequest as exc:
+        if exc.status == 401:
+            return RedirectResponse("/signin", status_code=303)
+        raise
+    require_every_business(grant, "the dashboard")
+    sessions: SessionStore = request.app.state.sessions
+    session = sessions.get(request.cookies.get(SESSION_COOKIE))
+
     def read() -> dict[str, Any]:
         with request.app.state.engine.connect() as conn:
             return collect(conn)
 
-    return HTMLResponse(render(await run_in_threadpool(read)))
+    data = await run_in_threadpool(read)
+    return HTMLResponse(render(data, session.csrf if session is not None else None))

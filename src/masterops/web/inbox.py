@@ -2,7 +2,9 @@
 
 A receiver calls ``store_events`` with every event of one delivery; they are written in
 one transaction keyed by ``(source, event_id)``, so a redelivery (HubSpot retries a
-batch it thinks failed) adds nothing and never resets a row already processed.
+batch it thinks failed) adds nothing and never resets a row already processed. The
+count of new events is the rows the insert itself created (``RETURNING``), so it stays
+exact while identical deliveries arrive at once.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from masterops.db.tables import webhook_inbox
-from masterops.db.upsert import upsert
 
 STATUSES = ("pending", "processed", "failed")
 
@@ -31,6 +33,7 @@ class InboxEvent:
     object_id: str | None
     occurred_at: datetime | None
     payload: dict[str, Any]
+    error: str | None = None  # set: stored already "failed", never processed
 
 
 @dataclass(frozen=True)
@@ -57,26 +60,23 @@ def store_events(engine: Engine, events: Sequence[InboxEvent]) -> StoreResult:
             "occurred_at": e.occurred_at,
             "payload_json": e.payload,
             "received_at": now,
-            "status": "pending",
+            "status": "pending" if e.error is None else "failed",
             "attempts": 0,
+            "error": e.error,
         }
         for e in unique.values()
     ]
     with engine.begin() as conn:
-        before = _count(conn, unique)
-        # update=[]: ON CONFLICT DO NOTHING, a known event keeps its status and history.
-        upsert(conn, webhook_inbox, rows, keys=["source", "event_id"], update=[])
-        after = _count(conn, unique)
-    return StoreResult(received=len(events), new=after - before)
+        # ON CONFLICT DO NOTHING: a known event keeps its status and history.
+        stmt = _insert(conn)(webhook_inbox).on_conflict_do_nothing(
+            index_elements=["source", "event_id"]
+        )
+        created = conn.execute(stmt.returning(webhook_inbox.c.id), rows).all()
+    return StoreResult(received=len(events), new=len(created))
 
 
-def _count(conn: Connection, keys: dict[tuple[str, str], InboxEvent]) -> int:
-    sources = {source for source, _ in keys}
-    ids = [event_id for _, event_id in keys]
-    stmt = select(func.count()).where(
-        webhook_inbox.c.source.in_(sources), webhook_inbox.c.event_id.in_(ids)
-    )
-    return int(conn.execute(stmt).scalar_one())
+def _insert(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 def inbox_rows(

@@ -10,17 +10,26 @@ from decimal import Decimal
 from typing import Any
 
 from starlette.datastructures import QueryParams
+from starlette.requests import Request
 from starlette.responses import Response
 
 
 class BadRequest(Exception):
     """A request the server cannot act on; becomes ``{"error": code, "message": ...}``."""
 
-    def __init__(self, message: str, *, status: int = 400, code: str = "bad_request") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        code: str = "bad_request",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.code = code
+        self.headers = dict(headers or {})
 
 
 def _default(value: Any) -> Any:
@@ -40,12 +49,30 @@ class JSON(Response):
         return json.dumps(content, default=_default, separators=(",", ":")).encode()
 
 
-def error(status: int, code: str, message: str) -> JSON:
-    return JSON({"error": code, "message": message}, status_code=status)
+def error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSON:
+    return JSON({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, read as it streams in and abandoned as soon as it passes
+    ``limit`` bytes (a 413), so a huge or endless chunked upload never sits in memory."""
+    too_large = BadRequest(f"the body is over {limit} bytes", status=413, code="too_large")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def check_params(params: QueryParams, allowed: Iterable[str]) -> None:
-    """Refuse unknown query parameters: a typo must not silently widen a query."""
+    """Refuse unknown query parameters (a typo must not silently widen a query) and
+    values holding a NUL, which no database text column can hold or be compared with."""
     known = set(allowed)
     unknown = sorted(set(params.keys()) - known)
     if unknown:
@@ -53,6 +80,9 @@ def check_params(params: QueryParams, allowed: Iterable[str]) -> None:
             f"unknown query parameter(s) {', '.join(unknown)}; "
             f"known: {', '.join(sorted(known)) or 'none'}"
         )
+    for name, value in params.multi_items():
+        if "\x00" in value:
+            raise BadRequest(f"{name} must not contain a NUL character (%00)")
 
 
 def int_param(params: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from masterops.integrations.base import BreakerRegistry
 from masterops.observability.prometheus import PrometheusTelemetry
+
+if TYPE_CHECKING:
+    from masterops.observability.events import TelemetryHub
+    from masterops.operations.services import Services
 
 MAX_WEBHOOK_BODY = 1024 * 1024  # HubSpot batches at most 100 small events
 
@@ -21,7 +26,10 @@ class WebSettings:
     business it belongs to. With ``trust_proxy`` the signed URI is rebuilt from
     ``X-Forwarded-Proto``/``X-Forwarded-Host``: only set it behind a proxy that
     overwrites those headers. ``breakers`` (a runtime's registry) adds breaker states to
-    ``/metrics``. ``now_ms`` is the wall clock in milliseconds (tests move it).
+    ``/metrics``. ``services`` and ``hub`` (the serving process's connectors and
+    telemetry) let an operate token run a health round; without them it answers 503.
+    ``now_ms`` is the wall clock in milliseconds and ``monotonic`` a
+    monotonic one in seconds (tests move them).
     """
 
     hubspot_secrets: Mapping[str, str] = field(default_factory=dict)
@@ -31,4 +39,10 @@ class WebSettings:
     signature_max_age_ms: int = 300_000
     breakers: BreakerRegistry | None = None
     telemetry: PrometheusTelemetry | None = None
+    services: Services | None = None
+    hub: TelemetryHub | None = None
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 60
+    session_lifetime_s: int = 12 * 3600
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+    monotonic: Callable[[], float] = time.monotonic

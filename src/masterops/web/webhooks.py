@@ -25,7 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from masterops.web.inbox import InboxEvent, StoreResult, store_events
-from masterops.web.responses import JSON, BadRequest, error
+from masterops.web.nul import NUL_REASON, without_nul
+from masterops.web.responses import JSON, BadRequest, error, read_limited
 from masterops.web.settings import WebSettings
 
 SIGNATURE_HEADER = "x-hubspot-signature-v3"
@@ -112,21 +113,60 @@ def _text_id(value: Any) -> str | None:
     return None
 
 
+def _portal_business(index: int, portal: Any, signer: str, settings: WebSettings) -> str:
+    """The business an event belongs to: always the signer's. An event naming a portal
+    that is not the signer's is refused, so one business's secret never acts on another."""
+    if portal is None:
+        return signer
+    if not isinstance(portal, int) or isinstance(portal, bool):
+        raise BadRequest(
+            f"event {index}: portalId must be a number, got {portal!r}", code="invalid_event"
+        )
+    owner = settings.hubspot_portals.get(portal)
+    if owner is None:
+        variable = f"MASTEROPS_{signer.upper().replace('-', '_')}_HUBSPOT_PORTAL_ID"
+        raise BadRequest(
+            f"event {index}: portal {portal} belongs to no configured business (set "
+            f"{variable} if it is {signer}'s); "
+            "nothing from this delivery was stored",
+            status=403,
+            code="unknown_portal",
+        )
+    if owner != signer:
+        raise BadRequest(
+            f"event {index}: portal {portal} is not the portal of the business whose "
+            "client secret signed this delivery; nothing from this delivery was stored",
+            status=403,
+            code="portal_mismatch",
+        )
+    return signer
+
+
 def parse_events(body: bytes, signer: str, settings: WebSettings) -> list[InboxEvent]:
-    """The delivery's events, or ``BadRequest`` naming the first thing wrong with them."""
+    """The delivery's events, or ``BadRequest`` naming the first thing wrong with them.
+
+    An event holding a NUL character (which no database text column can hold) does not
+    refuse its batch, or HubSpot would redeliver it forever and the valid events with it:
+    it is stored with the NULs replaced, already "failed", with the reason.
+    """
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"the body is not valid JSON: {exc}", code="malformed_json") from None
+    except RecursionError:
+        raise BadRequest(
+            "the body is not usable JSON: it is nested too deep", code="malformed_json"
+        ) from None
     if not isinstance(payload, list):
         raise BadRequest(
             f"the body must be a JSON array of events, got a JSON {type(payload).__name__}",
             code="not_an_array",
         )
     events: list[InboxEvent] = []
-    for index, item in enumerate(payload):
-        if not isinstance(item, dict):
+    for index, raw_item in enumerate(payload):
+        if not isinstance(raw_item, dict):
             raise BadRequest(f"event {index} is not a JSON object", code="invalid_event")
+        item, had_nul = without_nul(raw_item)
         event_id = _text_id(item.get("eventId"))
         if event_id is None:
             raise BadRequest(
@@ -150,18 +190,18 @@ def parse_events(body: bytes, signer: str, settings: WebSettings) -> list[InboxE
                     f"event {index} (eventId {event_id}): occurredAt {occurred} is out of range",
                     code="invalid_event",
                 ) from None
-        portal = item.get("portalId")
-        business = settings.hubspot_portals.get(portal) if isinstance(portal, int) else None
+        business = _portal_business(index, item.get("portalId"), signer, settings)
         subscription = item.get("subscriptionType")
         events.append(
             InboxEvent(
                 source="hubspot",
                 event_id=event_id,
-                business_id=business or signer,
+                business_id=business,
                 subscription_type=subscription if isinstance(subscription, str) else None,
                 object_id=_text_id(item.get("objectId")),
                 occurred_at=occurred_at,
                 payload=item,
+                error=NUL_REASON if had_nul else None,
             )
         )
     return events
@@ -176,13 +216,8 @@ async def receive_hubspot(request: Request) -> Response:
             "the HubSpot webhook receiver has no client secret configured, so it cannot "
             "verify deliveries; configure each business's HubSpot app client secret",
         )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > settings.max_webhook_body:
-        return error(413, "too_large", f"the body is over {settings.max_webhook_body} bytes")
-    body = await request.body()
-    if len(body) > settings.max_webhook_body:
-        return error(413, "too_large", f"the body is over {settings.max_webhook_body} bytes")
     try:
+        body = await read_limited(request, settings.max_webhook_body)
         signer = verify(request, body, settings)
         events = parse_events(body, signer, settings)
     except BadRequest as exc:
