@@ -21,6 +21,15 @@ from masterops.db.tables import api_metrics, integration_logs, workflow_executio
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """NOW as each test starts, not as the module was imported: a long suite (minutes
+    between collection and this test) would otherwise push rows across the windows'
+    edges, whose 5-minute margin is meant for the seconds a test itself takes."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 def _minutes_ago(rnd: random.Random, most: int) -> timedelta:
     """A random age that keeps clear of the 24 h and 7 d window edges, so a test that
     runs a few seconds later sees the same rows inside each window."""
