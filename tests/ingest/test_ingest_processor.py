@@ -16,7 +16,7 @@ from ingest_helpers import (
     mirror_row,
     seed_mirror,
 )
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, insert, update
 
 from masterops.db.tables import customers, order_lines, orders, products, webhook_inbox
 from masterops.ingest import EventOutcome, ProcessReport, handle_event, process_inbox
@@ -81,6 +81,29 @@ def test_deletion_of_managed_objects_clears_their_ids(
     product_log = next(e for e in logs if e.details["object_type"] == "product")
     assert "501" in product_log.message and "MUSH-1" in product_log.message
     assert "ops sync inventory" in product_log.message
+
+
+def test_company_deletion_clears_the_customers_company_id(
+    engine: Engine, hub: TelemetryHub, recorder: EventRecorder
+) -> None:
+    seed_mirror(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            update(customers)
+            .where(customers.c.unleashed_guid == "c-guid")
+            .values(hubspot_company_id="901")
+        )
+    deliver(engine, event("company.deletion", 901))
+    report = run(engine, hub)
+
+    assert report.outcomes == {("company.deletion", "cleared"): 1}
+    customer = mirror_row(engine, customers, unleashed_guid="c-guid")
+    # The company is gone and the customer is due, so the next customers sync makes the
+    # company again and links the contact (kept) to it.
+    assert (customer["hubspot_company_id"], customer["hubspot_synced_at"]) == (None, None)
+    assert customer["hubspot_id"] == "601"
+    [log] = warnings(recorder)
+    assert "901" in log.message and "ops sync customers" in log.message
 
 
 def test_line_item_deletion_clears_it_and_makes_its_order_due(
@@ -175,7 +198,7 @@ def test_unmanaged_objects_and_other_events_are_processed_without_action(
         event("contact.deletion", 999),  # not in the mirror
         event("deal.propertyChange", 998, propertyName="amount"),
         event("contact.creation", 601),
-        event("company.deletion", 12),  # a type the platform does not mirror
+        event("ticket.deletion", 12),  # a type the platform does not mirror
         event("contact.merge", 601),
         event("product.deletion", 501, business=None),  # no business attributed
     )
@@ -188,7 +211,7 @@ def test_unmanaged_objects_and_other_events_are_processed_without_action(
         "contact.deletion",
         "deal.propertyChange",
         "contact.creation",
-        "company.deletion",
+        "ticket.deletion",
         "contact.merge",
         "product.deletion",
     }

@@ -11,6 +11,7 @@ that Unleashed does not say is *stale*, anything twice is *duplicated*.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -42,7 +43,7 @@ class LinkReport:
         )
 
 
-def _live_by(rig: InventoryRig, type_name: str, prop: str) -> dict[str, list[str]]:
+def live_by(rig: InventoryRig, type_name: str, prop: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for record in rig.hubspot_sandbox.records(BUSINESS, type_name):
         value = record["properties"].get(prop)
@@ -66,15 +67,23 @@ def _dealt(order: SalesOrder, deals: dict[str, list[str]]) -> bool:
     return order.status != "Deleted" or order.guid.lower() in deals
 
 
-def link_report(rig: InventoryRig, engine: Engine) -> LinkReport:
+def link_report(
+    rig: InventoryRig, engine: Engine, *, companies: Mapping[str, list[str]] | None = None
+) -> LinkReport:
+    """``companies``: the live companies by customer Guid, for a business whose companies
+    the platform owns; by default, the company recorded for each customer."""
     hs = rig.hubspot_sandbox
     report = LinkReport()
-    deals = _live_by(rig, "deals", ORDER_GUID_PROPERTY)
-    items = _live_by(rig, "line_items", LINE_GUID_PROPERTY)
-    contacts = _live_by(rig, "contacts", "email")
-    products = _live_by(rig, "products", GUID_PROPERTY)
+    deals = live_by(rig, "deals", ORDER_GUID_PROPERTY)
+    items = live_by(rig, "line_items", LINE_GUID_PROPERTY)
+    contacts = live_by(rig, "contacts", "email")
+    products = live_by(rig, "products", GUID_PROPERTY)
     live_companies = {str(r["id"]) for r in hs.records(BUSINESS, "companies")}
-    companies = _companies_by_customer(engine)
+    company_of = (
+        _companies_by_customer(engine)
+        if companies is None
+        else {guid: ids[0] for guid, ids in companies.items()}
+    )
     orders = rig.unleashed_sandbox.orders(BUSINESS)
     wanted_items: set[str] = set()
 
@@ -99,7 +108,7 @@ def link_report(rig: InventoryRig, engine: Engine) -> LinkReport:
 
         email = (order.customer.email or "").strip().lower()
         want_contacts = set(contacts.get(email, [])[:1]) if email else set()
-        company = companies.get(order.customer.guid.lower())
+        company = company_of.get(order.customer.guid.lower())
         want_companies = {company} if company and company in live_companies else set()
         want_lines: set[str] = set()
         for line in order.lines:

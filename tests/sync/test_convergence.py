@@ -1,13 +1,18 @@
-"""Convergence (issue #8): whatever fails on the way, once the syncs succeed again HubSpot
-holds exactly what Unleashed says of the orders: every deal and line item once, each deal
-linked to its customer's contact (and company) and to its current lines' line items, each
-line item naming its product, with 0 missing, 0 stale and 0 duplicated links.
+"""Convergence (issue #8): whatever fails on the way, once the syncs succeed again every
+HubSpot object and link the platform owns is what Unleashed says: every deal and line item
+once, each deal linked to its customer's contact (and company) and to its current lines'
+line items, each line item naming its product; every sellable product once with its price
+and stock; one contact per active email, the others archived; and for a wholesale
+business one company per active customer, linked to its contact, those of obsolete
+customers archived. 0 missing, 0 stale and 0 duplicated; run for a wholesale
+(``customers_as = "companies"``) and a retail business.
 
 The way there is made hard on purpose: about 20 % of the calls to both services misbehave
 (429s, 5xx, HTML error pages, bodies cut short after the write happened, dropped
 connections), a stage fails outright, Unleashed changes underneath (emails changed, lines
 dropped, customers made obsolete, products re-priced and re-stocked, orders completed and
-deleted) and objects are deleted in HubSpot (reported by webhook events through the inbox).
+deleted) and objects are deleted in HubSpot, a company among them (reported by webhook
+events through the inbox).
 The syncs are then rerun, in the order the worker's schedules may run them, until a pass
 of all three succeeds.
 """
@@ -16,17 +21,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import pytest
 from inventory_helpers import BUSINESS, FAST_RETRY, ROOMY, InventoryRig, inventory_rig
-from links_helpers import deletion_event, link_report
+from links_helpers import LinkReport, deletion_event, live_by
 from orders_helpers import deal_of, dealt_orders, line_item_of
+from owned_helpers import owned_report
 from sqlalchemy import Engine, Table, func, select, update
 
+from masterops.config import CustomersAs
 from masterops.db.tables import customers, dropped_order_lines
 from masterops.ingest.processor import process_inbox
 from masterops.integrations.base import BreakerSettings, IntegrationError
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.integrations.unleashed import UnleashedConnector
 from masterops.sync.customers import sync_customers
+from masterops.sync.customers_companies import COMPANY_GUID_PROPERTY
 from masterops.sync.inventory import sync_inventory
 from masterops.sync.orders import sync_orders
 from masterops.sync.runs import SyncResult
@@ -88,12 +97,17 @@ async def _attempt(sync: Sync) -> bool:
         return False
 
 
-async def test_orders_links_converge_after_faults_failures_and_changes(engine: Engine) -> None:
+@pytest.mark.parametrize("customers_as", ["companies", "contacts"])
+async def test_hubspot_converges_after_faults_failures_and_changes(
+    engine: Engine, customers_as: CustomersAs
+) -> None:
     async with inventory_rig() as rig:
         unleashed, hubspot = _connectors(rig)
 
         def customers_sync() -> Awaitable[SyncResult]:
-            return sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
+            return sync_customers(
+                unleashed, engine, business_id=BUSINESS, hubspot=hubspot, customers_as=customers_as
+            )
 
         def inventory_sync() -> Awaitable[SyncResult]:
             return sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
@@ -112,6 +126,17 @@ async def test_orders_links_converge_after_faults_failures_and_changes(engine: E
         assert not await _attempt(customers_sync)
         for sync in (orders_sync, inventory_sync, customers_sync, orders_sync):
             await _attempt(sync)
+        # Orders first, as a schedule may run them before the customers and inventory
+        # syncs recreated what was deleted; a pass counts when every sync succeeded.
+        schedule = [orders_sync, customers_sync, inventory_sync, orders_sync]
+
+        def report() -> LinkReport:
+            return owned_report(rig, engine, customers_as=customers_as)
+
+        # Once caught up, the syncs only look at what changes after it: a deletion in
+        # HubSpot (step 3) of something unchanged in Unleashed is repaired only because
+        # its webhook event reached the mirror.
+        await _until_a_pass_succeeds(rig, engine, schedule, report)
 
         # 2. Unleashed changes underneath.
         ul = rig.unleashed_sandbox
@@ -131,36 +156,40 @@ async def test_orders_links_converge_after_faults_failures_and_changes(engine: E
         open_orders = [o for o in orders if o.status in ("Open", "Placed", "Parked")]
         ul.complete_order(BUSINESS, open_orders[0].guid)
         ul.set_order_status(BUSINESS, open_orders[1].guid, "Deleted")
-        # A wholesale customer became a company (the customers side records it).
-        company = rig.hubspot_sandbox.create(BUSINESS, "companies", {"name": "Shop"})
-        _set_company(engine, movers[-1].guid, company)
+        if customers_as == "contacts":
+            # A company recorded for a retail customer (by hand): its deals link to it.
+            company = rig.hubspot_sandbox.create(BUSINESS, "companies", {"name": "Shop"})
+            _set_company(engine, movers[-1].guid, company)
 
         # 3. Objects deleted in HubSpot, reported by webhook events.
-        _delete_in_hubspot(rig, engine)
+        _delete_in_hubspot(rig, engine, {c.guid for c in movers[:6]})
 
         # 4. The syncs rerun until a whole pass succeeds.
-        passes = 0
-        # Orders first, as a schedule may run them before the customers and inventory
-        # syncs recreated what was deleted; a pass counts when every sync succeeded.
-        schedule = [orders_sync, customers_sync, inventory_sync, orders_sync]
-        while True:
-            passes += 1
-            assert passes <= MAX_PASSES, link_report(rig, engine).summary()
-            process_inbox(engine, rig.runtime.hub)
-            results = [await _attempt(sync) for sync in schedule]
-            if all(results):
-                break
+        await _until_a_pass_succeeds(rig, engine, schedule, report)
 
-        report = link_report(rig, engine)
-        assert report.clean, report.summary()
-        assert report.links_checked > len(orders)
+        final = report()
+        assert final.clean, final.summary()
+        assert final.links_checked > len(orders)
         assert _count(engine, dropped_order_lines) == 0
         # The faults really happened, on both services.
         assert sum(rig.hubspot_harness.faults.injected.values()) > 10
         assert sum(rig.unleashed_harness.faults.injected.values()) > 3
 
 
-def _delete_in_hubspot(rig: InventoryRig, engine: Engine) -> None:
+async def _until_a_pass_succeeds(
+    rig: InventoryRig, engine: Engine, schedule: list[Sync], report: Callable[[], LinkReport]
+) -> None:
+    passes = 0
+    while True:
+        passes += 1
+        assert passes <= MAX_PASSES, report().summary()
+        process_inbox(engine, rig.runtime.hub)
+        results = [await _attempt(sync) for sync in schedule]
+        if all(results):
+            return
+
+
+def _delete_in_hubspot(rig: InventoryRig, engine: Engine, changed: set[str]) -> None:
     hs = rig.hubspot_sandbox
     events = []
     event_ids = iter(range(900_000, 901_000))
@@ -169,11 +198,28 @@ def _delete_in_hubspot(rig: InventoryRig, engine: Engine) -> None:
     item = line_item_of(rig, some[3].lines[0].guid)
     contact = next(iter(hs.records(BUSINESS, "contacts")), None)
     product = next(iter(hs.records(BUSINESS, "products")), None)
+    # A company the platform made (a wholesale business's), of a customer with deals that
+    # nothing else makes pending: only the deletion event can get it recreated.
+    untouched = {c.lower() for c in changed} | {
+        str(r["properties"].get(COMPANY_GUID_PROPERTY))
+        for r in hs.records(BUSINESS, "companies")
+        if contact
+        and r["properties"].get("unleashed_customer_code")
+        == contact["properties"].get("unleashed_customer_code")
+    }
+    owned = live_by(rig, "companies", COMPANY_GUID_PROPERTY)
+    company_ids = (
+        owned[g][0]
+        for o in reversed(some)
+        if (g := o.customer.guid.lower()) in owned and g not in untouched
+    )
+    company = next((hs.get(BUSINESS, "companies", i) for i in company_ids), None)
     for type_name, event_type, record in (
         ("deals", "deal", deal),
         ("line_items", "line_item", item),
         ("contacts", "contact", contact),
         ("products", "product", product),
+        ("companies", "company", company),
     ):
         if record is None:
             continue  # the faults kept it from being made: nothing to delete

@@ -14,6 +14,8 @@ product     ``products.hubspot_id``                name, price, hs_sku, descript
                                                    unleashed_guid
 contact     ``customers.hubspot_id``               firstname, lastname, company,
                                                    unleashed_customer_code
+company     ``customers.hubspot_company_id``       name, unleashed_customer_guid,
+                                                   unleashed_customer_code
 deal        ``orders.hubspot_deal_id``             dealname, amount, dealstage, closedate
 line_item   ``order_lines.hubspot_line_item_id``   name, quantity, price, hs_product_id,
                                                    unleashed_line_guid
@@ -106,6 +108,14 @@ MIRRORS: dict[str, Mirror] = {
             customers,
             "hubspot_id",
             frozenset({"firstname", "lastname", "company", "unleashed_customer_code"}),
+            "ops sync customers",
+            "Unleashed customer",
+        ),
+        Mirror(
+            "company",
+            customers,
+            "hubspot_company_id",
+            frozenset({"name", "unleashed_customer_guid", "unleashed_customer_code"}),
             "ops sync customers",
             "Unleashed customer",
         ),
