@@ -5,19 +5,18 @@ tables. Unleashed is the source of truth, so HubSpot's events never change platf
 they only tell the next sync what it has to repair. Nothing here calls HubSpot: every
 decision is made from the event and the mirror, inside the caller's transaction.
 
-Managed objects (the mirror holds their HubSpot id, per business):
+Managed objects (the mirror holds their HubSpot id, per business); the properties the
+platform writes to each are those its push stage's builder writes
+(``masterops.sync.owned_properties``):
 
-=========== ====================================== ====================================
-HubSpot     mirror column                          properties the platform writes
-=========== ====================================== ====================================
-product     ``products.hubspot_id``                name, price, hs_sku, description,
-                                                   unleashed_guid
-contact     ``customers.hubspot_id``               firstname, lastname, company,
-                                                   unleashed_customer_code
-deal        ``orders.hubspot_deal_id``             dealname, amount, dealstage, closedate
-line_item   ``order_lines.hubspot_line_item_id``   name, quantity, price, hs_product_id,
-                                                   unleashed_line_guid
-=========== ====================================== ====================================
+=========== ======================================
+HubSpot     mirror column
+=========== ======================================
+product     ``products.hubspot_id``
+contact     ``customers.hubspot_id``
+deal        ``orders.hubspot_deal_id``
+line_item   ``order_lines.hubspot_line_item_id``
+=========== ======================================
 
 Events (``subscriptionType`` is ``<object>.<action>``):
 
@@ -58,6 +57,7 @@ from sqlalchemy import Column, Connection, Table, select, update
 
 from masterops.db.tables import customers, order_lines, orders, products
 from masterops.observability.events import Level, LogEvent
+from masterops.sync.owned_properties import OWNED_PROPERTIES
 
 SOURCE = "ingest"
 SERVICE = "hubspot"
@@ -97,7 +97,7 @@ MIRRORS: dict[str, Mirror] = {
             "product",
             products,
             "hubspot_id",
-            frozenset({"name", "price", "hs_sku", "description", "unleashed_guid"}),
+            OWNED_PROPERTIES["product"],
             "ops sync inventory",
             "Unleashed product",
         ),
@@ -105,7 +105,7 @@ MIRRORS: dict[str, Mirror] = {
             "contact",
             customers,
             "hubspot_id",
-            frozenset({"firstname", "lastname", "company", "unleashed_customer_code"}),
+            OWNED_PROPERTIES["contact"],
             "ops sync customers",
             "Unleashed customer",
         ),
@@ -113,7 +113,7 @@ MIRRORS: dict[str, Mirror] = {
             "deal",
             orders,
             "hubspot_deal_id",
-            frozenset({"dealname", "amount", "dealstage", "closedate"}),
+            OWNED_PROPERTIES["deal"],
             "ops sync orders",
             "Unleashed order",
         ),
@@ -121,7 +121,7 @@ MIRRORS: dict[str, Mirror] = {
             "line_item",
             order_lines,
             "hubspot_line_item_id",
-            frozenset({"name", "quantity", "price", "hs_product_id", "unleashed_line_guid"}),
+            OWNED_PROPERTIES["line_item"],
             "ops sync orders",
             "Unleashed order line",
         ),

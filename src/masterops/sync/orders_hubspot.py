@@ -104,6 +104,14 @@ def _epoch_ms(moment: datetime) -> str:
     return str(int(aware.timestamp() * 1000))
 
 
+#: Every property ``deal_properties`` may write: what webhook drift detection owns.
+DEAL_PROPERTIES = frozenset(
+    {ORDER_GUID_PROPERTY, "dealname", "dealstage", "pipeline", "amount", "closedate"}
+)
+#: Every property ``line_item_properties`` may write.
+LINE_ITEM_PROPERTIES = frozenset({LINE_GUID_PROPERTY, "name", "quantity", "price", "hs_product_id"})
+
+
 def deal_properties(row: Mapping[str, Any], customer_name: str | None) -> dict[str, str]:
     """The HubSpot properties of one ``orders`` row (values as HubSpot's text)."""
     number = str(row["order_number"])
