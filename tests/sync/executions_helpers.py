@@ -78,11 +78,11 @@ def expected_business(workflow_name: str | None, default: str) -> str:
     return SHORT_NAMES.get(first, default)
 
 
-def after_calls(count: int, action: Callable[[], None]) -> Callable[[int], None]:
+def after_calls(count: int, action: Callable[[], None]) -> Callable[[str, int, int | None], None]:
     """A progress callback that does ``action`` once, after ``count`` pages."""
     pages = 0
 
-    def on_progress(n: int) -> None:
+    def on_progress(stage: str, done: int, total: int | None) -> None:
         nonlocal pages
         pages += 1
         if pages == count:

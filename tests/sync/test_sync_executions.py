@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 
 from masterops.db.tables import sync_state
 from masterops.observability.events import LogEvent
-from masterops.sync.executions import DEFAULT_OVERLAP, SyncResult, sync_executions
+from masterops.sync.executions import DEFAULT_OVERLAP, ExecutionsResult, sync_executions
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def env() -> N8nEnv:
     return make_env()
 
 
-async def _sync(env: N8nEnv, engine: Engine, **kwargs: object) -> SyncResult:
+async def _sync(env: N8nEnv, engine: Engine, **kwargs: object) -> ExecutionsResult:
     async with env.connect() as connector:
         return await sync_executions(
             connector,

@@ -3,8 +3,6 @@ old watermark, and the rerun ends with every order, line, deal and line item onc
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from inventory_helpers import BUSINESS, PAGE_SIZE, InventoryRig, inventory_rig, row_count
 from orders_helpers import (
@@ -159,35 +157,3 @@ async def test_refused_line_items_are_counted_and_resent_by_the_next_run(
         assert second.hubspot_failed == 0
         assert (second.deals_upserted, second.deals_created) == (len(unsynced), 0)
         assert_complete_once(rig, engine)
-
-
-async def test_a_cancelled_run_is_recorded_interrupted(engine: Engine) -> None:
-    async with inventory_rig() as rig:
-
-        def cancel_in_orders(stage: str, done: int, total: int | None) -> None:
-            if stage == "orders" and done > 0:
-                raise asyncio.CancelledError
-
-        with pytest.raises(asyncio.CancelledError):
-            await sync_orders(
-                rig.unleashed(),
-                engine,
-                business_id=BUSINESS,
-                page_size=PAGE_SIZE,
-                on_progress=cancel_in_orders,
-            )
-
-        [run] = runs(engine)
-        assert run["status"] == "interrupted"
-        assert watermark(engine) is None
-
-        rerun = await sync_orders(rig.unleashed(), engine, business_id=BUSINESS)
-        assert rerun.status == "succeeded"
-        assert row_count(engine, orders) == len(sandbox_orders(rig))
-
-
-async def test_a_bad_page_size_is_refused_before_any_run(engine: Engine) -> None:
-    async with inventory_rig() as rig:
-        with pytest.raises(ValueError, match="page_size"):
-            await sync_orders(rig.unleashed(), engine, business_id=BUSINESS, page_size=5000)
-        assert runs(engine) == []

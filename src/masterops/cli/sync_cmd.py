@@ -43,8 +43,9 @@ def show_progress(json_output: bool) -> bool:
 
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[Callable[[str], Progress | None]]:
-    """Yields ``start(description)`` which adds a bar and returns its advance callback
-    (``None`` when bars are off). Totals are unknown up front, so bars count upward."""
+    """Yields ``start(description)`` which adds a bar and returns its progress callback
+    (``None`` when bars are off). One bar follows a job's stages one after another, so it
+    advances by what each stage did since its last report, and counts upward."""
     if not enabled:
         yield lambda description: None
         return
@@ -71,7 +72,15 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[str], Progress | None]]:
 
         def start(description: str) -> Progress:
             task = bar.add_task(description, total=None)
-            return lambda n: bar.advance(task, n)
+            seen: dict[str, int] = {}
+
+            def report(stage: str, done: int, _total: int | None) -> None:
+                step = done - seen.get(stage, 0)
+                seen[stage] = done
+                if step > 0:
+                    bar.advance(task, step)
+
+            return report
 
         yield start
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 ONCE_JOBS = JOB_NAMES
 PER_BUSINESS = ("health", "inventory", "customers", "orders")
-FAILED = ("failed", "interrupted")
+FAILED_RUN_STATUSES = ("failed", "interrupted")
 
 
 def worker(
@@ -232,7 +232,7 @@ def _report_once(job: str, results: list[dict[str, Any]], *, json_output: bool) 
     else:
         if not results:
             raise CommandFailed(f"--once {job}: no business uses the service it syncs")
-        code = 1 if any(r.get("status") in FAILED for r in results) else 0
+        code = 1 if any(r.get("status") in FAILED_RUN_STATUSES for r in results) else 0
     if json_output:
         print_json({"job": job, "exit_code": code, "results": results})
     elif job == "health":

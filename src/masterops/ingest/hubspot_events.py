@@ -5,21 +5,19 @@ tables. Unleashed is the source of truth, so HubSpot's events never change platf
 they only tell the next sync what it has to repair. Nothing here calls HubSpot: every
 decision is made from the event and the mirror, inside the caller's transaction.
 
-Managed objects (the mirror holds their HubSpot id, per business):
+Managed objects (the mirror holds their HubSpot id, per business); the properties the
+platform writes to each are those its push stage's builder writes
+(``masterops.sync.owned_properties``):
 
-=========== ====================================== ====================================
-HubSpot     mirror column                          properties the platform writes
-=========== ====================================== ====================================
-product     ``products.hubspot_id``                name, price, hs_sku, description,
-                                                   unleashed_guid
-contact     ``customers.hubspot_id``               firstname, lastname, company,
-                                                   unleashed_customer_code
-company     ``customers.hubspot_company_id``       name, unleashed_customer_guid,
-                                                   unleashed_customer_code
-deal        ``orders.hubspot_deal_id``             dealname, amount, dealstage, closedate
-line_item   ``order_lines.hubspot_line_item_id``   name, quantity, price, hs_product_id,
-                                                   unleashed_line_guid
-=========== ====================================== ====================================
+=========== ======================================
+HubSpot     mirror column
+=========== ======================================
+product     ``products.hubspot_id``
+contact     ``customers.hubspot_id``
+company     ``customers.hubspot_company_id``
+deal        ``orders.hubspot_deal_id``
+line_item   ``order_lines.hubspot_line_item_id``
+=========== ======================================
 
 Events (``subscriptionType`` is ``<object>.<action>``):
 
@@ -60,6 +58,7 @@ from sqlalchemy import Column, Connection, Table, select, update
 
 from masterops.db.tables import customers, order_lines, orders, products
 from masterops.observability.events import Level, LogEvent
+from masterops.sync.owned_properties import OWNED_PROPERTIES
 
 SOURCE = "ingest"
 SERVICE = "hubspot"
@@ -99,7 +98,7 @@ MIRRORS: dict[str, Mirror] = {
             "product",
             products,
             "hubspot_id",
-            frozenset({"name", "price", "hs_sku", "description", "unleashed_guid"}),
+            OWNED_PROPERTIES["product"],
             "ops sync inventory",
             "Unleashed product",
         ),
@@ -107,7 +106,7 @@ MIRRORS: dict[str, Mirror] = {
             "contact",
             customers,
             "hubspot_id",
-            frozenset({"firstname", "lastname", "company", "unleashed_customer_code"}),
+            OWNED_PROPERTIES["contact"],
             "ops sync customers",
             "Unleashed customer",
         ),
@@ -115,7 +114,7 @@ MIRRORS: dict[str, Mirror] = {
             "company",
             customers,
             "hubspot_company_id",
-            frozenset({"name", "unleashed_customer_guid", "unleashed_customer_code"}),
+            OWNED_PROPERTIES["company"],
             "ops sync customers",
             "Unleashed customer",
         ),
@@ -123,7 +122,7 @@ MIRRORS: dict[str, Mirror] = {
             "deal",
             orders,
             "hubspot_deal_id",
-            frozenset({"dealname", "amount", "dealstage", "closedate"}),
+            OWNED_PROPERTIES["deal"],
             "ops sync orders",
             "Unleashed order",
         ),
@@ -131,7 +130,7 @@ MIRRORS: dict[str, Mirror] = {
             "line_item",
             order_lines,
             "hubspot_line_item_id",
-            frozenset({"name", "quantity", "price", "hs_product_id", "unleashed_line_guid"}),
+            OWNED_PROPERTIES["line_item"],
             "ops sync orders",
             "Unleashed order line",
         ),

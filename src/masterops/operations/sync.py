@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from masterops.integrations.base import IntegrationError
 from masterops.integrations.factory import ServiceDisabled
+from masterops.sync.common import Progress as Progress  # what a caller's bar receives
 from masterops.sync.customers import sync_customers
 from masterops.sync.executions import sync_executions
 from masterops.sync.inventory import sync_inventory
@@ -36,8 +37,8 @@ SyncEntity = Literal["inventory", "customers", "orders", "executions"]
 SYNC_ENTITIES: tuple[SyncEntity, ...] = ("inventory", "customers", "orders", "executions")
 UNLEASHED_ENTITIES: tuple[SyncEntity, ...] = SYNC_ENTITIES[:3]  # all but executions
 
-Progress = Callable[[int], None]
-#: ``start(target)`` gives a job its progress callback (or None: nobody is watching).
+#: ``start(target)`` gives a job its progress callback (or None: nobody is watching);
+#: every sync reports through the same ``Progress``: (stage, done, total or None).
 ProgressStart = Callable[[str], Progress | None]
 
 
@@ -218,21 +219,6 @@ def _executions_run(
 # -- the Unleashed-sourced syncs: inventory, customers, orders ----------------------------
 
 
-def _counting(on_progress: Progress | None) -> Callable[[str, int, int | None], None] | None:
-    """Adapts a sync's (stage, done, total) reports to a bar that advances."""
-    if on_progress is None:
-        return None
-    seen: dict[str, int] = {}
-
-    def report(stage: str, done: int, _total: int | None) -> None:
-        step = done - seen.get(stage, 0)
-        seen[stage] = done
-        if step > 0:
-            on_progress(step)
-
-    return report
-
-
 @dataclass(frozen=True)
 class _UnleashedSync:
     """How to run one Unleashed-sourced sync and read its result's counts."""
@@ -318,7 +304,7 @@ def _unleashed_run(
 
     async def run(on_progress: Progress | None) -> SyncRow:
         options: dict[str, Any] = {
-            "business_id": slug, "full": full, "on_progress": _counting(on_progress),
+            "business_id": slug, "full": full, "on_progress": on_progress,
             **spec.options(business),
         }  # fmt: skip
         async with contextlib.AsyncExitStack() as stack:

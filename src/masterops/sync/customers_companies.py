@@ -50,6 +50,10 @@ class CompanyCounts:
     archived: int = 0
 
 
+#: Every property ``company_properties`` writes: what webhook drift detection owns.
+COMPANY_PROPERTIES = frozenset({COMPANY_GUID_PROPERTY, COMPANY_CODE_PROPERTY, "name"})
+
+
 def company_properties(row: Mapping[str, Any]) -> dict[str, str]:
     """The HubSpot properties of one ``customers`` row as a company: named after the
     customer (its code when Unleashed has no name)."""

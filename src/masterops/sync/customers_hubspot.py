@@ -100,6 +100,16 @@ def normalize_email(value: str | None) -> str | None:
     return email if _EMAIL.match(email) else None
 
 
+#: Contact property -> the ``customers`` column it is written from, when not empty.
+_CONTACT_COLUMNS = (
+    ("firstname", "first_name"),
+    ("lastname", "last_name"),
+    ("company", "customer_name"),
+)
+#: Every property ``contact_properties`` may write: what webhook drift detection owns.
+CONTACT_PROPERTIES = frozenset({ID_PROPERTY, CODE_PROPERTY, *(p for p, _ in _CONTACT_COLUMNS)})
+
+
 def contact_properties(row: Mapping[str, Any]) -> dict[str, str]:
     """The HubSpot properties of one ``customers`` row with a usable email.
 
@@ -109,11 +119,7 @@ def contact_properties(row: Mapping[str, Any]) -> dict[str, str]:
     if email is None:
         raise ValueError(f"customer {row['customer_code']!r} has no usable email")
     props = {ID_PROPERTY: email, CODE_PROPERTY: str(row["customer_code"])}
-    for prop, column in (
-        ("firstname", "first_name"),
-        ("lastname", "last_name"),
-        ("company", "customer_name"),
-    ):
+    for prop, column in _CONTACT_COLUMNS:
         if row[column]:
             props[prop] = str(row[column])
     return props

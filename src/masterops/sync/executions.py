@@ -33,7 +33,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -45,6 +45,7 @@ from masterops.db.upsert import upsert
 from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.n8n import MAX_PAGE_SIZE, Execution, N8nConnector, Workflow
 from masterops.observability.events import LogEvent
+from masterops.sync.common import Progress
 from masterops.sync.locks import sync_lock
 from masterops.sync.state import finish_run, get_watermark, set_watermark, start_run
 
@@ -53,7 +54,7 @@ ENTITY = "executions"
 DEFAULT_OVERLAP = timedelta(hours=1)
 #: Statuses of executions that may still change; n8n lists them apart from the others.
 UNFINISHED = ("running", "waiting", "new")
-FAILED = frozenset({"error", "crashed"})
+FAILED_EXECUTION_STATUSES = frozenset({"error", "crashed"})
 #: Failed executions whose details (message, node) are fetched at once.
 DETAIL_CONCURRENCY = 4
 #: Stale unfinished rows refreshed one by one per run (a bound, not a target).
@@ -81,7 +82,7 @@ SyncStatus = Literal["succeeded", "failed", "interrupted"]
 
 
 @dataclass
-class SyncResult:
+class ExecutionsResult:
     """What one run did. ``written`` counts rows inserted or changed, not rows read."""
 
     business_id: str
@@ -189,7 +190,7 @@ def execution_row(
     it is large and holds customers' records; only the counts and the error survive."""
     workflow = workflows.get(execution.workflow_id)
     duration = execution.duration_s
-    failed = execution.status in FAILED
+    failed = execution.status in FAILED_EXECUTION_STATUSES
     executed, nodes_failed = _node_counts(execution.data)
     details = (
         {"node": execution.error_node, "message": execution.error_message}
@@ -229,11 +230,11 @@ class _Run:
         self,
         connector: N8nConnector,
         engine: Engine,
-        result: SyncResult,
+        result: ExecutionsResult,
         *,
         matcher: BusinessMatcher,
         page_size: int,
-        on_progress: Callable[[int], None] | None,
+        on_progress: Progress | None,
     ) -> None:
         self.connector = connector
         self.engine = engine
@@ -241,6 +242,7 @@ class _Run:
         self.matcher = matcher
         self.page_size = page_size
         self.on_progress = on_progress
+        self.done = 0  # executions read so far, for ``on_progress``
         self.instance = instance_of(connector)
         self.workflows: dict[str, Workflow] = {}
         self.seen: set[str] = set()
@@ -392,8 +394,10 @@ class _Run:
             started = execution.started_at
             if started is not None and (self.newest is None or started > self.newest):
                 self.newest = started
+        self.done += len(page)
         if self.on_progress is not None:
-            self.on_progress(len(page))
+            # n8n gives no total up front: the bar counts upward.
+            self.on_progress(ENTITY, self.done, None)
 
     async def _with_failure_details(self, page: Sequence[Execution]) -> list[Execution]:
         """The page with each failure re-read with its run data (message, failing node).
@@ -401,7 +405,9 @@ class _Run:
         The list is read without run data (it is large); only failures need it, and only
         those not already stored with their message.
         """
-        failures = [e.id for e in page if e.status in FAILED and e.error_message is None]
+        failures = [
+            e.id for e in page if e.status in FAILED_EXECUTION_STATUSES and e.error_message is None
+        ]
         if not failures:
             return list(page)
         known = await asyncio.to_thread(self._stored_with_message, failures)
@@ -496,16 +502,16 @@ async def sync_executions(
     business_id: str,
     full: bool = False,
     page_size: int = 100,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Progress | None = None,
     businesses: Iterable[tuple[str, str]] = (),
     overlap: timedelta = DEFAULT_OVERLAP,
-) -> SyncResult:
+) -> ExecutionsResult:
     """Copy the n8n instance's executions into ``workflow_execution_logs``.
 
     ``business_id`` keys the watermark and the run and is the business of workflows
     nothing else places; ``businesses`` ((slug, name) pairs) are the ones a workflow's
-    tags or name prefix may name. ``on_progress`` gets the number of executions each
-    page held. Failures are recorded (run "failed", an error event) and returned in the
+    tags or name prefix may name. ``on_progress`` gets ("executions", read so far, None) after
+    each page. Failures are recorded (run "failed", an error event) and returned in the
     result, not raised; a cancellation marks the run "interrupted" and propagates.
     Raises ``SyncLocked`` (recording nothing) while another run of this sync holds its lock.
     """
@@ -532,12 +538,12 @@ async def _locked_sync(
     business_id: str,
     full: bool,
     page_size: int,
-    on_progress: Callable[[int], None] | None,
+    on_progress: Progress | None,
     businesses: Iterable[tuple[str, str]],
     overlap: timedelta,
-) -> SyncResult:
+) -> ExecutionsResult:
     begun = time.monotonic()
-    result = SyncResult(business_id=business_id, full=full)
+    result = ExecutionsResult(business_id=business_id, full=full)
     with engine.begin() as conn:
         result.watermark_before = get_watermark(conn, business_id, ENTITY)
         result.run_id = start_run(
@@ -588,7 +594,7 @@ def _message(connector: N8nConnector, exc: Exception) -> str:
     return connector.redactor.text(text)
 
 
-def _finish(engine: Engine, result: SyncResult) -> None:
+def _finish(engine: Engine, result: ExecutionsResult) -> None:
     assert result.run_id is not None
     with engine.begin() as conn:
         finish_run(
@@ -604,7 +610,7 @@ def _finish(engine: Engine, result: SyncResult) -> None:
         )
 
 
-def _emit(connector: N8nConnector, result: SyncResult, seconds: float) -> None:
+def _emit(connector: N8nConnector, result: ExecutionsResult, seconds: float) -> None:
     if result.status == "failed":
         level: Literal["info", "warn", "error"] = "error"
         message = f"execution sync failed after {result.fetched} read: {result.error}"

@@ -57,6 +57,12 @@ class HubSpotCounts:
     failed: int = 0
 
 
+#: Every property ``product_properties`` may write: what webhook drift detection owns.
+PRODUCT_PROPERTIES = frozenset(
+    {GUID_PROPERTY, "name", "hs_sku", "description", "price", STOCK_PROPERTY}
+)
+
+
 def product_properties(row: Mapping[str, Any]) -> dict[str, str]:
     """The HubSpot properties of one ``products`` row (values as HubSpot's text)."""
     code = str(row["product_code"])

@@ -41,7 +41,7 @@ from masterops.integrations.unleashed import (
 from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
 from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.orders_dropped import record_dropped_lines
-from masterops.sync.orders_hubspot import Labels, line_guid, push_orders
+from masterops.sync.orders_hubspot import DisplayNames, line_guid, push_orders
 from masterops.sync.runs import SyncKind, SyncResult, recorded_run
 
 ENTITY = "orders"
@@ -115,7 +115,7 @@ class _Tally:
     seen_orders: set[str] = field(default_factory=set)
     seen_lines: set[tuple[str, int]] = field(default_factory=set)
     # Names the orders table does not keep, read from this run's pages for HubSpot.
-    labels: Labels = field(default_factory=Labels)
+    labels: DisplayNames = field(default_factory=DisplayNames)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -240,7 +240,7 @@ def _order_row(business_id: str, order: SalesOrder, now: datetime) -> dict[str, 
 
 
 def _line_rows(
-    business_id: str, order: SalesOrder, now: datetime, labels: Labels
+    business_id: str, order: SalesOrder, now: datetime, labels: DisplayNames
 ) -> dict[int, dict[str, Any]]:
     order_guid = guid_key(order.guid)
     rows: dict[int, dict[str, Any]] = {}

@@ -29,7 +29,7 @@ HubSpot fields:
   removed and line items of lines the order lost are archived (``orders_dropped``).
 
 The customer and product names are not columns of ``orders``/``order_lines``: they come
-from this run's pages (``Labels``), else from ``customers``/``products``, else the codes.
+from this run's pages (``DisplayNames``), else from ``customers``/``products``, else the codes.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ ROUND_SIZE = 200
 
 
 @dataclass(slots=True)
-class Labels:
+class DisplayNames:
     """Display names seen in this run's pages, by lowercase Guid."""
 
     customers: dict[str, str] = field(default_factory=dict)
@@ -102,6 +102,14 @@ def _number_text(value: float) -> str:
 def _epoch_ms(moment: datetime) -> str:
     aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     return str(int(aware.timestamp() * 1000))
+
+
+#: Every property ``deal_properties`` may write: what webhook drift detection owns.
+DEAL_PROPERTIES = frozenset(
+    {ORDER_GUID_PROPERTY, "dealname", "dealstage", "pipeline", "amount", "closedate"}
+)
+#: Every property ``line_item_properties`` may write.
+LINE_ITEM_PROPERTIES = frozenset({LINE_GUID_PROPERTY, "name", "quantity", "price", "hs_product_id"})
 
 
 def deal_properties(row: Mapping[str, Any], customer_name: str | None) -> dict[str, str]:
@@ -231,14 +239,14 @@ async def push_orders(
     *,
     business_id: str,
     full: bool = False,
-    labels: Labels | None = None,
+    labels: DisplayNames | None = None,
     on_progress: Progress | None = None,
     round_size: int = ROUND_SIZE,
 ) -> OrderHubSpotCounts:
     """Upsert the pending orders of ``business_id`` into HubSpot as deals with line items
     and store the HubSpot ids. Item failures are counted and logged; an authentication,
     authorization or open-breaker failure raises its ``IntegrationError``."""
-    labels = labels if labels is not None else Labels()
+    labels = labels if labels is not None else DisplayNames()
     counts = OrderHubSpotCounts()
     await ensure_property_if_pending(
         hubspot,
@@ -366,7 +374,7 @@ def _read_round(
 
 
 async def _push_deals(
-    hubspot: HubSpotConnector, batch: _Round, labels: Labels, counts: OrderHubSpotCounts
+    hubspot: HubSpotConnector, batch: _Round, labels: DisplayNames, counts: OrderHubSpotCounts
 ) -> None:
     items = [
         deal_properties(
@@ -390,7 +398,7 @@ async def _push_deals(
 
 
 async def _push_line_items(
-    hubspot: HubSpotConnector, batch: _Round, labels: Labels, counts: OrderHubSpotCounts
+    hubspot: HubSpotConnector, batch: _Round, labels: DisplayNames, counts: OrderHubSpotCounts
 ) -> None:
     # Only lines of orders that have their deal: a line item nothing links to is litter.
     sent = [line for guid in batch.deal_ids for line in batch.lines.get(guid, [])]
