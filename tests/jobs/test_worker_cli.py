@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +19,7 @@ from sqlalchemy import create_engine, func, select, text
 from masterops.config import load_config
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import health_checks
+from masterops.jobs.schedules import plan_schedules
 
 
 @pytest.fixture
@@ -77,3 +84,49 @@ def test_once_webhooks(ops) -> None:  # type: ignore[no-untyped-def]
     assert result.exit_code == 0, result.stderr
     [run] = json.loads(result.stdout)["results"]
     assert run["job"] == "webhooks" and run["status"] == "succeeded" and run["claimed"] == 0
+
+
+def test_once_says_when_each_job_starts_and_ends(ops) -> None:  # type: ignore[no-untyped-def]
+    result = ops("worker", "--once", "inventory", "--business", "boo")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    [started] = [line for line in lines if "job sync inventory started" in line]
+    [ended] = [line for line in lines if "job sync inventory succeeded in " in line]
+    assert "boo" in started and "boo" in ended
+    assert lines.index(started) < lines.index(ended)
+
+    webhooks = ops("worker", "--once", "webhooks", "--json")
+    assert webhooks.exit_code == 0, webhooks.stderr
+    assert "job webhooks started" in webhooks.stderr
+    assert "job webhooks succeeded in " in webhooks.stderr
+
+
+def test_run_now_fires_every_schedule_at_start(platform, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The long-running worker with --run-now: the health round runs at once (its
+    schedule is five minutes away) and says so; SIGTERM then stops the worker."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "masterops", "worker", "--run-now", "--name", "run-now"],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stderr is not None
+    reader = threading.Thread(target=lambda: [lines.put(x) for x in proc.stderr], daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    seen: list[str] = []
+    try:
+        # A guard against a hung worker, not a speed assertion.
+        while not any("job health" in x and " in " in x for x in seen):
+            seen.append(lines.get(timeout=120))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        stdout, _ = proc.communicate(timeout=120)
+        reader.join(timeout=10)
+    while not lines.empty():
+        seen.append(lines.get())
+    assert f"fired {len(plan_schedules(platform))} schedule(s) now" in stdout
+    assert any("job health started" in x for x in seen), seen
+    assert "worker stopped" in stdout

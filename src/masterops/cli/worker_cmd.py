@@ -51,6 +51,13 @@ def worker(
             "health exits 0/1/2 like `ops health`, syncs 1 if one failed.",
         ),
     ] = None,
+    run_now: Annotated[
+        bool,
+        typer.Option(
+            "--run-now",
+            help="Fire every schedule once at start, then keep to the schedule.",
+        ),
+    ] = False,
     business: BusinessOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -59,6 +66,8 @@ def worker(
         raise UsageError(f"--once must be one of {', '.join(ONCE_JOBS)}, got {once!r}")
     if business is not None and once not in PER_BUSINESS:
         raise UsageError(f"--business goes with --once {', --once '.join(PER_BUSINESS)}")
+    if run_now and once is not None:
+        raise UsageError("--run-now goes with the long-running worker, not --once")
     worker_name = (name if name is not None else "once" if once else "worker").strip()
     if not worker_name:
         raise UsageError("--name must not be empty")
@@ -67,7 +76,7 @@ def worker(
         check_business(config, business)
         ctx.database()  # a database that is down or behind fails here, before DBOS starts
         if once is None:
-            _serve(config, worker_name, json_output=json_output)
+            _serve(config, worker_name, run_now=run_now, json_output=json_output)
             return
         results = _run_once(config, worker_name, once, business)
     code = _report_once(once, results, json_output=json_output)
@@ -77,7 +86,7 @@ def worker(
 # -- the long-running worker -------------------------------------------------------------
 
 
-def _serve(config: Config, worker_name: str, *, json_output: bool) -> None:
+def _serve(config: Config, worker_name: str, *, run_now: bool, json_output: bool) -> None:
     from masterops.jobs.queues import register_queues
     from masterops.jobs.runtime import executor_id, launched
     from masterops.jobs.schedules import apply_schedules, plan_schedules
@@ -88,6 +97,9 @@ def _serve(config: Config, worker_name: str, *, json_output: bool) -> None:
         schedules = plan_schedules(config)
         deleted = apply_schedules(schedules)
         _announce(executor_id(worker_name), schedules, deleted, json_output=json_output)
+        if run_now:
+            _fire_now(schedules)
+            _say(f"fired {len(schedules)} schedule(s) now", json_output=json_output)
         try:
             # Jobs run on DBOS's threads; this one only waits to be told to stop.
             while not stop.wait(0.5):
@@ -96,6 +108,24 @@ def _serve(config: Config, worker_name: str, *, json_output: bool) -> None:
             pass
     # Jobs cut short stay pending and resume when this worker (same name) starts again.
     _say("worker stopped", json_output=json_output)
+
+
+def _fire_now(schedules: list[JobSchedule]) -> None:
+    """Start each schedule's job now, on the schedule's own queue (so it still never
+    overlaps a run of the same queue), as if its time had come."""
+    from datetime import UTC, datetime
+
+    from dbos import DBOS
+
+    from masterops.jobs.durable import SCHEDULED_WORKFLOWS
+
+    now = datetime.now(UTC)
+    for schedule in schedules:
+        workflow = SCHEDULED_WORKFLOWS[schedule.job]
+        if schedule.queue is None:
+            DBOS.start_workflow(workflow, now, schedule.context)
+        else:
+            DBOS.enqueue_workflow(schedule.queue, workflow, now, schedule.context)
 
 
 @contextmanager

@@ -23,10 +23,13 @@ command do.
 from __future__ import annotations
 
 import asyncio
+import functools
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from dbos import DBOS
 
@@ -39,6 +42,11 @@ if TYPE_CHECKING:
     from masterops.operations.sync import SyncEntity, SyncRow
 
 JobResult = dict[str, Any]
+P = ParamSpec("P")
+
+# The context of the step running on this thread: the hook below builds it, so that the
+# step's own events and its start and end lines go through one hub.
+_step_context: ContextVar[AppContext | None] = ContextVar("_step_context", default=None)
 
 
 class SyncFailed(Exception):
@@ -46,23 +54,83 @@ class SyncFailed(Exception):
     the workflow ends in error, visible as such in DBOS."""
 
 
+def _announced(
+    describe: Callable[..., tuple[str, str | None]],
+) -> Callable[[Callable[P, JobResult]], Callable[P, JobResult]]:
+    """Wrap a step so that it says when it starts and how it ended (business, outcome,
+    duration) as ``worker`` log events: the one place a worker's console hears of its
+    jobs, whichever job it is. ``describe`` names the job and business from the step's
+    arguments. The step's context is built here and closed when the step ends."""
+
+    def wrap(step: Callable[P, JobResult]) -> Callable[P, JobResult]:
+        @functools.wraps(step)
+        def announced(*args: P.args, **kwargs: P.kwargs) -> JobResult:
+            job, business = describe(*args, **kwargs)
+            ctx = AppContext()
+            token = _step_context.set(ctx)
+            started = time.monotonic()
+            try:
+                _announce(ctx, job, business, "started", None)
+                try:
+                    result = step(*args, **kwargs)
+                except Exception as exc:
+                    _announce(ctx, job, business, "failed", time.monotonic() - started, str(exc))
+                    raise
+                outcome = str(result.get("status") or "succeeded")
+                _announce(ctx, job, business, outcome, time.monotonic() - started)
+                return result
+            finally:
+                _step_context.reset(token)
+                ctx.close()
+
+        return announced
+
+    return wrap
+
+
+def _announce(
+    ctx: AppContext,
+    job: str,
+    business: str | None,
+    outcome: str,
+    duration_s: float | None,
+    error: str | None = None,
+) -> None:
+    from masterops.observability.events import LogEvent
+
+    failed = outcome in ("failed", "interrupted")
+    took = f" in {duration_s:.1f} s" if duration_s is not None else ""
+    ctx.hub.emit(
+        LogEvent(
+            source="worker",
+            service=None,
+            operation=job,
+            level="error" if failed else "info",
+            message=f"job {job} {outcome}{took}" + (f": {error}" if error else ""),
+            status=outcome,
+            duration_ms=duration_s * 1000 if duration_s is not None else None,
+            business_id=business,
+        )
+    )
+
+
 @contextmanager
 def _services() -> Iterator[tuple[AppContext, Services, Engine]]:
-    """The context, the configured services (or the sandbox) and the migrated platform
-    database, for one step; telemetry is flushed when the step ends."""
-    ctx = AppContext()
-    try:
-        engine = ctx.database()
-        with ctx.services() as services:
-            yield ctx, services, engine
-    finally:
-        ctx.close()
+    """The context (the announced step's), the configured services (or the sandbox) and
+    the migrated platform database, for one step."""
+    ctx = _step_context.get()
+    if ctx is None:
+        raise RuntimeError("a job step runs inside _announced")
+    engine = ctx.database()
+    with ctx.services() as services:
+        yield ctx, services, engine
 
 
 # -- health ------------------------------------------------------------------------------
 
 
 @DBOS.step(name="masterops.health_round.run")
+@_announced(lambda business, send_alerts: ("health", business))
 def run_health_round_step(business: str | None, send_alerts: bool) -> JobResult:
     """One health round: check, store, alert on changes. Returns its summary."""
     from masterops.operations.health import health_round
@@ -107,6 +175,7 @@ def _row_result(job: str, row: SyncRow) -> JobResult:
 
 
 @DBOS.step(name="masterops.sync_unleashed.run")
+@_announced(lambda entity, business_id, full: (f"sync {entity}", business_id))
 def run_unleashed_sync_step(entity: SyncEntity, business_id: str, full: bool) -> JobResult:
     """One business's Unleashed ``entity`` (inventory, customers or orders) into the
     database and, when the business has HubSpot, into HubSpot (``operations.sync``).
@@ -168,6 +237,7 @@ UNLEASHED_JOBS: dict[str, Callable[[str, bool], JobResult]] = {
 
 
 @DBOS.step(name="masterops.sync_executions.run")
+@_announced(lambda full: ("sync executions", None))
 def run_executions_sync_step(full: bool) -> JobResult:
     """n8n's execution history into the database, each n8n instance read once (the plan
     ``ops sync executions`` runs, over every business)."""
@@ -200,16 +270,16 @@ def scheduled_executions_sync(scheduled_at: datetime, context: Any) -> None:
 
 
 @DBOS.step(name="masterops.webhooks.process")
+@_announced(lambda: ("webhooks", None))
 def run_webhooks_step() -> JobResult:
     """Process the pending HubSpot events of the webhook inbox (``ops webhooks process``).
     Each event is its own transaction, so a repeated step re-does nothing."""
     from masterops.operations.webhooks import process_webhooks
 
-    ctx = AppContext()
-    try:
-        report = process_webhooks(ctx.database(), ctx.hub, ctx.config)
-    finally:
-        ctx.close()
+    ctx = _step_context.get()
+    if ctx is None:
+        raise RuntimeError("a job step runs inside _announced")
+    report = process_webhooks(ctx.database(), ctx.hub, ctx.config)
     return {"job": "webhooks", "status": "succeeded", **report.to_dict()}
 
 
