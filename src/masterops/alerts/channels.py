@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -116,25 +116,9 @@ class SlackChannel:
 
     async def send(self, alert: Alert) -> Delivery:
         payload = {"text": self.redactor.text(alert.text())}
-        try:
-            async with httpx.AsyncClient(
-                transport=self._transport, timeout=self.timeout, follow_redirects=False
-            ) as client:
-                # httpx's in-process transports ignore its timeouts; this one always cuts.
-                async with asyncio.timeout(self.timeout):
-                    response = await client.post(self._url, json=payload)
-        except TimeoutError:
-            return _failed(self.name, self.redactor, f"no answer within {self.timeout:g} s")
-        except Exception as exc:  # any failure is recorded, never raised (see module)
-            return _failed(self.name, self.redactor, f"{type(exc).__name__}: {exc}")
-        if not response.is_success:
-            answer = self.redactor.text(response.text)[:200]  # masked before it is cut
-            return _failed(
-                self.name,
-                self.redactor,
-                f"the webhook answered HTTP {response.status_code}: {answer}",
-            )
-        return Delivery(self.name, True)
+        return await _post(
+            self.name, self._url, self.redactor, self._transport, self.timeout, json=payload
+        )
 
 
 class WebhookChannel:
@@ -186,24 +170,44 @@ class WebhookChannel:
 
     async def send(self, alert: Alert) -> Delivery:
         body, headers = self.signed(alert)
-        try:
-            async with httpx.AsyncClient(
-                transport=self._transport, timeout=self.timeout, follow_redirects=False
-            ) as client:
-                async with asyncio.timeout(self.timeout):
-                    response = await client.post(self._url, content=body, headers=headers)
-        except TimeoutError:
-            return _failed(self.name, self.redactor, f"no answer within {self.timeout:g} s")
-        except Exception as exc:  # any failure is recorded, never raised (see module)
-            return _failed(self.name, self.redactor, f"{type(exc).__name__}: {exc}")
-        if not response.is_success:
-            answer = self.redactor.text(response.text)[:200]  # masked before it is cut
-            return _failed(
-                self.name,
-                self.redactor,
-                f"the webhook answered HTTP {response.status_code}: {answer}",
-            )
-        return Delivery(self.name, True)
+        return await _post(
+            self.name,
+            self._url,
+            self.redactor,
+            self._transport,
+            self.timeout,
+            content=body,
+            headers=headers,
+        )
+
+
+async def _post(
+    channel: str,
+    url: str,
+    redactor: Redactor,
+    transport: httpx.AsyncBaseTransport | None,
+    limit_s: float,
+    **request: Any,
+) -> Delivery:
+    """One POST of an alert; every failure is a recorded Delivery, never raised (see the
+    module), with the URL and anything else secret masked."""
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, timeout=limit_s, follow_redirects=False
+        ) as client:
+            # httpx's in-process transports ignore its timeouts; this one always cuts.
+            async with asyncio.timeout(limit_s):
+                response = await client.post(url, **request)
+    except TimeoutError:
+        return _failed(channel, redactor, f"no answer within {limit_s:g} s")
+    except Exception as exc:
+        return _failed(channel, redactor, f"{type(exc).__name__}: {exc}")
+    if not response.is_success:
+        answer = redactor.text(response.text)[:200]  # masked before it is cut
+        return _failed(
+            channel, redactor, f"the webhook answered HTTP {response.status_code}: {answer}"
+        )
+    return Delivery(channel, True)
 
 
 class EmailChannel:
