@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, Table, bindparam, literal, select, update
 
@@ -131,10 +131,17 @@ def write_hubspot_ids(
     business_id: str,
     ids: Iterable[tuple[str, str | None]],
     *,
+    id_column: str = "hubspot_id",
     synced_at: datetime | None = None,
+    stamp: bool = True,
 ) -> None:
-    """Record, per Unleashed Guid, the HubSpot id a mirror row became (None: none) and
-    when; one transaction for the whole batch."""
+    """Record, per Unleashed Guid, the HubSpot id a mirror row became (None: none) in
+    ``id_column`` and, with ``stamp``, when (``hubspot_synced_at``); one transaction for
+    the whole batch. A stage that is not the row's last (a wholesale customer's company,
+    before its contact) records the id without stamping the row as sent."""
+    values: dict[str, Any] = {id_column: bindparam("b_id")}
+    if stamp:
+        values["hubspot_synced_at"] = bindparam("b_at")
     at = synced_at or datetime.now(UTC)
     params = [{"b_guid": guid, "b_id": hubspot_id, "b_at": at} for guid, hubspot_id in ids]
     if not params:
@@ -145,10 +152,29 @@ def write_hubspot_ids(
             table.c.business_id == business_id,
             table.c.unleashed_guid == bindparam("b_guid"),
         )
-        .values(hubspot_id=bindparam("b_id"), hubspot_synced_at=bindparam("b_at"))
+        .values(values)
     )
     with engine.begin() as conn:
         conn.execute(stmt, params)
+
+
+class UpsertCounts(Protocol):
+    """The counts every HubSpot upsert stage keeps."""
+
+    upserted: int
+    created: int
+    failed: int
+
+
+def tally_upserts(
+    counts: UpsertCounts, outcomes: Sequence[BatchOutcome[Any]]
+) -> list[BatchOutcome[Any]]:
+    """Add a batch upsert's outcomes to ``counts``; returns the refused ones."""
+    failures = [o for o in outcomes if not o.ok]
+    counts.failed += len(failures)
+    counts.upserted += len(outcomes) - len(failures)
+    counts.created += sum(1 for o in outcomes if o.ok and o.new)
+    return failures
 
 
 def refused_examples(

@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Engine, func, select, update
 
 from masterops.db.tables import customers
 from masterops.integrations.hubspot import HubSpotConnector
@@ -28,6 +28,8 @@ from masterops.sync.common import (
     log_refused,
     raise_if_fatal,
     refused_examples,
+    tally_upserts,
+    write_hubspot_ids,
 )
 
 OBJECT_TYPE = "companies"
@@ -147,20 +149,20 @@ async def push_companies(
         items = [company_properties(r) for r in rows]
         outcomes = await hubspot.batch_upsert(OBJECT_TYPE, items, id_property=COMPANY_GUID_PROPERTY)
         raise_if_fatal(outcomes)
-        _write_company_ids(
+        write_hubspot_ids(
             engine,
+            customers,
             business_id,
             [
                 (rows[o.index]["unleashed_guid"], o.record.id)
                 for o in outcomes
                 if o.ok and o.record is not None
             ],
+            id_column="hubspot_company_id",
+            stamp=False,  # the contact stage stamps the customer as sent
         )
-        failures = [o for o in outcomes if not o.ok]
+        failures = tally_upserts(counts, outcomes)
         refused.update(str(rows[o.index]["unleashed_guid"]) for o in failures)
-        counts.failed += len(failures)
-        counts.upserted += len(outcomes) - len(failures)
-        counts.created += sum(1 for o in outcomes if o.ok and o.new)
         if failures:
             log_refused(
                 hubspot,
@@ -175,21 +177,6 @@ async def push_companies(
         if on_progress is not None:
             on_progress("companies", done, max(total, done))
     return refused
-
-
-def _write_company_ids(engine: Engine, business_id: str, ids: list[tuple[str, str]]) -> None:
-    if not ids:
-        return
-    stmt = (
-        update(customers)
-        .where(
-            customers.c.business_id == business_id,
-            customers.c.unleashed_guid == bindparam("b_guid"),
-        )
-        .values(hubspot_company_id=bindparam("b_id"))
-    )
-    with engine.begin() as conn:
-        conn.execute(stmt, [{"b_guid": guid, "b_id": company_id} for guid, company_id in ids])
 
 
 async def link_contacts(

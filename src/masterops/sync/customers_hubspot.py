@@ -45,6 +45,7 @@ from masterops.sync.common import (
     log_refused,
     raise_if_fatal,
     refused_examples,
+    tally_upserts,
     write_hubspot_ids,
 )
 from masterops.sync.customers_archive import archive_unused, retire_obsolete
@@ -266,10 +267,7 @@ async def push_customers(
                 linked = await link_contacts(hubspot, business_id, placed, contact_of, held)
                 counts.failed += len(linked)
                 held |= linked
-            failures = [o for o in outcomes if not o.ok]
-            counts.failed += len(failures)
-            counts.upserted += len(outcomes) - len(failures)
-            counts.created += sum(1 for o in outcomes if o.ok and o.new)
+            failures = tally_upserts(counts, outcomes)
             if failures:
                 # Customers' emails are personal data: the examples name codes, not addresses.
                 log_refused(

@@ -33,6 +33,7 @@ from masterops.sync.common import (
     log_refused,
     raise_if_fatal,
     refused_examples,
+    tally_upserts,
     write_hubspot_ids,
 )
 
@@ -187,10 +188,7 @@ async def push_products(
             ((rows[o.index]["unleashed_guid"], o.record.id) for o in outcomes
              if o.ok and o.record is not None),
         )  # fmt: skip
-        failures = [o for o in outcomes if not o.ok]
-        counts.failed += len(failures)
-        counts.upserted += len(outcomes) - len(failures)
-        counts.created += sum(1 for o in outcomes if o.ok and o.new)
+        failures = tally_upserts(counts, outcomes)
         if failures:
             log_refused(
                 hubspot,
