@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,25 +16,7 @@ from typing import Any
 
 import httpx
 
-
-def free_port_block() -> int:
-    """A port p such that p, p+1 and p+2 are free right now."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port > 65000:
-            continue
-        ok = True
-        for offset in (1, 2):
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("127.0.0.1", port + offset))
-                except OSError:
-                    ok = False
-        if ok:
-            return port
-    raise RuntimeError("no free block of three ports")
+from loopback_ports import free_port_block
 
 
 @contextmanager

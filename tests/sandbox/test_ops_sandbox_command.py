@@ -13,31 +13,12 @@ import time
 import httpx
 import pytest
 
+from loopback_ports import free_port_block
 from masterops_sandbox.accounts import sandbox_accounts
 
 
-def _free_port_block() -> int:
-    """A port p such that p, p+1 and p+2 are free right now."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port > 65000:
-            continue
-        ok = True
-        for offset in (1, 2):
-            with socket.socket() as probe:
-                try:
-                    probe.bind(("127.0.0.1", port + offset))
-                except OSError:
-                    ok = False
-        if ok:
-            return int(port)
-    raise RuntimeError("no free block of three ports")
-
-
 def test_serves_and_prints_credentials(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    port = _free_port_block()
+    port = free_port_block()
     proc = subprocess.Popen(
         [sys.executable, "-m", "masterops", "sandbox", "--port", str(port), "--json"],
         cwd=tmp_path,
@@ -97,7 +78,7 @@ def test_bad_flags_are_one_line(ops_cli, args, message) -> None:  # type: ignore
 
 
 def test_a_port_in_use_is_one_line_before_any_credential(ops_cli) -> None:  # type: ignore[no-untyped-def]
-    port = _free_port_block()
+    port = free_port_block()
     with socket.socket() as taken:  # n8n's port, the last of the three, is in use
         taken.bind(("127.0.0.1", port + 2))
         taken.listen()
@@ -140,7 +121,7 @@ def _stop(proc: subprocess.Popen[str]) -> str:
 
 
 def test_env_file_is_all_ops_needs(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    port = _free_port_block()
+    port = free_port_block()
     env_file = tmp_path / "sandbox.env"
     proc = _serve(tmp_path, "--port", str(port), "--env", str(env_file))
     try:
@@ -177,7 +158,7 @@ def test_env_file_is_all_ops_needs(tmp_path) -> None:  # type: ignore[no-untyped
 
 
 def test_env_dash_prints_export_lines(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    port = _free_port_block()
+    port = free_port_block()
     proc = _serve(tmp_path, "--port", str(port), "--env", "-")
     try:
         assert proc.stdout is not None
@@ -189,7 +170,7 @@ def test_env_dash_prints_export_lines(tmp_path) -> None:  # type: ignore[no-unty
 
 
 def test_state_folder_keeps_changes_across_restarts(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    port = _free_port_block()
+    port = free_port_block()
     state = tmp_path / "state"
     token = sandbox_accounts(0)["teelixir"].hubspot_token
     headers = {"Authorization": f"Bearer {token}"}
