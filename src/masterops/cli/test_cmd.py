@@ -1,7 +1,5 @@
-"""``ops test SERVICE [--business B]``: probe a service and run a few read calls verbosely.
-
-Businesses are diagnosed concurrently, each within ``[limits] diagnosis_timeout_s``, so
-the command answers in about that time even when every service is unreachable.
+"""``ops test SERVICE [--business B]``: probe a service and run a few read calls verbosely
+(``operations.diagnosis``: every business at once, within ``[limits] diagnosis_timeout_s``).
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from masterops.config import SERVICES
 # The diagnostics and the connectors load when the command runs, not for `ops --help`.
 if TYPE_CHECKING:
     from masterops.diagnostics import ServiceTest
-    from masterops.operations.services import Services
 
 TESTABLE = (*SERVICES, "database")
 
@@ -47,22 +44,6 @@ def _render(result: ServiceTest) -> None:
         )
 
 
-async def _diagnose(
-    services: Services, service: str, slugs: list[str], deadline: float
-) -> list[ServiceTest]:
-    from masterops.diagnostics import ServiceTest, run_service_test
-    from masterops.integrations.factory import ServiceDisabled
-
-    async def one(slug: str) -> ServiceTest:
-        try:
-            connector = services.connector(service, slug)
-        except ServiceDisabled as exc:
-            return ServiceTest(service, slug, disabled=str(exc))
-        return await run_service_test(service, slug, connector, deadline_s=deadline)
-
-    return list(await asyncio.gather(*(one(slug) for slug in slugs)))
-
-
 def test(
     service: Annotated[str, typer.Argument(help="hubspot, unleashed, n8n or database.")],
     business: BusinessOpt = None,
@@ -71,6 +52,7 @@ def test(
     """Run a service's probe and a few read calls for each business, verbosely."""
     from masterops.diagnostics import run_database_test
     from masterops.operations.businesses import select_businesses
+    from masterops.operations.diagnosis import diagnose
 
     if service not in TESTABLE:
         raise UsageError(f"unknown service {service!r}; use one of {', '.join(TESTABLE)}")
@@ -82,7 +64,7 @@ def test(
             slugs = [b.slug for b in select_businesses(ctx.config, business)]
             with ctx.services() as services:
                 deadline = ctx.config.limits.diagnosis_timeout_s
-                results = asyncio.run(_diagnose(services, service, slugs, deadline))
+                results = asyncio.run(diagnose(services, service, slugs, deadline))
         if json_output:
             print_json([r.to_dict() for r in results])
         else:
