@@ -160,8 +160,21 @@ class Schedules(_Strict):
     webhooks_seconds: int = Field(60, ge=10)
 
 
+AlertChannelName = Literal["log", "slack", "email", "webhook"]
+
+
+class AlertRoute(_Strict):
+    """``[[alerts.routes]]``: alerts about these businesses at these severities go to these
+    channels (and, by email, to these recipients). An empty list matches everything."""
+
+    business: tuple[str, ...] = ()
+    severity: tuple[Literal["degraded", "down"], ...] = ()
+    channels: tuple[AlertChannelName, ...] = Field(min_length=1)
+    email_to: tuple[str, ...] = ()
+
+
 class AlertRules(_Strict):
-    channels: tuple[Literal["log", "slack", "email", "webhook"], ...] = ("log",)
+    channels: tuple[AlertChannelName, ...] = ("log",)
     min_level: Literal["degraded", "down"] = "degraded"
     cooldown_s: int = Field(900, ge=0)
     retry_backoff_s: int = Field(60, ge=1, le=3600)
@@ -169,6 +182,32 @@ class AlertRules(_Strict):
     stale_after_schedules: float = Field(3.0, ge=1.0)
     webhook_failed_window_s: int = Field(86400, ge=60)
     email_to: tuple[str, ...] = ()
+    # Error rate per (business, service) over the last ``error_rate_window_s`` of
+    # api_metrics: degraded above ``error_rate_percent`` once ``error_rate_min_calls`` calls.
+    error_rate_percent: float = Field(20.0, gt=0, le=100)
+    error_rate_min_calls: int = Field(20, ge=1)
+    error_rate_window_s: int = Field(900, ge=60)
+    # Share of a quota used (HubSpot's daily allowance, Unleashed's monthly ceiling):
+    # degraded from the first, down from the second.
+    quota_warn_percent: float = Field(80.0, gt=0, lt=100)
+    quota_critical_percent: float = Field(95.0, gt=0, le=100)
+    # A circuit breaker that health rounds have seen open for this long.
+    breaker_open_minutes: int = Field(15, ge=1)
+    # No worker heartbeat for this long; alerted only once a worker has been seen, or
+    # always with ``expect_worker``.
+    worker_missing_minutes: int = Field(5, ge=2)
+    expect_worker: bool = False
+    # Routes, in addition to ``channels`` (which serve an alert no route matches).
+    routes: tuple[AlertRoute, ...] = ()
+
+    @model_validator(mode="after")
+    def _critical_above_warning(self) -> AlertRules:
+        if self.quota_critical_percent <= self.quota_warn_percent:
+            raise ValueError(
+                "quota_critical_percent must be above quota_warn_percent "
+                f"({self.quota_critical_percent} <= {self.quota_warn_percent})"
+            )
+        return self
 
 
 class FileConfig(_Strict):
@@ -182,6 +221,20 @@ class FileConfig(_Strict):
     limits: Limits = Limits()
     schedules: Schedules = Schedules()
     alerts: AlertRules = AlertRules()
+
+    @model_validator(mode="after")
+    def _routes_name_known_businesses(self) -> FileConfig:
+        known = list(self.businesses)
+        for index, route in enumerate(self.alerts.routes):
+            for slug in route.business:
+                if slug not in self.businesses:
+                    close = difflib.get_close_matches(slug, known, n=1)
+                    hint = f"did you mean {close[0]!r}? " if close else ""
+                    raise ValueError(
+                        f"alerts.routes.{index}.business: unknown business {slug!r}; "
+                        f"{hint}known: {', '.join(known)}"
+                    )
+        return self
 
 
 @dataclass(frozen=True)
@@ -513,6 +566,8 @@ def _describe_validation(exc: ValidationError) -> str:
         where = ".".join(str(p) for p in error["loc"])
         if error["type"] == "extra_forbidden":
             parts.append(f"{where}: {_unknown_key(error['loc'])}")
+        elif not where:  # a check of the whole file names its own key
+            parts.append(error["msg"].removeprefix("Value error, "))
         else:
             parts.append(f"{where}: {error['msg']}")
     return "; ".join(parts)
@@ -533,6 +588,8 @@ def _keys_at(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
     for part in path:
         if get_origin(current) is dict:
             current = get_args(current)[1]
+        elif get_origin(current) is tuple:  # a list of tables, e.g. [[alerts.routes]]
+            current = get_args(current)[0]
         elif isinstance(current, type) and issubclass(current, BaseModel):
             current = current.model_fields[str(part)].annotation
     if isinstance(current, type) and issubclass(current, BaseModel):

@@ -9,6 +9,7 @@ the SMTP password and the services' tokens never reach a message, a log or a row
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import hmac
 import json
@@ -242,6 +243,14 @@ class EmailChannel:
         self.redactor = (redactor or Redactor()).with_secrets([password] if password else [])
         self.timeout = timeout
         self.starttls = port == 587 if starttls is None else starttls
+
+    def to(self, recipients: Sequence[str]) -> EmailChannel:
+        """The same channel (server, sender, login) addressed to ``recipients``."""
+        if tuple(recipients) == self.recipients:
+            return self
+        other = copy.copy(self)
+        other.recipients = tuple(recipients)
+        return other
 
     def build_message(self, alert: Alert) -> EmailMessage:
         message = EmailMessage()

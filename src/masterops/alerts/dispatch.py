@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import Engine
 
+from masterops.alerts.acks import Ack, clear_acks, open_acks
 from masterops.alerts.channels import (
     Channel,
     EmailChannel,
@@ -18,8 +19,17 @@ from masterops.alerts.channels import (
     WebhookChannel,
 )
 from masterops.alerts.history import AlertRecord, channel_states, save_records
-from masterops.alerts.rules import Alert, ChannelKey, ChannelState, Observation, decide_alerts
-from masterops.config import Config
+from masterops.alerts.routing import all_channels, email_recipients, routed_channels
+from masterops.alerts.rules import (
+    Alert,
+    ChannelKey,
+    ChannelState,
+    Key,
+    Observation,
+    decide_alerts,
+)
+from masterops.config import AlertRules, Config
+from masterops.integrations.base import SEVERITY
 from masterops.observability.events import TelemetryHub
 from masterops.observability.redaction import Redactor
 
@@ -31,12 +41,13 @@ def build_channels(
     redactor: Redactor | None = None,
     slack_transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[Channel]:
-    """The channels ``[alerts] channels`` names, each built from its settings. A channel
-    whose settings are missing still appears, recording every alert as undelivered with
-    the variable to set, so a misconfiguration shows in alert_history and the output."""
+    """The channels ``[alerts] channels`` and the routes name, each built from its
+    settings. A channel whose settings are missing still appears, recording every alert
+    as undelivered with the variable to set, so a misconfiguration shows in alert_history
+    and the output."""
     redact = redactor or Redactor(config.secrets())
     channels: list[Channel] = []
-    for name in dict.fromkeys(config.alerts.channels):  # once each, in the configured order
+    for name in all_channels(config.alerts):  # once each, in the configured order
         if name == "log":
             channels.append(LogChannel(hub, redactor=redact))
         elif name == "slack":
@@ -141,13 +152,61 @@ async def alert_on_changes(
     if not chosen:
         return []
 
-    def read_states() -> dict[ChannelKey, ChannelState]:
+    def read_states() -> tuple[dict[ChannelKey, ChannelState], dict[Key, Ack]]:
         with engine.connect() as conn:
-            return channel_states(conn, keys)
+            return channel_states(conn, keys), open_acks(conn, keys)
 
-    states = await asyncio.to_thread(read_states)
+    states, acks = await asyncio.to_thread(read_states)
+    rules = config.alerts
     by_name = {channel.name: channel for channel in chosen}
-    due = decide_alerts(results, states, list(by_name), config.alerts, moment)
-    return await dispatch_alerts(
-        [(by_name[name], alert) for name, alert in due], engine, redactor=redactor, now=moment
-    )
+    due: list[tuple[Channel, Alert]] = []
+    for result in results:
+        names = _channels_for(result, states, list(by_name), rules)
+        for name, alert in decide_alerts([result], states, names, rules, moment):
+            if alert.key in acks and alert.kind != "recovery":
+                continue  # acknowledged: quiet until it recovers
+            due.append((_addressed(by_name[name], alert, rules), alert))
+    records = await dispatch_alerts(due, engine, redactor=redactor, now=moment)
+    threshold = SEVERITY[rules.min_level]
+    over = {
+        (r.business_id, r.service)
+        for r in results
+        if (r.business_id, r.service) in acks and SEVERITY.get(r.status, 0) < threshold
+    }
+    if over:
+
+        def clear() -> None:
+            with engine.begin() as conn:
+                clear_acks(conn, over, moment)
+
+        await asyncio.to_thread(clear)
+    return records
+
+
+def _channels_for(
+    result: Observation,
+    states: dict[ChannelKey, ChannelState],
+    names: list[str],
+    rules: AlertRules,
+) -> list[str]:
+    """The channels that judge ``result``: all of them without routes; with routes, the
+    routed ones and every channel told (or trying to tell) something else (``routing``)."""
+    if not rules.routes:
+        return names
+    routed = routed_channels(rules, result.business_id, result.status)
+    chosen = []
+    for name in names:
+        state = states.get((result.business_id, result.service, name), ChannelState())
+        told_other = state.told is not None and state.told.status != result.status
+        if name in routed or told_other or state.last_failure is not None:
+            chosen.append(name)
+    return chosen
+
+
+def _addressed(channel: Channel, alert: Alert, rules: AlertRules) -> Channel:
+    """The email channel with the recipients the routes give this alert."""
+    if not rules.routes or not isinstance(channel, EmailChannel):
+        return channel
+    status = alert.previous_status if alert.kind == "recovery" else alert.status
+    recipients = email_recipients(rules, alert.business_id, status or alert.status)
+    return channel.to(recipients)

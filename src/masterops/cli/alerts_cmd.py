@@ -1,4 +1,5 @@
-"""``ops alerts list|show|test``: what was announced (or tried), and a channel check."""
+"""``ops alerts list|show|ack|test``: what was announced (or tried), acknowledging an
+alert until it recovers, and a channel check."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from masterops.cli.options import JsonOpt, command_context, limit_option
 from masterops.cli.output import print_json, print_table
 
 app = typer.Typer(
-    help="Alerts sent (or tried), and a test through one channel.", no_args_is_help=True
+    help="Alerts sent (or tried), acknowledging them, and a test through one channel.",
+    no_args_is_help=True,
 )
 
 LIST_COLUMNS = ("id", "created_at", "business_id", "service", "status", "channel", "delivered")
@@ -55,6 +57,33 @@ def show(
         return
     for key, value in found.items():
         typer.echo(f"{key}: {value}")
+
+
+@app.command("ack")
+def ack(
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID|SUBJECT",
+            help="An id from `ops alerts list`, or BUSINESS/SERVICE (e.g. teelixir/sync:orders).",
+        ),
+    ],
+    note: Annotated[str | None, typer.Option("--note", help="Why, for whoever looks next.")] = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Acknowledge an alert: its subject stays quiet until it recovers (the recovery is
+    still sent, and ends the acknowledgement)."""
+    from masterops.operations.alerts import acknowledge_alert
+
+    with command_context(json_output) as ctx:
+        done = acknowledge_alert(ctx.database(), target, note=note, acked_by="cli")
+    if json_output:
+        print_json(done.to_dict())
+        return
+    typer.echo(
+        f"acknowledged {done.business_id}/{done.service} ({done.status}): quiet until it "
+        f"recovers (ack {done.id})"
+    )
 
 
 @app.command("test")

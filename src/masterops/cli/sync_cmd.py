@@ -131,6 +131,7 @@ def run_sync_command(
     wide: bool = False,
 ) -> None:
     """The body every ``ops sync`` command shares: run, print, exit."""
+    from masterops.operations.alerts import alerts_after_job
     from masterops.operations.businesses import select_businesses
     from masterops.operations.sync import run_sync
 
@@ -149,6 +150,7 @@ def run_sync_command(
                     start=start,
                 )
             )
+        asyncio.run(alerts_after_job(ctx.config, engine, ctx.hub, job=f"sync {entity}"))
         render(entity, rows, json_output=json_output, wide=wide)
     # After the context closed, so the telemetry sink has flushed before the process ends.
     exit_status(entity, rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,6 +25,8 @@ from masterops.operations.businesses import check_business
 
 # DBOS (half a second to import) and the job modules load only when the worker runs.
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from masterops.config import Config
     from masterops.jobs.schedules import JobSchedule
 
@@ -74,9 +76,9 @@ def worker(
     with command_context(json_output) as ctx:
         config = ctx.config
         check_business(config, business)
-        ctx.database()  # a database that is down or behind fails here, before DBOS starts
+        engine = ctx.database()  # a database down or behind fails here, before DBOS starts
         if once is None:
-            _serve(config, worker_name, run_now=run_now, json_output=json_output)
+            _serve(config, engine, worker_name, run_now=run_now, json_output=json_output)
             return
         results = _run_once(config, worker_name, once, business)
     code = _report_once(once, results, json_output=json_output)
@@ -86,12 +88,15 @@ def worker(
 # -- the long-running worker -------------------------------------------------------------
 
 
-def _serve(config: Config, worker_name: str, *, run_now: bool, json_output: bool) -> None:
+def _serve(
+    config: Config, engine: Engine, worker_name: str, *, run_now: bool, json_output: bool
+) -> None:
     from masterops.jobs.queues import register_queues
     from masterops.jobs.runtime import executor_id, launched
     from masterops.jobs.schedules import apply_schedules, plan_schedules
 
     stop = threading.Event()
+    beat = _heartbeat(engine, executor_id(worker_name))
     with _stop_on_sigterm(stop), launched(config, worker_name=worker_name):
         register_queues(config.businesses)
         schedules = plan_schedules(config)
@@ -101,13 +106,41 @@ def _serve(config: Config, worker_name: str, *, run_now: bool, json_output: bool
             _fire_now(schedules)
             _say(f"fired {len(schedules)} schedule(s) now", json_output=json_output)
         try:
-            # Jobs run on DBOS's threads; this one only waits to be told to stop.
+            # Jobs run on DBOS's threads; this one says the worker is alive (the "worker
+            # not seen" alert) and waits to be told to stop.
+            beat()
             while not stop.wait(0.5):
-                pass
+                beat()
         except KeyboardInterrupt:
             pass
     # Jobs cut short stay pending and resume when this worker (same name) starts again.
     _say("worker stopped", json_output=json_output)
+
+
+#: How often the worker refreshes its ``worker_heartbeats`` row.
+HEARTBEAT_S = 60.0
+
+
+def _heartbeat(engine: Engine, worker_id: str) -> Callable[[], None]:
+    """A call that records the heartbeat when the last is ``HEARTBEAT_S`` old. A database
+    that cannot take it is not the worker's end: the jobs say so themselves, and a
+    missing heartbeat is exactly what the alert is for."""
+    import time
+    from datetime import UTC, datetime
+
+    from masterops.operations.alerts import worker_heartbeat
+
+    started_at = datetime.now(UTC)
+    last = [-HEARTBEAT_S]
+
+    def beat() -> None:
+        if time.monotonic() - last[0] < HEARTBEAT_S:
+            return
+        last[0] = time.monotonic()
+        with contextlib.suppress(Exception):
+            worker_heartbeat(engine, worker_id, started_at=started_at)
+
+    return beat
 
 
 def _fire_now(schedules: list[JobSchedule]) -> None:

@@ -235,7 +235,35 @@ alert_history = Table(
     Index(None, "business_id", "service", "created_at"),
 )
 
-QUERYABLE.update({t.name: t for t in (health_checks, alert_history)})
+# An operator's acknowledgement of a (business, service) alert: every alert about it stays
+# quiet until it recovers; the recovery is sent and the ack cleared (``cleared_at``).
+alert_acks = Table(
+    "alert_acks",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("business_id", String(64), nullable=False),
+    Column("service", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # the status acknowledged
+    Column("alert_id", Id),  # the alert_history row acknowledged, when one was named
+    Column("note", Text),
+    Column("acked_by", String(100)),
+    _created(),
+    Column("cleared_at", UTCDateTime()),
+    Index(None, "business_id", "service", "cleared_at"),
+)
+
+# One row per worker (its DBOS executor id), refreshed every minute while it runs.
+worker_heartbeats = Table(
+    "worker_heartbeats",
+    metadata,
+    Column("worker_id", String(200), primary_key=True),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+)
+
+QUERYABLE.update({t.name: t for t in (health_checks, alert_history, alert_acks, worker_heartbeats)})
 PRUNABLE.update(
     {
         "health_checks": health_checks.c.checked_at,

@@ -126,6 +126,14 @@ def _services() -> Iterator[tuple[AppContext, Services, Engine]]:
         yield ctx, services, engine
 
 
+def _alerts_after(ctx: AppContext, engine: Engine, job: str) -> None:
+    """The alert rules over what the job left (``operations.alerts.alerts_after_job``):
+    a failed sync, refused items, failed executions, events that gave up..."""
+    from masterops.operations.alerts import alerts_after_job
+
+    asyncio.run(alerts_after_job(ctx.config, engine, ctx.hub, job=job))
+
+
 # -- health ------------------------------------------------------------------------------
 
 
@@ -184,9 +192,10 @@ def run_unleashed_sync_step(entity: SyncEntity, business_id: str, full: bool) ->
 
     if entity not in UNLEASHED_ENTITIES:
         raise ValueError(f"unknown sync {entity!r}; known: {', '.join(UNLEASHED_ENTITIES)}")
-    with _services() as (_ctx, services, engine):
+    with _services() as (ctx, services, engine):
         business = services.config.business(business_id)
         [row] = asyncio.run(run_sync(entity, services, engine, [business], full=full))
+        _alerts_after(ctx, engine, f"sync {entity}")
     if row.status == "failed" and not row.result:
         raise SyncFailed(f"sync {entity} of {business_id} failed: {row.message}")
     return _row_result(entity, row)
@@ -243,9 +252,10 @@ def run_executions_sync_step(full: bool) -> JobResult:
     ``ops sync executions`` runs, over every business)."""
     from masterops.operations.sync import failures, run_sync
 
-    with _services() as (_ctx, services, engine):
+    with _services() as (ctx, services, engine):
         businesses = list(services.config.businesses.values())
         rows = asyncio.run(run_sync("executions", services, engine, businesses, full=full))
+        _alerts_after(ctx, engine, "sync executions")
     ran = [r for r in rows if r.status != "disabled"]
     status = "failed" if failures(rows) else "succeeded" if ran else "disabled"
     runs = [
@@ -280,6 +290,7 @@ def run_webhooks_step() -> JobResult:
     if ctx is None:
         raise RuntimeError("a job step runs inside _announced")
     report = process_webhooks(ctx.database(), ctx.hub, ctx.config)
+    _alerts_after(ctx, ctx.database(), "webhooks")
     return {"job": "webhooks", "status": "succeeded", **report.to_dict()}
 
 

@@ -1,5 +1,7 @@
-"""Evaluating the database-read alert rules (``alerts.conditions``): run after each health
-round and each sync, so a failed sync or stale data is announced wherever it shows."""
+"""Evaluating the database-read alert rules (``alerts.conditions``, ``alerts.usage``,
+``alerts.liveness``): run after each health round, each sync and each job
+(``alerts_after_job``), so a failed sync or stale data is announced wherever it shows.
+Also the operator's side: acknowledging an alert, the test alert, the worker heartbeat."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ from masterops.alerts.conditions import (
     sync_conditions,
     webhook_conditions,
 )
+from masterops.alerts.liveness import breaker_conditions, record_heartbeat, worker_conditions
+from masterops.alerts.usage import error_rate_conditions, quota_conditions
+from masterops.observability.events import LogEvent
 from masterops.operations.errors import UsageError
 
 if TYPE_CHECKING:
@@ -45,10 +50,36 @@ async def evaluate_alerts(
                 *stale_conditions(conn, config.alerts, config.schedules, moment),
                 *n8n_conditions(conn, moment),
                 *webhook_conditions(conn, config.alerts, moment),
+                *error_rate_conditions(conn, config.alerts, moment),
+                *quota_conditions(conn, config, moment),
+                *breaker_conditions(conn, config.alerts, moment),
+                *worker_conditions(conn, config.alerts, moment),
             ]
 
     conditions = await asyncio.to_thread(read)
     return await alert_on_changes(conditions, engine, config, hub, channels=channels, now=moment)
+
+
+async def alerts_after_job(
+    config: Config, engine: Engine, hub: TelemetryHub, *, job: str
+) -> list[AlertRecord]:
+    """``evaluate_alerts`` at the end of a sync or job (``job`` names it in the log). An
+    alert that cannot be evaluated must not turn a finished job into a failed one: the
+    failure is logged and the next evaluation tries again."""
+    try:
+        return await evaluate_alerts(config, engine, hub)
+    except Exception as exc:
+        hub.emit(
+            LogEvent(
+                source="alerts",
+                service=None,
+                operation="evaluate",
+                level="error",
+                message=f"alerts after {job} could not be evaluated: {type(exc).__name__}: {exc}",
+                status="failed",
+            )
+        )
+        return []
 
 
 #: Every channel ``ops alerts test`` can try, configured in ``[alerts] channels`` or not.
@@ -76,3 +107,75 @@ async def send_test_alert(config: Config, hub: TelemetryHub, channel: str) -> De
         checked_at=now,
     )
     return await built.send(alert)
+
+
+@dataclasses.dataclass(frozen=True)
+class Acknowledged:
+    """An ack just opened: its id and the pair it quiets."""
+
+    id: int
+    business_id: str
+    service: str
+    status: str
+    note: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def acknowledge_alert(
+    engine: Engine, target: str, *, note: str | None = None, acked_by: str | None = None
+) -> Acknowledged:
+    """Acknowledge an alert by its ``alert_history`` id or its subject "BUSINESS/SERVICE"
+    (as ``ops alerts list`` shows them): its alerts stay quiet until it recovers."""
+    from sqlalchemy import select
+
+    from masterops.alerts.acks import acknowledge
+    from masterops.db.tables import alert_history
+
+    t = alert_history
+    text = target.strip()
+    with engine.begin() as conn:
+        if text.isdigit():
+            row = conn.execute(select(t).where(t.c.id == int(text))).first()
+            if row is None:
+                raise UsageError(f"no alert {text}; see `ops alerts list`")
+            alert_id: int | None = row.id
+        else:
+            business, sep, service = text.partition("/")
+            if not sep or not business or not service:
+                raise UsageError(
+                    f"ID|SUBJECT must be an alert id or BUSINESS/SERVICE "
+                    f"(e.g. teelixir/sync:orders), got {target!r}"
+                )
+            row = conn.execute(
+                select(t)
+                .where(t.c.business_id == business, t.c.service == service)
+                .order_by(t.c.id.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                raise UsageError(f"no alert about {text}; see `ops alerts list`")
+            alert_id = None
+        now = datetime.now(UTC)
+        key = (row.business_id, row.service)
+        ack_id = acknowledge(
+            conn, key, row.status, now=now, note=note, alert_id=alert_id, acked_by=acked_by
+        )
+    return Acknowledged(ack_id, row.business_id, row.service, row.status, note)
+
+
+def worker_heartbeat(engine: Engine, worker_id: str, *, started_at: datetime) -> None:
+    """Record that the worker ``worker_id`` (its executor id) is alive now."""
+    import os
+    import socket
+
+    with engine.begin() as conn:
+        record_heartbeat(
+            conn,
+            worker_id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=started_at,
+            now=datetime.now(UTC),
+        )

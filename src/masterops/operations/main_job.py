@@ -1,11 +1,14 @@
 """The main job ``ops demo`` runs: a health round of everything, then every sync of every
-business (inventory, customers, orders, then n8n's execution history)."""
+business (inventory, customers, orders, then n8n's execution history), then the alert
+rules once more over what the syncs left."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from masterops.alerts import AlertRecord
+from masterops.operations.alerts import alerts_after_job
 from masterops.operations.health import RoundOutcome, health_round
 from masterops.operations.sync import SYNC_ENTITIES, run_sync
 
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
 class MainJobOutcome:
     health: RoundOutcome
     sync: list[dict[str, Any]]  # one summary row per job, with the sync it belongs to
+    alerts: list[AlertRecord]  # what the syncs' outcomes announced
 
 
 async def main_job(services: Services, engine: Engine, hub: TelemetryHub) -> MainJobOutcome:
@@ -33,4 +37,5 @@ async def main_job(services: Services, engine: Engine, hub: TelemetryHub) -> Mai
             summary = row.to_dict()
             summary.pop("result", None)
             rows.append({"sync": entity, **summary})
-    return MainJobOutcome(outcome, rows)
+    alerts = await alerts_after_job(services.config, engine, hub, job="main job")
+    return MainJobOutcome(outcome, rows, alerts)

@@ -169,4 +169,6 @@ class HubSpotConnector(
         details: dict[str, Any] = {"tier": self.tier}
         if self._daily.remaining is not None:
             details["daily_remaining"] = self._daily.remaining
+        if self._daily.limit is not None:  # with the remainder: the quota alert's reading
+            details["daily_limit"] = self._daily.limit
         return details
