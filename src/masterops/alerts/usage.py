@@ -104,10 +104,10 @@ def quota_conditions(conn: Connection, config: Config, now: datetime) -> list[Co
                 )
         if business.unleashed is not None:
             ceiling = config.limits.unleashed_monthly_ceiling
+            # A new month starts at nothing: the recovery of last month's alert.
             used = calls_in_period(conn, "unleashed", business.unleashed.api_id, at=now)
-            if used:
-                what = "Unleashed calls this month"
-                found.append(_quota(rules, slug, "unleashed", what, used, ceiling, now))
+            what = "Unleashed calls this month"
+            found.append(_quota(rules, slug, "unleashed", what, used, ceiling, now))
     return found
 
 

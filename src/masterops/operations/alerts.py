@@ -165,8 +165,10 @@ def acknowledge_alert(
     return Acknowledged(ack_id, row.business_id, row.service, row.status, note)
 
 
-def worker_heartbeat(engine: Engine, worker_id: str, *, started_at: datetime) -> None:
-    """Record that the worker ``worker_id`` (its executor id) is alive now."""
+def worker_heartbeat(
+    engine: Engine, worker_id: str, *, started_at: datetime, now: datetime | None = None
+) -> None:
+    """Record that the worker ``worker_id`` (its executor id) is alive ``now``."""
     import os
     import socket
 
@@ -177,5 +179,5 @@ def worker_heartbeat(engine: Engine, worker_id: str, *, started_at: datetime) ->
             host=socket.gethostname(),
             pid=os.getpid(),
             started_at=started_at,
-            now=datetime.now(UTC),
+            now=now or datetime.now(UTC),
         )
