@@ -9,6 +9,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sandbox_rig import sandbox_rig
 from sqlalchemy import Engine
 
@@ -29,10 +30,8 @@ async def test_a_high_error_rate_alerts_once_then_recovers_once(
             await rig.evaluate(now)
             rig.sandbox.harness("hubspot").faults.configure(rate_5xx=1.0)
             for _ in range(6):
-                try:
+                with pytest.raises(IntegrationError):
                     await hubspot.list_properties("contacts")
-                except IntegrationError:
-                    pass
             await rig.evaluate(now + timedelta(seconds=5))
             await rig.evaluate(now + timedelta(seconds=10))  # a repeat says nothing
             assert rig.counts("errors:hubspot") == (1, 1, 1)
