@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from masterops.integrations.base import IntegrationError
 from masterops.operations.alerts import worker_heartbeat
 from masterops.operations.health import health_round
+from masterops.operations.main_job import main_job
 
 
 async def test_a_high_error_rate_alerts_once_then_recovers_once(
@@ -189,3 +190,15 @@ async def test_an_expected_worker_never_seen_alerts(engine: Engine, tmp_path: Pa
         await rig.evaluate(datetime.now(UTC))
         assert rig.counts("worker") == (1, 1, 1)
         assert "no worker has ever been seen" in rig.mail[0].get_content()
+
+
+async def test_the_main_job_alerts_on_what_its_syncs_left(engine: Engine, tmp_path: Path) -> None:
+    with sandbox_rig(engine, tmp_path) as rig:
+        rig.sandbox.harness("unleashed").faults.configure(rate_5xx=1.0)
+        outcome = await main_job(rig.services, engine, rig.hub)
+        announced = {(r.alert.business_id, r.alert.service, r.alert.status) for r in outcome.alerts}
+        for business in ("teelixir", "elevate", "boo", "rhf"):
+            assert (business, "sync:inventory", "down") in announced
+        assert rig.counts("sync:inventory") == (4, 4, 4)
+        bodies = [m.get_content() for m in rig.mail if "/sync:inventory " in str(m["Subject"])]
+        assert all("the inventory sync failed" in body for body in bodies)

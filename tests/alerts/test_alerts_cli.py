@@ -57,3 +57,18 @@ def test_list_and_show_what_a_round_announced(
     shown = ops("alerts", "show", str(row["id"]))
     assert shown.exit_code == 0 and "teelixir/n8n is DOWN" in shown.stdout
     assert "teelixir" in ops("alerts", "list").stdout
+
+
+def test_a_failed_sync_alerts_at_its_end(ops, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "masterops.toml").write_text("[limits.retry]\nmax_attempts = 1\n")
+    monkeypatch.setenv("MASTEROPS_N8N_URL", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("MASTEROPS_N8N_API_KEY", "n8n-key-alerts-cli-0123")
+    assert ops("sync", "executions").exit_code == 1
+    rows = json.loads(ops("alerts", "list", "--json").stdout)
+    # The failure, and (never a success yet) data that is not there.
+    assert sorted((r["service"], r["status"], r["channel"], r["delivered"]) for r in rows) == [
+        ("stale:executions", "degraded", "log", True),
+        ("sync:executions", "down", "log", True),
+    ]
+    assert ops("sync", "executions").exit_code == 1  # the same failure: nothing new
+    assert len(json.loads(ops("alerts", "list", "--json").stdout)) == 2
