@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from masterops.config import load_config
 from masterops.db.engine import create_db_engine
-from masterops.db.tables import health_checks
+from masterops.db.tables import health_checks, worker_heartbeats
+from masterops.jobs.runtime import executor_id
 from masterops.jobs.schedules import plan_schedules
 
 
@@ -130,3 +131,11 @@ def test_run_now_fires_every_schedule_at_start(platform, tmp_path: Path) -> None
     assert f"fired {len(plan_schedules(platform))} schedule(s) now" in stdout
     assert any("job health started" in x for x in seen), seen
     assert "worker stopped" in stdout
+    # It said it was alive (the "worker not seen" alert reads this), as itself.
+    engine = create_db_engine(platform.database_url.get_secret_value())
+    try:
+        with engine.connect() as conn:
+            beats = conn.execute(select(worker_heartbeats.c.worker_id, worker_heartbeats.c.pid))
+            assert [tuple(b) for b in beats] == [(executor_id("run-now"), proc.pid)]
+    finally:
+        engine.dispose()
