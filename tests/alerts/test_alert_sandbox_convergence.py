@@ -17,6 +17,7 @@ from masterops.integrations.base import IntegrationError
 from masterops.operations.alerts import worker_heartbeat
 from masterops.operations.health import health_round
 from masterops.operations.main_job import main_job
+from masterops.operations.sync import run_sync
 
 
 async def test_a_high_error_rate_alerts_once_then_recovers_once(
@@ -202,3 +203,47 @@ async def test_the_main_job_alerts_on_what_its_syncs_left(engine: Engine, tmp_pa
         assert rig.counts("sync:inventory") == (4, 4, 4)
         bodies = [m.get_content() for m in rig.mail if "/sync:inventory " in str(m["Subject"])]
         assert all("the inventory sync failed" in body for body in bodies)
+
+
+async def test_failing_executions_in_the_n8n_sandbox_alert_once_then_recover_once(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with sandbox_rig(engine, tmp_path) as rig:
+        n8n = rig.sandbox.n8n_api
+        businesses = list(rig.services.config.businesses.values())
+
+        def newest_status(workflow_id: str) -> str | None:
+            finished = [
+                e["status"]
+                for e in n8n.executions(workflow_id=workflow_id)
+                if e["status"] in ("success", "error", "crashed")
+            ]
+            return finished[0] if finished else None
+
+        workflow = next(w for w in n8n.workflows() if newest_status(w["id"]) == "success")
+        subject = f"n8n:{workflow['id']}"
+        now = datetime.now(UTC)
+
+        async def sync_and_evaluate(seconds: int) -> None:
+            await run_sync("executions", rig.services, engine, businesses)
+            await rig.evaluate(now + timedelta(seconds=seconds))
+
+        await sync_and_evaluate(0)
+        assert rig.counts(subject) == (0, 0, 0)
+        node = workflow["nodes"][-1]["name"]
+        for _ in range(3):  # a burst: 3 of 3 failed
+            n8n.record_execution(
+                workflow["id"], status="error", error_message="Bad gateway", error_node=node
+            )
+        await sync_and_evaluate(10)
+        await sync_and_evaluate(20)
+        assert rig.counts(subject) == (1, 1, 1)
+        n8n.record_execution(workflow["id"], status="success")
+        await sync_and_evaluate(30)
+        await sync_and_evaluate(40)
+        assert rig.counts(subject) == (2, 2, 2)
+        [problem, recovery] = rig.texts(subject)
+        assert problem.endswith(f"/{subject} is DOWN")
+        assert recovery.endswith(f"/{subject} recovered: healthy (was down)")
+        body = rig.mail[-2].get_content()
+        assert f"failed at node {node!r}" in body and "Bad gateway" in body
