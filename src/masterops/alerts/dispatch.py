@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from masterops.alerts.acks import Ack, clear_acks, open_acks
 from masterops.alerts.channels import (
     Channel,
+    Delivery,
     EmailChannel,
     LogChannel,
     SlackChannel,
@@ -105,16 +106,27 @@ async def dispatch_alerts(
     redactor: Redactor | None = None,
     now: datetime | None = None,
 ) -> list[AlertRecord]:
-    """Send every (channel, alert) at once and record each attempt in ``alert_history``
+    """Send every (channel, alert) and record each attempt in ``alert_history``
     (``created_at`` = ``now``). Never raises for a failed delivery: the row says it failed,
     and the next evaluation retries it (see ``rules``)."""
     if not due:
         return []
     created_at = now or datetime.now(UTC)
-    deliveries = await asyncio.gather(*(channel.send(alert) for channel, alert in due))
+    # The channels at once, each channel's alerts one after another: in order, and never
+    # a burst of simultaneous POSTs at one webhook (Slack allows about one a second).
+    queues: dict[str, list[int]] = {}
+    for index, (channel, _) in enumerate(due):
+        queues.setdefault(channel.name, []).append(index)
+    deliveries: dict[int, Delivery] = {}
+
+    async def drain(indexes: list[int]) -> None:
+        for index in indexes:
+            channel, alert = due[index]
+            deliveries[index] = await channel.send(alert)
+
+    await asyncio.gather(*(drain(indexes) for indexes in queues.values()))
     records = [
-        AlertRecord(alert, delivery, created_at)
-        for (_, alert), delivery in zip(due, deliveries, strict=True)
+        AlertRecord(alert, deliveries[index], created_at) for index, (_, alert) in enumerate(due)
     ]
 
     def store() -> None:
