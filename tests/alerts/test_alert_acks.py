@@ -86,6 +86,8 @@ def test_ops_alerts_ack_by_id_and_its_errors(ops, engine: Engine) -> None:  # ty
     assert acked.exit_code == 0, acked.stderr
     answer = json.loads(acked.stdout)
     assert answer["service"] == "n8n:wf-1" and answer["note"] == "known"
+    [listed] = json.loads(ops("alerts", "list", "--json").stdout)
+    assert listed["id"] == alert_id and listed["acknowledged"] is True
     said = ops("alerts", "ack", "teelixir/n8n:wf-1")
     assert said.exit_code == 0 and "quiet until it recovers" in said.stdout
     for target, message in (

@@ -17,7 +17,16 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-LIST_COLUMNS = ("id", "created_at", "business_id", "service", "status", "channel", "delivered")
+LIST_COLUMNS = (
+    "id",
+    "created_at",
+    "business_id",
+    "service",
+    "status",
+    "channel",
+    "delivered",
+    "acknowledged",
+)
 
 
 @app.command("list")
@@ -25,11 +34,16 @@ def list_(
     limit: Annotated[int, limit_option("Alerts at most.")] = 50,
     json_output: JsonOpt = False,
 ) -> None:
-    """Alerts, one row per channel attempt, newest first."""
+    """Alerts, one row per channel attempt, newest first; ``acknowledged`` while an ack
+    of its subject is open."""
     from masterops.alerts import recent_alerts
+    from masterops.alerts.acks import open_acks
 
     with command_context(json_output) as ctx, ctx.database().connect() as conn:
         rows = recent_alerts(conn, limit=limit)
+        acks = open_acks(conn, {(r["business_id"], r["service"]) for r in rows})
+    for row in rows:
+        row["acknowledged"] = (row["business_id"], row["service"]) in acks
     if json_output:
         print_json(rows)
         return
