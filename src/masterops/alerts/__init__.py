@@ -1,4 +1,6 @@
-"""Alerts on health changes: decide (``rules``), deliver (``channels``), record (``history``).
+"""Alerts on health changes and on what the rules find (``conditions``, ``usage``,
+``liveness``): decide (``rules``), route (``routing``), quiet what was acknowledged
+(``acks``), deliver (``channels``), record (``history``).
 
 ``alert_on_changes`` is the whole step a health round ends with; the pieces are public
 for the worker, the web app and the tests.

@@ -148,7 +148,10 @@ async def alert_on_changes(
     now: datetime | None = None,
 ) -> list[AlertRecord]:
     """The whole alerting step of a round: decide, per channel, from what that channel
-    was told and failed to be told (``alert_history``), then send and record.
+    was told and failed to be told (``alert_history``), through the channels the routes
+    give each result (``routing``), keep acknowledged subjects quiet except for their
+    recovery (``acks``), then send and record; a subject back below ``min_level`` ends
+    its acknowledgement.
 
     ``channels`` replaces the configured ones; ``now`` is the time the cooldown and the
     retry backoff are measured at and the alerts are recorded with (default: now).
