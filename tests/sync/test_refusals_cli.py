@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+#: The ``ops`` fixture: ``ops(*args)`` runs the real entry point in-process.
+Ops = Callable[..., Any]
+
 
 @pytest.fixture
-def refused_run(ops) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """The orders run of teelixir after its contacts were lost: (its ``status`` row)."""
+def refused_run(ops: Ops) -> dict[str, Any]:
+    """The ``ops sync status`` row of teelixir's orders run after its contacts were lost."""
     assert ops("sync", "customers", "--business", "teelixir").exit_code == 0
     # HubSpot forgets the contacts; the database still names them (issue #10's 289).
     assert ops("sandbox", "reset", "--yes").exit_code == 0
@@ -22,11 +26,12 @@ def refused_run(ops) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     status = ops("sync", "status", "--business", "teelixir", "--entity", "orders", "--json")
     assert status.exit_code == 0, status.stderr
     [run] = json.loads(status.stdout)["runs"]
+    assert isinstance(run, dict)
     return run
 
 
 def test_status_gives_the_last_run_of_each_sync_with_its_reasons_grouped(
-    ops,  # type: ignore[no-untyped-def]
+    ops: Ops,
     refused_run: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -59,7 +64,7 @@ def test_status_gives_the_last_run_of_each_sync_with_its_reasons_grouped(
 
 
 def test_show_lists_every_refused_item_with_its_reason(
-    ops,  # type: ignore[no-untyped-def]
+    ops: Ops,
     refused_run: dict[str, Any],
 ) -> None:
     shown = ops("sync", "show", str(refused_run["id"]), "--json")
@@ -86,7 +91,7 @@ def test_show_lists_every_refused_item_with_its_reason(
 
 
 def test_pruning_the_run_prunes_its_reasons(
-    ops,  # type: ignore[no-untyped-def]
+    ops: Ops,
     refused_run: dict[str, Any],
 ) -> None:
     pruned = ops("db", "prune", "--older-than", "0d", "--force", "--yes", "--json")
@@ -97,7 +102,7 @@ def test_pruning_the_run_prunes_its_reasons(
     assert gone.exit_code == 2
 
 
-def test_unknown_runs_entities_and_businesses_are_one_line_errors(ops) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_runs_entities_and_businesses_are_one_line_errors(ops: Ops) -> None:
     assert ops("sync", "status").stdout.strip().startswith("no sync has run yet")
     for args, message in [
         (("sync", "show", "12345"), "error: no sync run 12345 (see 'ops sync status'"),
