@@ -279,9 +279,7 @@ async def push_customers(
                     "to HubSpot",
                     failed=len(failures),
                     examples=refused_examples(winners, failures, code_key="customer_code"),
-                    refused=refusals_of(
-                        "contact", [w["customer_code"] for w in winners], failures
-                    ),
+                    refused=refusals_of("contact", [w["customer_code"] for w in winners], failures),
                 )
         # Right after this round's stamps: a run killed later still retries them.
         _leave_pending(engine, business_id, held)
