@@ -15,6 +15,7 @@ TABLES = {
     "alert_history",
     "alert_acks",
     "worker_heartbeats",
+    "sync_refusals",
 }
 
 
@@ -31,6 +32,7 @@ def test_upgrade_down_and_up_again(bare_engine: Engine) -> None:
         "0009",
         "0010",
         "0011",
+        "0012",
         "0013",
     ]
     assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0013"

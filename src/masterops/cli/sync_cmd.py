@@ -2,6 +2,8 @@
 
 Every command parses its flags, runs one sync (``operations.sync.run_sync``) with a
 progress bar, prints one summary row per job and exits 1 if any failed.
+``status`` and ``show`` read what the runs recorded: the last run of each sync with its
+reasons grouped, and one run's every refused item (``operations.sync_status``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from masterops.cli.errors import CommandFailed
-from masterops.cli.options import BusinessOpt, JsonOpt, WideOpt, command_context
+from masterops.cli.options import (
+    BusinessOpt,
+    JsonOpt,
+    WideOpt,
+    check_business,
+    command_context,
+    limit_option,
+)
 
 # The connectors and the sync modules are imported when a command runs, so the rest of
 # `ops` starts light.
@@ -197,3 +206,152 @@ _unleashed_command(
     "Copy Unleashed sales orders into the database, and into HubSpot deals and line items "
     "(run inventory and customers first so line items and deals link to them).",
 )
+
+
+# -- why did a sync fail? ----------------------------------------------------------------
+
+EntityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--entity", "-e", help="Only this sync: inventory, customers, orders, executions."
+    ),
+]
+# A run id is a BIGINT: a larger number is a typo, refused by the parser in one line.
+RunArg = Annotated[
+    int,
+    typer.Argument(
+        help="The run's id (the 'run' column of 'ops sync status').",
+        metavar="RUN",
+        min=1,
+        max=2**63 - 1,
+        show_default=False,
+    ),
+]
+STATUS_STYLES = {"status": {"succeeded": "green", "failed": "red", "interrupted": "yellow"}}
+
+
+@app.command("status")
+def status(
+    business: BusinessOpt = None,
+    entity: EntityOpt = None,
+    json_output: JsonOpt = False,
+    wide: WideOpt = False,
+) -> None:
+    """The last run of each business and sync: when, its counts, and why items failed
+    (the most frequent reasons, grouped). 'ops sync show RUN' lists every refused item."""
+    from rich.markup import escape
+
+    from masterops.cli.output import print_json, print_line, print_table
+    from masterops.operations.sync_status import (
+        check_entity,
+        duration_text,
+        latest_status,
+        reason_lines,
+    )
+
+    check_entity(entity)
+    with command_context(json_output) as ctx:
+        check_business(ctx.config, business)
+        with ctx.database().connect() as conn:
+            runs = latest_status(
+                conn, businesses=None if business is None else [business], entity=entity
+            )
+    if json_output:
+        print_json({"count": len(runs), "runs": runs})
+        return
+    print_table(
+        [
+            {
+                "run": r["id"],
+                "business": r["business_id"],
+                "entity": r["entity"],
+                "status": r["status"],
+                "when": r["started_at"],
+                "fetched": r["fetched"],
+                "written": r["written"],
+                "failed": r["failed"],
+                "duration": duration_text(r["duration_s"]),
+            }
+            for r in runs
+        ],
+        title="sync status (last run of each)",
+        empty="no sync has run yet (try 'ops sync inventory')",
+        optional=("duration",),
+        styles=STATUS_STYLES,
+        wide=wide,
+    )
+    # Under the table, not in a column: a reason is a sentence, and a column of them
+    # squeezed into 100 characters is one word per line.
+    for run in runs:
+        lines = reason_lines(run)
+        if lines:
+            print_line(
+                f"[bold]run {run['id']}[/bold] ({escape(run['business_id'])} "
+                f"{escape(run['entity'])}, {run['status']}):",
+                wide=wide,
+            )
+            for line in lines:
+                print_line(f"  {escape(line)}", wide=wide)
+
+
+@app.command("show")
+def show(
+    run_id: RunArg,
+    json_output: JsonOpt = False,
+    wide: WideOpt = False,
+    limit: Annotated[
+        int | None, limit_option("Show at most this many refused items (default: all).")
+    ] = None,
+) -> None:
+    """One run: its counts, how it ended, and every item HubSpot refused with the reason."""
+    from masterops.cli.output import print_json, print_mapping, print_table
+    from masterops.operations.sync_status import duration_text, run_detail
+
+    with command_context(json_output) as ctx, ctx.database().connect() as conn:
+        run = run_detail(conn, run_id, limit=limit)
+    if json_output:
+        print_json(run)
+        return
+    print_mapping(
+        {
+            "run": run["id"],
+            "business": run["business_id"],
+            "entity": run["entity"],
+            "status": run["status"],
+            "full": run["full"],
+            "started": run["started_at"],
+            "finished": run["finished_at"],
+            "duration": duration_text(run["duration_s"]),
+            "fetched": run["fetched"],
+            "written": run["written"],
+            "failed": run["failed"],
+            "refused items": run["refused_count"],
+            "error": run["error_message"],
+            "watermark before": run["watermark_before"],
+            "watermark after": run["watermark_after"],
+        },
+        title=f"sync run {run['id']}",
+        wide=wide,
+    )
+    refused = run["refused"]
+    print_table(
+        [
+            {
+                "kind": item["item_kind"],
+                "key": item["item_key"],
+                "category": item["category"],
+                "status": item["status_code"],
+                "reason": item["reason"],
+            }
+            for item in refused
+        ],
+        title="refused items",
+        empty="no item was refused",
+        optional=("category", "status"),
+        wide=wide,
+    )
+    if len(refused) < run["refused_count"]:
+        print(
+            f"showing {len(refused)} of {run['refused_count']} refused items "
+            "(--limit N for more, --json for scripts)"
+        )

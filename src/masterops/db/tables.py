@@ -303,6 +303,24 @@ sync_runs = Table(
     Index(None, "business_id", "entity", "started_at"),
 )
 
+# One row per item HubSpot refused during a sync run, and why (``sync/refusals.py``).
+# Deleted with its run (``ops db prune`` deletes runs; the foreign key cascades).
+sync_refusals = Table(
+    "sync_refusals",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("run_id", Id, ForeignKey("sync_runs.id", ondelete="CASCADE"), nullable=False),
+    Column("business_id", String(64), nullable=False),
+    Column("entity", String(64), nullable=False),
+    Column("item_kind", String(32), nullable=False),
+    Column("item_key", String(200), nullable=False),
+    Column("category", String(32)),
+    Column("status_code", Integer),
+    Column("reason", Text, nullable=False),
+    _created(),
+    Index(None, "run_id"),
+)
+
 # Who holds each sync lock (the lock itself is an advisory lock or a file lock; see
 # sync/locks.py): a run refused the lock names its holder from here.
 sync_locks = Table(
@@ -368,7 +386,9 @@ stock_levels = Table(
     Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
 )
 
-QUERYABLE.update({t.name: t for t in (sync_state, sync_runs, products, stock_levels)})
+QUERYABLE.update(
+    {t.name: t for t in (sync_state, sync_runs, sync_refusals, products, stock_levels)}
+)
 PRUNABLE["sync_runs"] = sync_runs.c.started_at
 
 # Events accepted by a webhook receiver (``ops serve``), waiting to be processed.

@@ -16,6 +16,7 @@ from masterops.integrations.unleashed import Resource, UnleashedConnector
 from masterops.integrations.unleashed.models import UnleashedModel
 from masterops.integrations.unleashed.queries import Query
 from masterops.observability.events import LogEvent
+from masterops.sync.refusals import Refusal, record_refusals
 
 #: ``on_progress(stage, done, total)``; total is None until the first page says.
 Progress = Callable[[str, int, int | None], None]
@@ -202,8 +203,14 @@ def log_refused(
     message: str,
     failed: int,
     examples: Sequence[Mapping[str, Any]],
+    refused: Sequence[Refusal] = (),
 ) -> None:
-    """A warning that HubSpot refused some items of a sync (they are retried next run)."""
+    """A warning that HubSpot refused some items of a sync (they are retried next run),
+    and each ``refused`` item with its reason stored with the run (``sync_refusals``)."""
+    details: dict[str, Any] = {"failed": failed, "examples": hubspot.redactor.value(list(examples))}
+    unstored = record_refusals(business_id, refused, redact=hubspot.redactor.text)
+    if unstored is not None:
+        details["unstored"] = unstored
     hubspot.runtime.hub.emit(
         LogEvent(
             source="sync",
@@ -212,7 +219,7 @@ def log_refused(
             level="warn",
             status="partial",
             message=message,
-            details={"failed": failed, "examples": hubspot.redactor.value(list(examples))},
+            details=details,
             business_id=business_id,
         )
     )

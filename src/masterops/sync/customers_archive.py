@@ -29,6 +29,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 from masterops.db.tables import customers
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.sync.common import log_refused, raise_if_fatal
+from masterops.sync.refusals import item_kind, refusals_of
 
 
 @dataclass(slots=True)
@@ -107,6 +108,7 @@ async def archive_unused(
                 {"hubspot_id": i, "error": str(o.error) if o.error is not None else "no result"}
                 for i, o in zip(counts.refused, [o for o in outcomes if not o.ok], strict=True)
             ][:10],
+            refused=refusals_of(item_kind(object_type), unused, [o for o in outcomes if not o.ok]),
         )
     return archived, counts
 

@@ -31,6 +31,7 @@ from masterops.sync.common import (
     tally_upserts,
     write_hubspot_ids,
 )
+from masterops.sync.refusals import refusals_of
 
 OBJECT_TYPE = "companies"
 #: Their name where other modules speak of companies beside contacts.
@@ -172,6 +173,7 @@ async def push_companies(
                 "to HubSpot",
                 failed=len(failures),
                 examples=refused_examples(rows, failures, code_key="customer_code"),
+                refused=refusals_of("company", [r["customer_code"] for r in rows], failures),
             )
         done += len(rows)
         if on_progress is not None:
@@ -212,5 +214,10 @@ async def link_contacts(
             "company",
             failed=len(failed),
             examples=[{"unleashed_guid": g} for g in sorted(failed)[:10]],
+            refused=refusals_of(
+                "association",
+                [f"contact {contact} -> company {company}" for _, contact, company in linked],
+                [o for o in outcomes if not o.ok],
+            ),
         )
     return failed

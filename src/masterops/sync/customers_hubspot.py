@@ -57,6 +57,7 @@ from masterops.sync.customers_companies import (
     mark_companyless_pending,
     push_companies,
 )
+from masterops.sync.refusals import refusals_of
 
 # The same rule as the inventory stage: an authentication, authorization or open-breaker
 # answer means nothing can get through, so the run fails instead of counting items.
@@ -278,6 +279,7 @@ async def push_customers(
                     "to HubSpot",
                     failed=len(failures),
                     examples=refused_examples(winners, failures, code_key="customer_code"),
+                    refused=refusals_of("contact", [w["customer_code"] for w in winners], failures),
                 )
         # Right after this round's stamps: a run killed later still retries them.
         _leave_pending(engine, business_id, held)

@@ -36,6 +36,7 @@ from masterops.sync.common import (
     tally_upserts,
     write_hubspot_ids,
 )
+from masterops.sync.refusals import refusals_of
 
 #: The HubSpot product property holding the Unleashed Guid: the upsert's ``idProperty``.
 GUID_PROPERTY = "unleashed_guid"
@@ -197,6 +198,7 @@ async def push_products(
                 message=f"{len(failures)} product(s) of {business_id} were not upserted to HubSpot",
                 failed=len(failures),
                 examples=refused_examples(rows, failures, code_key="product_code"),
+                refused=refusals_of("product", [r["product_code"] for r in rows], failures),
             )
         done += len(rows)
         if on_progress is not None:

@@ -24,6 +24,7 @@ from masterops.db.upsert import upsert
 from masterops.integrations.base import ErrorCategory
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.sync.common import FAILURE_EXAMPLES, log_refused, raise_if_fatal
+from masterops.sync.refusals import Refusal, refusal
 
 if TYPE_CHECKING:  # only for the annotation: orders_hubspot imports this module
     from masterops.sync.orders_hubspot import OrderHubSpotCounts
@@ -78,6 +79,7 @@ async def archive_dropped_lines(
         settled: list[str] = []
         to_archive: dict[str, str] = {}
         failures: list[dict[str, str]] = []
+        refused: list[Refusal] = []
         for outcome in outcomes:
             guid = guids[outcome.index]
             if outcome.ok and outcome.record is not None:
@@ -85,7 +87,7 @@ async def archive_dropped_lines(
             elif outcome.error is not None and outcome.error.category is ErrorCategory.NOT_FOUND:
                 settled.append(guid)  # HubSpot has no such line item: nothing to archive
             else:
-                _refused(counts, failures, guid, outcome.error)
+                _refused(counts, failures, refused, guid, outcome.error)
         if to_archive:
             archived = await hubspot.batch_archive("line_items", list(to_archive))
             raise_if_fatal(archived)
@@ -95,7 +97,7 @@ async def archive_dropped_lines(
                     settled.append(to_archive[item_id])
                     counts.line_items_archived += 1
                 else:
-                    _refused(counts, failures, to_archive[item_id], done.error)
+                    _refused(counts, failures, refused, to_archive[item_id], done.error)
         _forget(engine, business_id, settled)
         if failures:
             log_refused(
@@ -108,6 +110,7 @@ async def archive_dropped_lines(
                 ),
                 failed=len(failures),
                 examples=failures[:FAILURE_EXAMPLES],
+                refused=refused,
             )
 
 
@@ -140,10 +143,15 @@ def _read_round(engine: Engine, business_id: str, after: str | None) -> list[str
 
 
 def _refused(
-    counts: OrderHubSpotCounts, failures: list[dict[str, str]], guid: str, error: Any
+    counts: OrderHubSpotCounts,
+    failures: list[dict[str, str]],
+    refused: list[Refusal],
+    guid: str,
+    error: Any,
 ) -> None:
     counts.failed += 1
     failures.append({"item": f"dropped line {guid}", "error": str(error or "no result")})
+    refused.append(refusal("line_item", f"dropped line {guid}", error))
 
 
 def _forget(engine: Engine, business_id: str, guids: list[str]) -> None:

@@ -52,6 +52,7 @@ from masterops.sync.common import (
 )
 from masterops.sync.orders_dropped import archive_dropped_lines
 from masterops.sync.orders_links import DealLinks, reconcile_deal_links
+from masterops.sync.refusals import Refusal, refusal
 
 #: The deal property holding the Unleashed order Guid: the deals upsert's ``idProperty``.
 ORDER_GUID_PROPERTY = "unleashed_order_guid"
@@ -231,6 +232,15 @@ class _Round:
     incomplete: set[str] = field(default_factory=set)
     failed: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
+    #: Every refused item of the round, kept with the run (``sync_refusals``).
+    refused: list[Refusal] = field(default_factory=list)
+
+    def number(self, order_guid: str) -> str:
+        """The order number of an order of this round (what an operator knows it by)."""
+        return next(
+            (str(o["order_number"]) for o in self.orders if o["unleashed_guid"] == order_guid),
+            order_guid,
+        )
 
 
 async def push_orders(
@@ -295,6 +305,7 @@ async def push_orders(
                 message=f"{batch.failed} HubSpot item(s) of {business_id}'s orders were refused",
                 failed=batch.failed,
                 examples=batch.failures,
+                refused=batch.refused,
             )
         done += len(batch.orders)
         if on_progress is not None:
@@ -394,7 +405,15 @@ async def _push_deals(
             counts.deals_upserted += 1
             counts.deals_created += int(bool(outcome.new))
         else:
-            _failed(batch, counts, guid, f"deal of order {row['order_number']}", outcome)
+            _failed(
+                batch,
+                counts,
+                guid,
+                f"deal of order {row['order_number']}",
+                outcome,
+                kind="deal",
+                key=str(row["order_number"]),
+            )
 
 
 async def _push_line_items(
@@ -423,7 +442,15 @@ async def _push_line_items(
             counts.line_items_upserted += 1
         else:
             batch.lines_refused.add(guid)
-            _failed(batch, counts, guid, f"line {line['line_number']} of order {guid}", outcome)
+            _failed(
+                batch,
+                counts,
+                guid,
+                f"line {line['line_number']} of order {guid}",
+                outcome,
+                kind="line_item",
+                key=f"{batch.number(guid)} line {line['line_number']}",
+            )
 
 
 async def _push_associations(
@@ -453,7 +480,15 @@ async def _push_associations(
         )
 
     def refused(order_guid: str, what: str, outcome: BatchOutcome[Any]) -> None:
-        _failed(batch, counts, order_guid, f"{what} (order {order_guid})", outcome)
+        _failed(
+            batch,
+            counts,
+            order_guid,
+            f"{what} (order {order_guid})",
+            outcome,
+            kind="association",
+            key=f"{batch.number(order_guid)}: {what}",
+        )
 
     links = await reconcile_deal_links(hubspot, wanted, refused)
     counts.associations_created += links.created
@@ -467,10 +502,14 @@ def _failed(
     order_guid: str,
     what: str,
     outcome: BatchOutcome[Any],
+    *,
+    kind: str,
+    key: str,
 ) -> None:
     counts.failed += 1
     batch.failed += 1
     batch.incomplete.add(order_guid)
+    batch.refused.append(refusal(kind, key, outcome.error))
     if len(batch.failures) < FAILURE_EXAMPLES:
         error = str(outcome.error) if outcome.error is not None else "no result"
         batch.failures.append({"item": what, "error": error})

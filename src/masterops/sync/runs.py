@@ -24,6 +24,7 @@ from masterops.integrations.unleashed.queries import check_page_size
 from masterops.observability.events import Level, LogEvent
 from masterops.sync.common import parse_watermark, redacted_message
 from masterops.sync.locks import sync_lock
+from masterops.sync.refusals import recording_refusals
 from masterops.sync.state import RunStatus, finish_run, get_watermark, set_watermark, start_run
 
 __all__ = ["RunTally", "Stages", "SyncKind", "SyncResult", "recorded_run"]
@@ -158,7 +159,8 @@ async def _locked_run(
         run_id = start_run(conn, business_id, kind.entity, full=full, watermark=before)
     since = None if full else parse_watermark(before)
     try:
-        await stages(since)
+        with recording_refusals(engine, run_id, kind.entity):
+            await stages(since)
         after = started_wall.isoformat()
         with engine.begin() as conn:
             # One transaction: the watermark never moves without its run being recorded.

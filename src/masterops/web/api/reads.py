@@ -1,4 +1,5 @@
-"""Read routes: health, logs, stats, API metrics, sync runs, the webhook inbox, workflows.
+"""Read routes: health, logs, stats, API metrics, sync runs (and why their items were
+refused), the webhook inbox, workflows.
 
 A token limited to some businesses reads only their rows: a route given ``business``
 answers 403 for another one, and without it reads each of the token's businesses.
@@ -10,11 +11,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy import Connection
 
 from masterops.db.queries import query_logs
 from masterops.db.summaries import run_summary
+from masterops.operations.sync_status import find_run, runs_with_reasons
+from masterops.sync.refusals import run_refusals
 from masterops.sync.state import recent_runs
 from masterops.web.api.common import MAX_ROWS, Reader, instant, merged, read
 from masterops.web.api.rows import api_metric_rows, workflow_failures, workflow_summary
@@ -22,13 +25,15 @@ from masterops.web.auth import require_every_business, visible_businesses
 from masterops.web.inbox import inbox_rows
 from masterops.web.masking import mask_personal_data
 from masterops.web.readings import latest_health, overall_status
-from masterops.web.responses import JSON
+from masterops.web.responses import JSON, BadRequest
 
 router = APIRouter()
 Business = Annotated[str | None, Query(max_length=64, description="One business's rows.")]
 Limit = Annotated[int, Query(ge=1, le=MAX_ROWS)]
 Since = Annotated[str | None, Query(description="An age (1h, 7d) or an ISO time.")]
 MAX_HOURS = 24 * 366
+#: The most refused items one answer of ``/sync/runs/{id}`` holds.
+MAX_REFUSED = 10_000
 
 
 @router.get("/health", summary="The newest check of every business and service")
@@ -137,8 +142,31 @@ async def sync_runs(
 
     def reader(conn: Connection) -> dict[str, Any]:
         parts = [recent_runs(conn, business_id=b, entity=entity, limit=limit) for b in businesses]
-        rows = merged(parts, key="started_at", limit=limit)
+        rows = runs_with_reasons(conn, merged(parts, key="started_at", limit=limit))
+        if not grant.allows("admin"):
+            rows = [mask_personal_data(r) for r in rows]  # a reason may quote an email
         return {"count": len(rows), "runs": rows}
+
+    return await read(request, reader)
+
+
+@router.get(
+    "/sync/runs/{run_id}",
+    summary="One sync run with every item refused and why (personal data masked unless admin)",
+)
+async def sync_run(
+    request: Request,
+    grant: Reader,
+    run_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    limit: Annotated[int, Query(ge=1, le=MAX_REFUSED)] = MAX_REFUSED,
+) -> JSON:
+    def reader(conn: Connection) -> dict[str, Any]:
+        run = find_run(conn, run_id)
+        # Another business's run does not exist for this token (as for tasks).
+        if run is None or not grant.sees(run["business_id"]):
+            raise BadRequest(f"no sync run with id {run_id}", status=404, code="not_found")
+        run["refused"] = run_refusals(conn, run_id, limit=limit)
+        return run if grant.allows("admin") else mask_personal_data(run)
 
     return await read(request, reader)
 

@@ -2,7 +2,7 @@
 (the "worker not seen" alert rule).
 
 Revision ID: 0013
-Revises: 0011 (the lead re-chains it to 0012 at merge)
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from masterops.db.types import UTCDateTime
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
