@@ -83,8 +83,9 @@ def test_rows_arrive_in_chunks_from_a_server_side_cursor(engine: Engine) -> None
         first = next(chunks)
         if engine.dialect.name == "postgresql":
             # Mid-export the rows still wait on the server, in a named cursor.
-            open_cursors = conn.execute(text("SELECT count(*) FROM pg_cursors")).scalar_one()
-            assert open_cursors == 1
+            # (The unnamed portal running this very query is not one.)
+            named = conn.execute(text("SELECT count(*) FROM pg_cursors WHERE name <> ''"))
+            assert named.scalar_one() == 1
         rest = list(chunks)
     assert [len(c) for c in [first, *rest]] == [3, 3, 3, 1]
     assert [r["endpoint"] for c in [first, *rest] for r in c] == [f"/e/{i}" for i in range(10)]

@@ -121,7 +121,11 @@ def stream_chunks(
     )
 
     def chunks() -> Iterator[Sequence[Mapping[str, Any]]]:
-        result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
+        # Options for this statement only: Connection.execution_options would change the
+        # caller's connection for good.
+        result = conn.execute(
+            stmt, execution_options={"stream_results": True, "yield_per": chunk_rows}
+        )
         try:
             for partition in result.partitions():
                 yield [cast(Mapping[str, Any], row._mapping) for row in partition]
