@@ -16,7 +16,6 @@ knowledge (``report_deliveries``), not this module's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -70,13 +69,6 @@ def last_fire_time(
             if moment <= now:
                 return day, moment
         day -= timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class DueReport:
-    business_id: str
-    period: Period
-    fire_at: datetime
 
 
 def due_period(
