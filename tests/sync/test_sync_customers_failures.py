@@ -81,7 +81,7 @@ async def test_a_failed_incremental_run_keeps_the_watermark(engine: Engine) -> N
         rerun = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
         assert rerun.watermark_before == first.watermark_after
-        assert rerun.customers_written == 1
+        assert rerun.counts["customers_written"] == 1
         assert stored_customers(engine)[customer.guid.lower()]["last_name"] == "Changed"
         assert_complete_once(rig, engine)
 
@@ -107,13 +107,16 @@ async def test_a_hubspot_401_fails_the_run_and_the_rerun_creates_no_duplicates(
 
         rerun = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert rerun.hubspot_failed == 0
+        assert rerun.counts["hubspot_failed"] == 0
         assert_complete_once(rig, engine)
         # And once more with everything resent: HubSpot still holds each contact once.
         again = await sync_customers(
             unleashed, engine, business_id=BUSINESS, hubspot=hubspot, full=True
         )
-        assert again.hubspot_created == 0 and again.hubspot_upserted == rerun.hubspot_upserted
+        assert (
+            again.counts["hubspot_created"] == 0
+            and again.counts["hubspot_upserted"] == rerun.counts["hubspot_upserted"]
+        )
         assert_complete_once(rig, engine)
 
 
@@ -127,7 +130,7 @@ async def test_refused_contacts_are_counted_and_resent_by_the_next_run(engine: E
         first = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
         assert first.status == "succeeded" and not first.ok
-        assert first.hubspot_failed == len(emails)
+        assert first.counts["hubspot_failed"] == len(emails)
         assert runs(engine)[-1]["failed"] == len(emails)
         assert watermark(engine) == first.watermark_after
         warnings = [e for e in rig.recorder.logs if e.service == "hubspot" and e.level == "warn"]
@@ -135,5 +138,8 @@ async def test_refused_contacts_are_counted_and_resent_by_the_next_run(engine: E
 
         second = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert (second.hubspot_created, second.hubspot_failed) == (len(emails), 0)
+        assert (second.counts["hubspot_created"], second.counts["hubspot_failed"]) == (
+            len(emails),
+            0,
+        )
         assert_complete_once(rig, engine)

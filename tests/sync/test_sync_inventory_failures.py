@@ -85,7 +85,7 @@ async def test_a_failed_incremental_run_keeps_the_watermark(engine: Engine) -> N
         rerun = await sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
         assert rerun.watermark_before == first.watermark_after
-        assert rerun.stock_written == 1
+        assert rerun.counts["stock_written"] == 1
         default = rig.unleashed_sandbox.store(BUSINESS).default_warehouse().code
         assert stored_stock(engine)[(product.guid.lower(), default)]["qty_on_hand"] == 5
         assert_complete_once(rig, engine)
@@ -112,11 +112,11 @@ async def test_a_hubspot_401_fails_the_run_and_the_rerun_creates_no_duplicates(
 
         rerun = await sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert rerun.hubspot_failed == 0
+        assert rerun.counts["hubspot_failed"] == 0
         assert_complete_once(rig, engine)
         # And once more: nothing new anywhere, HubSpot still holds each product once.
         again = await sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
-        assert again.hubspot_created == 0
+        assert again.counts["hubspot_created"] == 0
         assert_complete_once(rig, engine)
 
 
@@ -132,7 +132,7 @@ async def test_refused_hubspot_items_are_counted_and_resent_by_the_next_run(
         first = await sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
         assert first.status == "succeeded" and not first.ok
-        assert first.hubspot_failed == len(sellable)
+        assert first.counts["hubspot_failed"] == len(sellable)
         assert runs(engine)[-1]["failed"] == len(sellable)
         assert watermark(engine) == first.watermark_after
         warnings = [e for e in rig.recorder.logs if e.service == "hubspot" and e.level == "warn"]
@@ -141,6 +141,9 @@ async def test_refused_hubspot_items_are_counted_and_resent_by_the_next_run(
         # Unleashed has nothing new, yet the refused products go again.
         second = await sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert second.products_written == 0
-        assert (second.hubspot_created, second.hubspot_failed) == (len(sellable), 0)
+        assert second.counts["products_written"] == 0
+        assert (second.counts["hubspot_created"], second.counts["hubspot_failed"]) == (
+            len(sellable),
+            0,
+        )
         assert_complete_once(rig, engine)

@@ -93,7 +93,7 @@ async def test_a_failed_incremental_run_keeps_the_watermark(engine: Engine) -> N
         rerun = await sync_orders(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
         assert rerun.watermark_before == first.watermark_after
-        assert rerun.orders_written == 1 and rerun.deals_created == 0
+        assert rerun.counts["orders_written"] == 1 and rerun.counts["deals_created"] == 0
         assert stored_orders(engine)[order.guid.lower()]["status"] == "Completed"
         assert_complete_once(rig, engine)
 
@@ -123,7 +123,7 @@ async def test_a_hubspot_401_fails_the_run_and_the_rerun_creates_no_duplicates(
         assert rerun.ok
         assert_complete_once(rig, engine)
         again = await sync_orders(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
-        assert (again.deals_upserted, again.deals_created) == (0, 0)
+        assert (again.counts["deals_upserted"], again.counts["deals_created"]) == (0, 0)
         assert_complete_once(rig, engine)
 
 
@@ -140,20 +140,23 @@ async def test_refused_line_items_are_counted_and_resent_by_the_next_run(
         first = await sync_orders(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
         assert first.status == "succeeded" and not first.ok
-        assert first.deals_created == len(dealt)
-        assert 0 < first.hubspot_failed <= dealt_lines
-        assert first.line_items_upserted == dealt_lines - first.hubspot_failed
-        assert runs(engine)[-1]["failed"] == first.hubspot_failed
+        assert first.counts["deals_created"] == len(dealt)
+        assert 0 < first.counts["hubspot_failed"] <= dealt_lines
+        assert first.counts["line_items_upserted"] == dealt_lines - first.counts["hubspot_failed"]
+        assert runs(engine)[-1]["failed"] == first.counts["hubspot_failed"]
         assert watermark(engine) == first.watermark_after
         warnings = [e for e in rig.recorder.logs if e.service == "hubspot" and e.level == "warn"]
-        assert sum(e.details["failed"] for e in warnings) == first.hubspot_failed
+        assert sum(e.details["failed"] for e in warnings) == first.counts["hubspot_failed"]
         unsynced = [r for r in _dealt_rows(rig, engine) if r["hubspot_synced_at"] is None]
         assert unsynced and all(r["hubspot_deal_id"] for r in unsynced)
 
         # Unleashed has nothing new, yet the orders with refused lines go again.
         second = await sync_orders(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert second.orders_written == 0
-        assert second.hubspot_failed == 0
-        assert (second.deals_upserted, second.deals_created) == (len(unsynced), 0)
+        assert second.counts["orders_written"] == 0
+        assert second.counts["hubspot_failed"] == 0
+        assert (second.counts["deals_upserted"], second.counts["deals_created"]) == (
+            len(unsynced),
+            0,
+        )
         assert_complete_once(rig, engine)
