@@ -442,7 +442,7 @@ async def _push_line_items(
             tally.add("line_items_upserted")
         else:
             batch.lines_refused.add(guid)
-            _failed(batch, tally, guid, f"line item (line {line['line_number']})", outcome)
+            _failed(batch, tally, guid, "line item", outcome, key=line_guid(line))
 
 
 async def _push_associations(hubspot: HubSpotConnector, batch: _Round, tally: Tally) -> None:
@@ -484,11 +484,14 @@ def _failed(
     order_guid: str,
     what: str,
     outcome: BatchOutcome[Any],
+    *,
+    key: str | None = None,
 ) -> None:
-    """An item of an order refused: counted, reported, and the order left unstamped."""
+    """An item of an order refused (named by ``key``, else by its order's Guid): counted,
+    reported, and the order left unstamped."""
     tally.add("hubspot_failed")
     batch.incomplete.add(order_guid)
-    batch.refused.append(refusal(order_guid, what, outcome.error))
+    batch.refused.append(refusal(key or order_guid, what, outcome.error))
 
 
 def _store_ids(engine: Engine, business_id: str, batch: _Round) -> None:
