@@ -57,20 +57,20 @@ KIND = SyncKind(
     counts=(
         Count("customers_fetched", "fetched"),
         Count("customers_written", "written", "{} customers written"),
-        Count("hubspot_upserted", None, "{} contacts upserted", hubspot=True),
-        Count("hubspot_created", None, "{} new", hubspot=True),
-        Count("hubspot_failed", "failed", "{} failed", hubspot=True),
+        Count("hubspot_upserted", None, "{} contacts upserted", "hubspot"),
+        Count("hubspot_created", None, " ({} new)", "hubspot"),
+        Count("hubspot_failed", "failed", ", {} failed", "hubspot"),
         #: Sendable customers with no usable email: stored, never sent.
-        Count("hubspot_skipped", None, "{} without email", hubspot=True),
+        Count("hubspot_skipped", None, ", {} without email", "hubspot"),
         #: Customers whose email another customer of the business also has: they share
         #: one contact, whose properties are the most recently modified customer's.
-        Count("hubspot_merged", None, "{} sharing one", hubspot=True),
+        Count("hubspot_merged", None, ", {} sharing one", "hubspot"),
         #: Contacts no active customer stands for any more (``customers_archive``).
-        Count("hubspot_archived", None, "{} archived", hubspot=True),
+        Count("hubspot_archived", None, ", {} archived", "hubspot"),
         #: Companies of a wholesale business (``customers_as = "companies"``).
-        Count("hubspot_companies_upserted", None, "{} companies upserted", hubspot=True),
-        Count("hubspot_companies_created", None, "{} new", hubspot=True),
-        Count("hubspot_companies_archived", None, "{} archived", hubspot=True),
+        Count("hubspot_companies_upserted", None, "; {} companies upserted", "companies"),
+        Count("hubspot_companies_created", None, " ({} new)", "companies"),
+        Count("hubspot_companies_archived", None, ", {} archived", "companies"),
     ),
 )
 

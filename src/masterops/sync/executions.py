@@ -49,16 +49,18 @@ ENTITY = "executions"
 KIND = SyncKind(
     entity=ENTITY,
     operation="sync_executions",
-    label="executions sync",
+    label="execution sync",
     service="n8n",
+    # One instance serves every business: the summary names none.
+    opening="{label}",
     # A failed run is returned, not raised: its callers report it beside the others.
     raises=False,
     counts=(
         Count("executions_read", "fetched", "{} read"),
         #: Rows inserted or changed, not rows read.
-        Count("executions_written", "written", "{} written"),
+        Count("executions_written", "written", ", {} written"),
         #: Records too odd to store (the history behind them still is).
-        Count("executions_unstored", "failed", "{} could not be stored"),
+        Count("executions_unstored", "failed", ", {} could not be stored", "unstored"),
         #: Executions the lists left out, read by id (see the module doc, point 4).
         Count("holes_read"),
         #: Unfinished rows n8n no longer has (pruned): kept as last seen.

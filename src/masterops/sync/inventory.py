@@ -50,12 +50,12 @@ KIND = SyncKind(
     label="inventory sync",
     counts=(
         Count("products_fetched", "fetched"),
-        Count("products_written", "written", "{} products written"),
+        Count("products_written", "written", "{} products"),
         Count("stock_fetched", "fetched"),
-        Count("stock_written", "written", "{} stock lines written"),
-        Count("hubspot_upserted", None, "{} upserted", hubspot=True),
-        Count("hubspot_created", None, "{} new", hubspot=True),
-        Count("hubspot_failed", "failed", "{} failed", hubspot=True),
+        Count("stock_written", "written", ", {} stock lines written"),
+        Count("hubspot_upserted", None, "{} upserted", "hubspot"),
+        Count("hubspot_created", None, " ({} new)", "hubspot"),
+        Count("hubspot_failed", "failed", ", {} failed", "hubspot"),
     ),
 )
 

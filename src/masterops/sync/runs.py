@@ -40,10 +40,13 @@ class Count:
     name: str
     #: The ``sync_runs`` column (and ``SyncResult`` field) this count adds to, if any.
     column: Column | None = None
-    #: How the summary says it, "{} products written"; empty: not in the summary.
+    #: How the summary says it, with its own separator: ", {} stock lines written";
+    #: empty: not in the summary.
     says: str = ""
-    #: Said after "HubSpot" in the summary, and only when HubSpot took part.
-    hubspot: bool = False
+    #: Which part of the summary says it: "source" (what was read and stored),
+    #: "hubspot" (after "; HubSpot", when HubSpot took part), or the name of a part said
+    #: only when one of its counts is not 0 ("companies" of a retail business are not).
+    part: str = "source"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,8 @@ class SyncKind:
     label: str
     counts: tuple[Count, ...]
     service: str = "unleashed"
+    #: How a summary opens: "<label> of <business>".
+    opening: str = "{label} of {business_id}"
     #: A failed run raises (the Unleashed syncs), or is returned as a failed result
     #: (executions: its callers report it like any other run).
     raises: bool = True
@@ -268,16 +273,18 @@ class _Run:
     def _summary(self, result: SyncResult) -> str:
         """ "<label> of <business>: <what was read and stored>; HubSpot <what was sent>"."""
 
-        def said(hubspot: bool) -> str:
-            return ", ".join(
-                c.says.format(result.counts[c.name])
-                for c in self.kind.counts
-                if c.says and c.hubspot is hubspot
-            )
+        counts = self.kind.counts
 
-        text = f"{self.kind.label} of {result.business_id}: {said(False)}"
+        def said(part: str) -> str:
+            return "".join(c.says.format(result.counts[c.name]) for c in counts if c.part == part)
+
+        opening = self.kind.opening.format(label=self.kind.label, business_id=self.business_id)
+        text = f"{opening}: {said('source')}"
         if result.hubspot_enabled:
-            text += f"; HubSpot {said(True)}"
+            text += f"; HubSpot {said('hubspot')}"
+        for part in dict.fromkeys(c.part for c in counts if c.part not in ("source", "hubspot")):
+            if any(result.counts[c.name] for c in counts if c.part == part):
+                text += said(part)
         return text
 
     def _redacted(self, text: str) -> str:
