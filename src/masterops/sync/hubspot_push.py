@@ -17,7 +17,7 @@ again by the next run without the watermark having to wait for it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, Table, func, literal, select
@@ -101,7 +101,6 @@ class PushRun:
     tally: Tally
     on_progress: Progress | None = None
     condition: Any = None  # the stage's pending predicate, once ``push`` has built it
-    state: dict[str, Any] = field(default_factory=dict)
 
     def progress(self, stage: str, done: int, total: int | None) -> None:
         if self.on_progress is not None:
