@@ -1,8 +1,8 @@
 """What every Unleashed-sourced sync (inventory, customers, orders) does when things
 break, as one suite parametrised over the three: a source failing part-way, a failed
-incremental run, HubSpot refusing the token or some items, a cancelled run, a bad page
-size. Each is recorded, keeps the old watermark, and the rerun ends with everything
-stored and sent exactly once."""
+incremental run, HubSpot refusing the token or some items, the database failing mid-run,
+a cancelled run, a bad page size. Each is recorded, keeps the old watermark, and the
+rerun ends with everything stored and sent exactly once."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ from orders_helpers import (
     stored_lines,
     stored_orders,
 )
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from masterops.db.tables import (
     customers,
@@ -119,7 +120,8 @@ def _complete_an_order(rig: InventoryRig) -> Callable[[Engine], bool]:
 class SyncCase:
     entity: str  # its sync_runs / sync_state entity, and its LogEvent operation's tail
     run: Callable[..., Awaitable[SyncResult]]
-    cancelled_stage: str  # the stage a cancellation interrupts, once it has stored a page
+    # The stage a cancellation (or a database failure) interrupts, once it stored a page.
+    cancelled_stage: str
     table: Any  # where its records are mirrored
     in_sandbox: Callable[[InventoryRig], int]  # how many records Unleashed holds
     complete_once: Callable[[InventoryRig, Engine], None]
@@ -376,6 +378,49 @@ async def test_refused_hubspot_items_are_counted_and_resent_by_the_next_run(
         assert second.ok and second.refused == ()
         assert second.counts[case.written] == 0
         case.complete_once(rig, engine)
+
+
+def _move_table(engine: Engine, table: str, to: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE {table} RENAME TO {to}"))
+
+
+@each_sync
+async def test_a_database_failure_mid_run_fails_it_with_the_reason_and_the_rerun_completes(
+    engine: Engine, case: SyncCase
+) -> None:
+    name = case.table.name
+    async with inventory_rig() as rig:
+
+        def take_the_table_away(stage: str, done: int, total: int | None) -> None:
+            # After the first page is stored, its table goes: the next page's write fails.
+            if stage == case.cancelled_stage and done > 0 and case.count(engine) == done:
+                _move_table(engine, name, f"{name}_away")
+
+        with pytest.raises(DBAPIError):
+            await case.run(
+                rig.unleashed(),
+                engine,
+                business_id=BUSINESS,
+                page_size=case.page_size,
+                on_progress=take_the_table_away,
+            )
+        _move_table(engine, f"{name}_away", name)
+
+        [run] = case.runs(engine)
+        assert run["status"] == "failed"
+        # The driver's first line, not SQLAlchemy's text with the statement and records.
+        message = run["error_message"]
+        assert message.startswith(f"{case.cancelled_stage} stage: database error: ")
+        assert "INSERT" not in message and "\n" not in message
+        assert case.watermark(engine) is None
+        [event] = [e for e in rig.recorder.logs if e.operation == case.operation]
+        assert event.level == "error" and message in event.message
+        assert 0 < case.count(engine) < case.in_sandbox(rig)
+
+        rerun = await case.run(rig.unleashed(), engine, business_id=BUSINESS)
+        assert rerun.status == "succeeded"
+        assert case.count(engine) == case.in_sandbox(rig)
 
 
 @each_sync
