@@ -62,9 +62,9 @@ async def test_refused_links_are_stored_with_their_run_and_grouped_by_reason(
             rig.unleashed(), engine, business_id=BUSINESS, hubspot=rig.hubspot()
         )
 
-        assert result.status == "succeeded" and result.hubspot_failed == linked_to_missing > 0
+        assert result.status == "succeeded" and result.failed == linked_to_missing > 0
         rows = refusal_rows(engine)
-        assert len(rows) == result.hubspot_failed
+        assert len(rows) == result.failed
         assert {r["run_id"] for r in rows} == {result.run_id}
         assert {(r["business_id"], r["entity"]) for r in rows} == {(BUSINESS, "orders")}
         assert {r["item_kind"] for r in rows} == {"association"}
@@ -97,9 +97,9 @@ async def test_refused_contacts_name_their_customer_code_category_and_status(
 
         first = await sync_customers(rig.unleashed(), engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert first.hubspot_failed > 0
+        assert first.failed > 0
         rows = refusal_rows(engine)
-        assert len(rows) == first.hubspot_failed
+        assert len(rows) == first.failed
         assert {r["run_id"] for r in rows} == {first.run_id}
         assert {(r["item_kind"], r["category"], r["status_code"]) for r in rows} == {
             ("contact", "VALIDATION", 400)
@@ -114,7 +114,7 @@ async def test_refused_contacts_name_their_customer_code_category_and_status(
         )
 
         # The next run refused nothing: its reasons are empty, the first run's stay.
-        assert second.hubspot_failed == 0
+        assert second.failed == 0
         assert {r["run_id"] for r in refusal_rows(engine)} == {first.run_id}
 
 
@@ -128,7 +128,7 @@ async def test_a_run_whose_refusals_cannot_be_stored_still_succeeds(engine: Engi
             rig.unleashed(), engine, business_id=BUSINESS, hubspot=rig.hubspot()
         )
 
-        assert result.status == "succeeded" and result.hubspot_failed == linked_to_missing
+        assert result.status == "succeeded" and result.failed == linked_to_missing
         warnings = [e for e in rig.recorder.logs if e.service == "hubspot" and e.level == "warn"]
         assert sum(e.details["failed"] for e in warnings) == linked_to_missing
         assert all(
@@ -161,7 +161,13 @@ def test_reasons_are_one_bounded_line_and_nothing_is_written_outside_a_run(
     engine: Engine,
 ) -> None:
     run_id = _run(engine, datetime.now(UTC))
-    odd = Refusal("contact", "C\x00001", "VALIDATION", 400, "bad\nvalue\x00" + "x" * 2000)
+    odd = Refusal(
+        what="contact",
+        key="C\x00001",
+        category="VALIDATION",
+        status_code=400,
+        reason="bad\nvalue\x00" + "x" * 2000,
+    )
 
     assert record_refusals(BUSINESS, [odd], redact=str) is None  # no run: nothing kept
     assert refusal_rows(engine) == []
@@ -177,7 +183,9 @@ def test_reasons_are_one_bounded_line_and_nothing_is_written_outside_a_run(
 
 def test_recording_into_a_run_that_is_gone_says_so_instead_of_raising(engine: Engine) -> None:
     with recording_refusals(engine, 424242, "orders"):
-        refused = [Refusal("deal", "SO-1", None, None, "no result")]
+        refused = [
+            Refusal(what="deal", key="SO-1", category=None, status_code=None, reason="no result")
+        ]
         problem = record_refusals(BUSINESS, refused, redact=str)
 
     assert problem is not None and problem.startswith("the reasons could not be stored")
@@ -189,7 +197,11 @@ def test_pruning_a_run_deletes_its_refusals(engine: Engine) -> None:
     old, recent = _run(engine, now - timedelta(days=40)), _run(engine, now)
     for run_id in (old, recent):
         with recording_refusals(engine, run_id, "orders"):
-            record_refusals(BUSINESS, [Refusal("deal", "SO-1", None, None, "x")] * 3, redact=str)
+            record_refusals(
+                BUSINESS,
+                [Refusal(what="deal", key="SO-1", category=None, status_code=None, reason="x")] * 3,
+                redact=str,
+            )
 
     with engine.begin() as conn:
         deleted = prune(conn, now - timedelta(days=30), ["sync_runs"])

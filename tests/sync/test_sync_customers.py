@@ -22,17 +22,13 @@ from customers_helpers import (
 from sqlalchemy import Engine
 
 from masterops.integrations.unleashed import Customer
-from masterops.sync.customers import (
-    CustomerSyncResult,
-    _store_customers,
-    _Tally,
-    sync_customers,
-)
+from masterops.sync.customers import KIND, _store_customers, sync_customers
 from masterops.sync.customers_hubspot import (
     CODE_PROPERTY,
     contact_properties,
     normalize_email,
 )
+from masterops.sync.runs import SyncResult, Tally
 from masterops_sandbox.unleashed.records import Customer as SeededCustomer
 
 
@@ -75,13 +71,17 @@ async def test_full_sync_stores_every_customer_once_and_creates_contacts(engine:
 
         stored = stored_customers(engine)
         assert set(stored) == {c.guid.lower() for c in everyone}
-        assert isinstance(result, CustomerSyncResult)
+        assert isinstance(result, SyncResult) and result.entity == "customers"
         assert result.status == "succeeded" and result.ok
-        assert result.customers_fetched == result.customers_written == len(everyone)
-        assert result.hubspot_upserted == result.hubspot_created == len(groups)
-        assert result.hubspot_skipped == len(no_email)
-        assert result.hubspot_merged == sum(len(g) - 1 for g in groups.values())
-        assert result.hubspot_failed == 0
+        assert (
+            result.counts["customers_fetched"]
+            == result.counts["customers_written"]
+            == len(everyone)
+        )
+        assert result.counts["hubspot_upserted"] == result.counts["hubspot_created"] == len(groups)
+        assert result.counts["hubspot_skipped"] == len(no_email)
+        assert result.counts["hubspot_merged"] == sum(len(g) - 1 for g in groups.values())
+        assert result.counts["hubspot_failed"] == 0
         assert result.watermark_before is None and result.watermark_after is not None
         assert datetime.fromisoformat(result.watermark_after).tzinfo is not None
         assert watermark(engine) == result.watermark_after
@@ -145,9 +145,9 @@ async def test_incremental_run_writes_only_the_changed_customer(engine: Engine) 
         )
 
         assert second.watermark_before == first.watermark_after
-        assert (second.customers_fetched, second.customers_written) == (1, 1)
-        assert (second.hubspot_upserted, second.hubspot_created) == (1, 0)
-        assert (second.hubspot_skipped, second.hubspot_merged) == (0, 0)
+        assert (second.counts["customers_fetched"], second.counts["customers_written"]) == (1, 1)
+        assert (second.counts["hubspot_upserted"], second.counts["hubspot_created"]) == (1, 0)
+        assert (second.counts["hubspot_skipped"], second.counts["hubspot_merged"]) == (0, 0)
         row = stored_customers(engine)[changed.guid.lower()]
         assert (row["customer_name"], row["first_name"]) == ("Renamed Wholefoods", "Ada")
         # Updated in place, not duplicated.
@@ -172,8 +172,8 @@ async def test_customers_without_a_usable_email_are_stored_but_not_sent(engine: 
 
         result = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert result.customers_written == 2
-        assert (result.hubspot_skipped, result.hubspot_upserted) == (2, 0)
+        assert result.counts["customers_written"] == 2
+        assert (result.counts["hubspot_skipped"], result.counts["hubspot_upserted"]) == (2, 0)
         stored = stored_customers(engine)
         assert stored[blank.guid.lower()]["email"] is None
         assert stored[odd.guid.lower()]["email"] == "not an address"
@@ -184,7 +184,7 @@ async def test_customers_without_a_usable_email_are_stored_but_not_sent(engine: 
         rig.unleashed_sandbox.update_customer(BUSINESS, "NOMAIL1", email=" Buyer@NoMail.Example ")
         fixed = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
         # (BADMAIL1 is re-read and skipped again: modifiedSince compares whole days.)
-        assert (fixed.hubspot_created, fixed.hubspot_skipped) == (1, 1)
+        assert (fixed.counts["hubspot_created"], fixed.counts["hubspot_skipped"]) == (1, 1)
         found = contact(rig, "buyer@nomail.example")
         assert found is not None and found["properties"]["company"] == "No Mail Pty"
         assert stored_customers(engine)[blank.guid.lower()]["hubspot_id"] == str(found["id"])
@@ -195,15 +195,15 @@ async def test_without_hubspot_only_the_database_is_written(engine: Engine) -> N
         unleashed = rig.unleashed()
         result = await sync_customers(unleashed, engine, business_id=BUSINESS)
 
-        assert not result.hubspot_enabled and result.hubspot_upserted == 0
+        assert not result.hubspot_enabled and result.counts["hubspot_upserted"] == 0
         assert len(stored_customers(engine)) == len(rig.unleashed_sandbox.customers(BUSINESS))
         assert rig.hubspot_harness.call_count() == 0
 
         # A later run with HubSpot sends what was never sent, though Unleashed has
         # nothing new: what HubSpot lacks is read from the database.
         later = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=rig.hubspot())
-        assert later.customers_written == 0
-        assert later.hubspot_created == len(by_email(rig)) == len(contacts(rig))
+        assert later.counts["customers_written"] == 0
+        assert later.counts["hubspot_created"] == len(by_email(rig)) == len(contacts(rig))
 
 
 async def test_a_customer_turned_obsolete_is_stored_but_not_sent(engine: Engine) -> None:
@@ -215,7 +215,7 @@ async def test_a_customer_turned_obsolete_is_stored_but_not_sent(engine: Engine)
 
         result = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert result.customers_written == 1 and result.hubspot_upserted == 0
+        assert result.counts["customers_written"] == 1 and result.counts["hubspot_upserted"] == 0
         assert stored_customers(engine)[customer.guid.lower()]["obsolete"] is True
 
 
@@ -233,7 +233,11 @@ async def test_a_new_customer_sharing_an_email_joins_its_contact(engine: Engine)
         result = await sync_customers(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
         # The newest customer speaks for the shared contact; both store its id.
-        assert (result.hubspot_upserted, result.hubspot_created, result.hubspot_merged) == (1, 0, 1)
+        assert (
+            result.counts["hubspot_upserted"],
+            result.counts["hubspot_created"],
+            result.counts["hubspot_merged"],
+        ) == (1, 0, 1)
         assert len(contacts(rig)) == count
         found = contact(rig, existing.email)
         assert found is not None
@@ -274,10 +278,10 @@ def test_a_guid_twice_in_one_page_is_stored_once(engine: Engine) -> None:
     guid = "5D1E1C0A-1111-4222-8333-944455556666"
     older = Customer(guid=guid, customer_code="C1", customer_name="Old", email="A@B.example")
     newer = Customer(guid=guid.lower(), customer_code="C1", customer_name="New", email=" ")
-    tally = _Tally()
+    tally = Tally(KIND, "customers")
 
-    _store_customers(engine, BUSINESS, [older, newer], tally)
+    _store_customers(engine, BUSINESS, [older, newer], tally, set())
 
     row = stored_customers(engine)[guid.lower()]
     assert (row["customer_name"], row["email"]) == ("New", None)
-    assert (tally.customers_fetched, tally.customers_written) == (2, 1)
+    assert (tally["customers_fetched"], tally["customers_written"]) == (2, 1)

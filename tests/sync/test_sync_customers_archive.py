@@ -18,11 +18,12 @@ from customers_helpers import (
 )
 from sqlalchemy import Engine
 
-from masterops.sync.customers import CustomerSyncResult, sync_customers
+from masterops.sync.customers import sync_customers
+from masterops.sync.runs import SyncResult
 from masterops_sandbox.unleashed.records import Customer as SeededCustomer
 
 
-async def run(rig: InventoryRig, engine: Engine) -> CustomerSyncResult:
+async def run(rig: InventoryRig, engine: Engine) -> SyncResult:
     return await sync_customers(
         rig.unleashed(), engine, business_id=BUSINESS, hubspot=rig.hubspot(),
         customers_as="contacts",
@@ -57,7 +58,7 @@ async def test_the_contact_of_a_customer_turned_obsolete_is_archived(engine: Eng
 
         result = await run(rig, engine)
 
-        assert result.hubspot_archived == 1 and result.ok
+        assert result.counts["hubspot_archived"] == 1 and result.ok
         archived = rig.hubspot_sandbox.get(BUSINESS, "contacts", contact_id)
         assert archived is not None and archived["archived"] is True
         assert len(contacts(rig)) == count - 1
@@ -66,7 +67,7 @@ async def test_the_contact_of_a_customer_turned_obsolete_is_archived(engine: Eng
 
         # Settled: the next run archives nothing again.
         again = await run(rig, engine)
-        assert again.hubspot_archived == 0
+        assert again.counts["hubspot_archived"] == 0
 
 
 async def test_a_contact_another_active_customer_shares_is_kept(engine: Engine) -> None:
@@ -78,7 +79,7 @@ async def test_a_contact_another_active_customer_shares_is_kept(engine: Engine) 
 
         result = await run(rig, engine)
 
-        assert result.hubspot_archived == 0
+        assert result.counts["hubspot_archived"] == 0
         kept = rig.hubspot_sandbox.get(BUSINESS, "contacts", contact_id)
         assert kept is not None and kept["archived"] is False
         stored = stored_customers(engine)
@@ -98,7 +99,7 @@ async def test_an_email_change_archives_the_contact_of_the_old_email(engine: Eng
 
         result = await run(rig, engine)
 
-        assert (result.hubspot_created, result.hubspot_archived) == (1, 1)
+        assert (result.counts["hubspot_created"], result.counts["hubspot_archived"]) == (1, 1)
         found = contact(rig, "new@buyer.example")
         assert found is not None
         assert stored_customers(engine)[customer.guid.lower()]["hubspot_id"] == found["id"]
@@ -117,7 +118,7 @@ async def test_an_email_change_keeps_a_contact_still_shared(engine: Engine) -> N
 
         result = await run(rig, engine)
 
-        assert (result.hubspot_created, result.hubspot_archived) == (1, 0)
+        assert (result.counts["hubspot_created"], result.counts["hubspot_archived"]) == (1, 0)
         kept = rig.hubspot_sandbox.get(BUSINESS, "contacts", old_id)
         assert kept is not None and kept["archived"] is False
         stored = stored_customers(engine)
@@ -143,7 +144,7 @@ async def test_a_customer_whose_email_is_removed_or_spoiled_lets_its_contact_go(
 
         result = await run(rig, engine)
 
-        assert (result.hubspot_skipped, result.hubspot_archived) == (2, 2)
+        assert (result.counts["hubspot_skipped"], result.counts["hubspot_archived"]) == (2, 2)
         for old_id in old_ids:
             old = rig.hubspot_sandbox.get(BUSINESS, "contacts", old_id)
             assert old is not None and old["archived"] is True
@@ -162,7 +163,7 @@ async def test_a_refused_archive_is_tried_again_by_the_next_run(engine: Engine) 
         refused = await run(rig, engine)
 
         assert refused.status == "succeeded" and not refused.ok
-        assert (refused.hubspot_archived, refused.hubspot_failed) == (0, 1)
+        assert (refused.counts["hubspot_archived"], refused.counts["hubspot_failed"]) == (0, 1)
         # The id is kept, so the archive can be tried again.
         assert stored_customers(engine)[customer.guid.lower()]["hubspot_id"] == contact_id
         warnings = [e for e in rig.recorder.logs if e.service == "hubspot" and e.level == "warn"]
@@ -170,7 +171,7 @@ async def test_a_refused_archive_is_tried_again_by_the_next_run(engine: Engine) 
 
         again = await run(rig, engine)
 
-        assert again.ok and again.hubspot_archived == 1
+        assert again.ok and again.counts["hubspot_archived"] == 1
         gone = rig.hubspot_sandbox.get(BUSINESS, "contacts", contact_id)
         assert gone is not None and gone["archived"] is True
         assert stored_customers(engine)[customer.guid.lower()]["hubspot_id"] is None

@@ -19,11 +19,12 @@ from customers_helpers import (
 )
 from sqlalchemy import Engine
 
-from masterops.sync.customers import CustomerSyncResult, sync_customers
+from masterops.sync.customers import sync_customers
 from masterops.sync.customers_companies import COMPANY_GUID_PROPERTY
+from masterops.sync.runs import SyncResult
 
 
-async def run(rig: InventoryRig, engine: Engine, *, full: bool = False) -> CustomerSyncResult:
+async def run(rig: InventoryRig, engine: Engine, *, full: bool = False) -> SyncResult:
     return await sync_customers(
         rig.unleashed(), engine, business_id=BUSINESS, hubspot=rig.hubspot(),
         customers_as="companies", full=full, page_size=PAGE_SIZE,
@@ -47,7 +48,11 @@ async def test_every_active_customer_becomes_a_company_with_its_contact(engine: 
         everyone = rig.unleashed_sandbox.customers(BUSINESS)
         active = [c for c in everyone if not c.obsolete]
         assert result.ok
-        assert result.hubspot_companies_upserted == result.hubspot_companies_created == len(active)
+        assert (
+            result.counts["hubspot_companies_upserted"]
+            == result.counts["hubspot_companies_created"]
+            == len(active)
+        )
         assert len(rig.hubspot_sandbox.records(BUSINESS, "companies")) == len(active)
         stored = stored_customers(engine)
         for c in active:
@@ -69,7 +74,9 @@ async def test_every_active_customer_becomes_a_company_with_its_contact(engine: 
         # A rerun updates in place: no second company, no second contact.
         before = len(contacts(rig))
         again = await run(rig, engine, full=True)
-        assert again.hubspot_companies_created == 0 and again.hubspot_created == 0
+        assert (
+            again.counts["hubspot_companies_created"] == 0 and again.counts["hubspot_created"] == 0
+        )
         assert len(rig.hubspot_sandbox.records(BUSINESS, "companies")) == len(active)
         assert len(contacts(rig)) == before
 
@@ -110,7 +117,7 @@ async def test_a_company_deleted_in_hubspot_is_recreated_and_relinked(engine: En
 
         found = company(rig, customer.guid)
         assert found is not None and found["properties"]["name"] == "Reborn Foods"
-        assert result.hubspot_companies_created == 1
+        assert result.counts["hubspot_companies_created"] == 1
         after = stored_customers(engine)[customer.guid.lower()]
         assert after["hubspot_company_id"] == found["id"] != row["hubspot_company_id"]
         assert found["id"] in companies_of(rig, after["hubspot_id"])
@@ -125,7 +132,7 @@ async def test_the_company_of_an_obsolete_customer_is_archived(engine: Engine) -
 
         result = await run(rig, engine)
 
-        assert result.ok and result.hubspot_companies_archived == 1
+        assert result.ok and result.counts["hubspot_companies_archived"] == 1
         gone = rig.hubspot_sandbox.get(BUSINESS, "companies", company_id)
         assert gone is not None and gone["archived"] is True
         row = stored_customers(engine)[customer.guid.lower()]
@@ -138,7 +145,7 @@ async def test_a_retail_business_makes_no_companies(engine: Engine) -> None:
             rig.unleashed(), engine, business_id=BUSINESS, hubspot=rig.hubspot(),
             customers_as="contacts",
         )  # fmt: skip
-        assert result.hubspot_companies_upserted == 0
+        assert result.counts["hubspot_companies_upserted"] == 0
         assert rig.hubspot_sandbox.records(BUSINESS, "companies") == []
         assert all(r["hubspot_company_id"] is None for r in stored_customers(engine).values())
 
@@ -159,7 +166,7 @@ async def test_a_shared_contact_left_behind_is_unlinked_from_the_company(engine:
 
         result = await run(rig, engine)
 
-        assert result.ok and result.hubspot_archived == 0
+        assert result.ok and result.counts["hubspot_archived"] == 0
         # Kept for the customers still sharing it, linked to their companies only.
         assert companies_of(rig, shared_id) == {
             stored[s.guid.lower()]["hubspot_company_id"] for s in stayers
@@ -179,8 +186,8 @@ async def test_customers_sent_as_contacts_before_get_their_companies(engine: Eng
         # The business turns wholesale; Unleashed has nothing new to say.
         result = await run(rig, engine)
 
-        assert result.customers_written == 0
-        assert result.hubspot_companies_created == len(active)
+        assert result.counts["customers_written"] == 0
+        assert result.counts["hubspot_companies_created"] == len(active)
         stored = stored_customers(engine)
         for c in active:
             row = stored[c.guid.lower()]
@@ -189,7 +196,10 @@ async def test_customers_sent_as_contacts_before_get_their_companies(engine: Eng
                 assert row["hubspot_company_id"] in companies_of(rig, row["hubspot_id"])
         # Settled: the next run sends nothing.
         again = await run(rig, engine)
-        assert (again.hubspot_companies_upserted, again.hubspot_upserted) == (0, 0)
+        assert (again.counts["hubspot_companies_upserted"], again.counts["hubspot_upserted"]) == (
+            0,
+            0,
+        )
 
 
 async def test_refused_companies_and_links_leave_their_customers_pending(engine: Engine) -> None:
@@ -204,22 +214,22 @@ async def test_refused_companies_and_links_leave_their_customers_pending(engine:
         first = await run(rig, engine)
 
         assert first.status == "succeeded" and not first.ok
-        assert first.hubspot_failed == len(active)
-        assert first.hubspot_companies_upserted == 0
+        assert first.counts["hubspot_failed"] == len(active)
+        assert first.counts["hubspot_companies_upserted"] == 0
         unsent = [r for r in stored_customers(engine).values() if not r["obsolete"]]
         assert all(r["hubspot_company_id"] is None for r in unsent)
         assert all(r["hubspot_synced_at"] is None for r in unsent)
 
         second = await run(rig, engine)
 
-        assert not second.ok and second.hubspot_companies_created == len(active)
+        assert not second.ok and second.counts["hubspot_companies_created"] == len(active)
         linked = [r for r in stored_customers(engine).values() if r["hubspot_id"] is not None]
-        assert second.hubspot_failed == len(linked)
+        assert second.counts["hubspot_failed"] == len(linked)
         assert all(r["hubspot_synced_at"] is None for r in linked)
 
         third = await run(rig, engine)
 
-        assert third.ok and third.hubspot_companies_created == 0
+        assert third.ok and third.counts["hubspot_companies_created"] == 0
         stored = stored_customers(engine)
         for c in active:
             row = stored[c.guid.lower()]

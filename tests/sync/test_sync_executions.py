@@ -19,7 +19,8 @@ from sqlalchemy import Engine, text
 
 from masterops.db.tables import sync_state
 from masterops.observability.events import LogEvent
-from masterops.sync.executions import DEFAULT_OVERLAP, ExecutionsResult, sync_executions
+from masterops.sync.executions import DEFAULT_OVERLAP, sync_executions
+from masterops.sync.runs import SyncResult
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def env() -> N8nEnv:
     return make_env()
 
 
-async def _sync(env: N8nEnv, engine: Engine, **kwargs: object) -> ExecutionsResult:
+async def _sync(env: N8nEnv, engine: Engine, **kwargs: object) -> SyncResult:
     async with env.connect() as connector:
         return await sync_executions(
             connector,
@@ -268,5 +269,5 @@ async def test_a_running_execution_deleted_in_n8n_does_not_fail_the_run(
     result = await _sync(env, engine)
 
     assert result.status == "succeeded"
-    assert result.details == {"stale_missing": 1}
+    assert result.counts["stale_missing"] == 1
     assert stored_by_id(engine)[gone["id"]]["status"] == "running"  # as last seen

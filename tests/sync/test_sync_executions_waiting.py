@@ -12,7 +12,8 @@ from executions_helpers import API_KEY, BASE_URL, CONFIGURED, N8nEnv, make_env, 
 from sqlalchemy import Engine
 
 from masterops.integrations.n8n import N8nConnector
-from masterops.sync.executions import ExecutionsResult, sync_executions
+from masterops.sync.executions import sync_executions
+from masterops.sync.runs import SyncResult
 from masterops_sandbox.harness import SandboxTransport
 
 
@@ -21,9 +22,7 @@ def env() -> N8nEnv:
     return make_env(executions=60)
 
 
-async def _sync(
-    env: N8nEnv, engine: Engine, connector: N8nConnector | None = None
-) -> ExecutionsResult:
+async def _sync(env: N8nEnv, engine: Engine, connector: N8nConnector | None = None) -> SyncResult:
     async with connector or env.connect() as conn:
         return await sync_executions(
             conn, engine, business_id="teelixir", page_size=40, businesses=CONFIGURED

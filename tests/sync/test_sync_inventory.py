@@ -18,14 +18,9 @@ from inventory_helpers import (
 from sqlalchemy import Engine
 
 from masterops.integrations.unleashed import Product, StockOnHand
-from masterops.sync.inventory import (
-    InventorySyncResult,
-    _store_products,
-    _store_stock,
-    _Tally,
-    sync_inventory,
-)
+from masterops.sync.inventory import KIND, _store_products, _store_stock, sync_inventory
 from masterops.sync.inventory_hubspot import GUID_PROPERTY, product_properties
+from masterops.sync.runs import SyncResult, Tally
 
 
 async def test_full_sync_stores_everything_once_and_creates_hubspot_products(
@@ -51,12 +46,16 @@ async def test_full_sync_stores_everything_once_and_creates_hubspot_products(
         assert set(stored) == {p.guid.lower() for p in catalogue}
         assert set(stored_stock(engine)) == expected_stock_keys(rig.unleashed_sandbox)
 
-        assert isinstance(result, InventorySyncResult)
+        assert isinstance(result, SyncResult) and result.entity == "inventory"
         assert result.status == "succeeded" and result.ok
-        assert result.products_fetched == result.products_written == len(catalogue)
-        assert result.stock_written == len(rig.unleashed_sandbox.stock(BUSINESS))
-        assert result.hubspot_upserted == result.hubspot_created == len(sellable)
-        assert result.hubspot_failed == 0
+        assert (
+            result.counts["products_fetched"] == result.counts["products_written"] == len(catalogue)
+        )
+        assert result.counts["stock_written"] == len(rig.unleashed_sandbox.stock(BUSINESS))
+        assert (
+            result.counts["hubspot_upserted"] == result.counts["hubspot_created"] == len(sellable)
+        )
+        assert result.counts["hubspot_failed"] == 0
         assert result.watermark_before is None
         assert result.watermark_after is not None
         assert datetime.fromisoformat(result.watermark_after).tzinfo is not None
@@ -87,13 +86,13 @@ async def test_full_sync_stores_everything_once_and_creates_hubspot_products(
         assert run["id"] == result.run_id
         assert run["status"] == "succeeded"
         assert run["watermark_after"] == result.watermark_after
-        assert run["written"] == result.products_written + result.stock_written
+        assert run["written"] == result.counts["products_written"] + result.counts["stock_written"]
 
         # Progress: every stage reported, each ending at its total.
         last = {stage: (done, total) for stage, done, total in progress}
         assert last == {
             "products": (len(catalogue), len(catalogue)),
-            "stock": (result.stock_fetched, result.stock_fetched),
+            "stock": (result.counts["stock_fetched"], result.counts["stock_fetched"]),
             "hubspot": (len(sellable), len(sellable)),
         }
 
@@ -123,10 +122,10 @@ async def test_incremental_run_writes_only_what_changed(engine: Engine) -> None:
         )
 
         assert second.watermark_before == first.watermark_after
-        assert second.products_written == 1
-        assert second.stock_written == 1
+        assert second.counts["products_written"] == 1
+        assert second.counts["stock_written"] == 1
         # The renamed product, and the restocked one: HubSpot carries stock on hand.
-        assert (second.hubspot_upserted, second.hubspot_created) == (2, 0)
+        assert (second.counts["hubspot_upserted"], second.counts["hubspot_created"]) == (2, 0)
         stored = stored_products(engine)
         assert stored[changed.guid.lower()]["description"] == "Renamed Reishi 100g"
         assert stored[changed.guid.lower()]["default_sell_price"] == 42.5
@@ -149,7 +148,7 @@ async def test_without_hubspot_only_the_database_is_written(engine: Engine) -> N
         result = await sync_inventory(unleashed, engine, business_id=BUSINESS)
 
         assert not result.hubspot_enabled
-        assert (result.hubspot_upserted, result.hubspot_failed) == (0, 0)
+        assert (result.counts["hubspot_upserted"], result.counts["hubspot_failed"]) == (0, 0)
         assert len(stored_products(engine)) == len(rig.unleashed_sandbox.products(BUSINESS))
         assert rig.hubspot_harness.call_count() == 0
         assert all(row["hubspot_id"] is None for row in stored_products(engine).values())
@@ -158,8 +157,8 @@ async def test_without_hubspot_only_the_database_is_written(engine: Engine) -> N
         # nothing new: what HubSpot lacks is read from the database, not from the fetch.
         later = await sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=rig.hubspot())
         sellable = [p for p in rig.unleashed_sandbox.products(BUSINESS) if not p.is_obsolete]
-        assert later.products_written == 0
-        assert later.hubspot_created == len(sellable)
+        assert later.counts["products_written"] == 0
+        assert later.counts["hubspot_created"] == len(sellable)
         assert len(rig.hubspot_products()) == len(sellable)
 
 
@@ -172,8 +171,8 @@ async def test_a_product_turned_obsolete_is_stored_but_not_sent(engine: Engine) 
 
         result = await sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert result.products_written == 1
-        assert result.hubspot_upserted == 0
+        assert result.counts["products_written"] == 1
+        assert result.counts["hubspot_upserted"] == 0
         assert stored_products(engine)[product.guid.lower()]["is_obsolete"] is True
 
 
@@ -202,12 +201,13 @@ def test_a_guid_twice_in_one_page_is_stored_once(engine: Engine) -> None:
     older = Product(guid=guid, product_code="TLX-9", product_description="Old")
     newer = Product(guid=guid.lower(), product_code="TLX-9", product_description="New")
     line = StockOnHand(product_guid=guid, product_code="TLX-9", warehouse_code="W1")
-    tally = _Tally()
+    tally = Tally(KIND, "products")
 
-    _store_products(engine, BUSINESS, [older, newer], tally)
-    _store_stock(engine, BUSINESS, [line, line.model_copy(update={"qty_on_hand": 3.0})], tally)
+    _store_products(engine, BUSINESS, [older, newer], tally, set())
+    stock = [line, line.model_copy(update={"qty_on_hand": 3.0})]
+    _store_stock(engine, BUSINESS, stock, tally, set())
 
     assert stored_products(engine)[guid.lower()]["description"] == "New"
     assert stored_stock(engine)[(guid.lower(), "W1")]["qty_on_hand"] == 3.0
-    assert (tally.products_fetched, tally.products_written) == (2, 1)
-    assert (tally.stock_fetched, tally.stock_written) == (2, 1)
+    assert (tally["products_fetched"], tally["products_written"]) == (2, 1)
+    assert (tally["stock_fetched"], tally["stock_written"]) == (2, 1)

@@ -58,8 +58,8 @@ async def test_a_stock_change_alone_makes_its_product_pending(engine: Engine) ->
         second = await sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
         # The product itself did not change in Unleashed: only its stock line was read.
-        assert (second.products_written, second.stock_written) == (0, 1)
-        assert (second.hubspot_upserted, second.hubspot_created) == (1, 0)
+        assert (second.counts["products_written"], second.counts["stock_written"]) == (0, 1)
+        assert (second.counts["hubspot_upserted"], second.counts["hubspot_created"]) == (1, 0)
         assert hubspot_stock(rig, restocked.guid) == expected
         after = stored_products(engine)[restocked.guid.lower()]
         assert after["hubspot_id"] == before["hubspot_id"]
@@ -67,4 +67,4 @@ async def test_a_stock_change_alone_makes_its_product_pending(engine: Engine) ->
 
         # Re-reading the same day's stock without a change sends nothing again.
         third = await sync_inventory(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
-        assert third.stock_written == 1 and third.hubspot_upserted == 0
+        assert third.counts["stock_written"] == 1 and third.counts["hubspot_upserted"] == 0

@@ -25,8 +25,9 @@ from sqlalchemy import Engine
 
 from masterops.integrations.unleashed import CustomerRef, ProductRef, SalesOrder, SalesOrderLine
 from masterops.sync.inventory import sync_inventory
-from masterops.sync.orders import OrderSyncResult, _store_orders, _Tally, sync_orders
+from masterops.sync.orders import KIND, _Seen, _store_orders, sync_orders
 from masterops.sync.orders_hubspot import deal_properties, deal_stage, line_item_properties
+from masterops.sync.runs import SyncResult, Tally
 
 
 async def test_full_sync_stores_every_order_once_and_creates_deals_with_line_items(
@@ -54,15 +55,15 @@ async def test_full_sync_stores_every_order_once_and_creates_deals_with_line_ite
         assert set(lines) == expected_lines(rig)
         dealt_lines = sum(len(o.lines) for o in dealt)
 
-        assert isinstance(result, OrderSyncResult)
+        assert isinstance(result, SyncResult) and result.entity == "orders"
         assert result.status == "succeeded" and result.ok
-        assert result.orders_fetched == result.orders_written == len(every)
-        assert result.lines_written == len(lines)
-        assert result.deals_upserted == result.deals_created == len(dealt)
-        assert result.line_items_upserted == dealt_lines
+        assert result.counts["orders_fetched"] == result.counts["orders_written"] == len(every)
+        assert result.counts["lines_written"] == len(lines)
+        assert result.counts["deals_upserted"] == result.counts["deals_created"] == len(dealt)
+        assert result.counts["line_items_upserted"] == dealt_lines
         # One link per line item, one per deal to its customer's contact.
-        assert result.associations_created == dealt_lines + len(dealt)
-        assert result.hubspot_failed == 0
+        assert result.counts["associations_created"] == dealt_lines + len(dealt)
+        assert result.counts["hubspot_failed"] == 0
         assert result.watermark_before is None
         assert result.watermark_after is not None
         assert watermark(engine) == result.watermark_after
@@ -106,7 +107,7 @@ async def test_full_sync_stores_every_order_once_and_creates_deals_with_line_ite
 
         [run] = runs(engine)
         assert (run["id"], run["status"]) == (result.run_id, "succeeded")
-        assert run["written"] == result.orders_written + result.lines_written
+        assert run["written"] == result.counts["orders_written"] + result.counts["lines_written"]
         last = {stage: (done, total) for stage, done, total in progress}
         assert last == {"orders": (len(every), len(every)), "hubspot": (len(dealt), len(dealt))}
         summaries = [e for e in rig.recorder.logs if e.operation == "sync_orders"]
@@ -132,9 +133,9 @@ async def test_an_incremental_run_after_completing_an_order_moves_its_deal(
         second = await sync_orders(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
         assert second.watermark_before == first.watermark_after
-        assert second.orders_written == 1
-        assert (second.deals_upserted, second.deals_created) == (1, 0)
-        assert second.line_items_upserted == len(order.lines)
+        assert second.counts["orders_written"] == 1
+        assert (second.counts["deals_upserted"], second.counts["deals_created"]) == (1, 0)
+        assert second.counts["line_items_upserted"] == len(order.lines)
         deal = deal_of(rig, order)
         assert deal is not None and deal["id"] == deal_before["id"]
         assert deal["properties"]["dealstage"] == "closedwon"
@@ -154,7 +155,7 @@ async def test_a_deleted_order_closes_its_deal_lost(engine: Engine) -> None:
 
         result = await sync_orders(unleashed, engine, business_id=BUSINESS, hubspot=hubspot)
 
-        assert result.orders_written == 1 and result.deals_created == 0
+        assert result.counts["orders_written"] == 1 and result.counts["deals_created"] == 0
         deal = deal_of(rig, order)
         assert deal is not None and deal["properties"]["dealstage"] == "closedlost"
         assert stored_orders(engine)[order.guid.lower()]["status"] == "Deleted"
@@ -181,7 +182,7 @@ async def test_line_items_point_to_the_hubspot_products_of_the_inventory_sync(
                 pointed += expected is not None
         assert pointed > 0
         # No contacts known (no customers sync ran): no deal -> contact links.
-        assert result.associations_created == result.line_items_upserted
+        assert result.counts["associations_created"] == result.counts["line_items_upserted"]
 
 
 async def test_without_hubspot_only_the_database_is_written(engine: Engine) -> None:
@@ -195,8 +196,8 @@ async def test_without_hubspot_only_the_database_is_written(engine: Engine) -> N
 
         # Later, with HubSpot: the orders never sent go, though Unleashed has nothing new.
         later = await sync_orders(unleashed, engine, business_id=BUSINESS, hubspot=rig.hubspot())
-        assert later.orders_written == 0
-        assert later.deals_created == len(dealt_orders(rig))
+        assert later.counts["orders_written"] == 0
+        assert later.counts["deals_created"] == len(dealt_orders(rig))
 
 
 def _order(guid: str, *lines: tuple[int, str]) -> SalesOrder:
@@ -221,17 +222,17 @@ def test_an_orders_lines_are_replaced_and_a_guid_twice_in_a_page_is_stored_once(
     engine: Engine,
 ) -> None:
     guid = "5D1E1C0A-1111-4222-8333-944455556666"
-    tally = _Tally()
-    _store_orders(engine, BUSINESS, [_order(guid, (1, "L1"), (2, "L2"), (3, "L3"))], tally)
+    tally, seen = Tally(KIND, "orders"), _Seen()
+    _store_orders(engine, BUSINESS, [_order(guid, (1, "L1"), (2, "L2"), (3, "L3"))], tally, seen)
     # The same order twice in a page (records move during a walk), now without line 2.
     newer = _order(guid.lower(), (1, "L1"), (3, "L3"))
-    _store_orders(engine, BUSINESS, [_order(guid, (1, "L1")), newer], tally)
+    _store_orders(engine, BUSINESS, [_order(guid, (1, "L1")), newer], tally, seen)
 
     assert list(stored_orders(engine)) == [guid.lower()]
     assert set(stored_lines(engine)) == {(guid.lower(), 1), (guid.lower(), 3)}
-    assert (tally.orders_fetched, tally.orders_written) == (3, 1)
+    assert (tally["orders_fetched"], tally["orders_written"]) == (3, 1)
 
-    _store_orders(engine, BUSINESS, [_order(guid)], tally)  # every line gone
+    _store_orders(engine, BUSINESS, [_order(guid)], tally, seen)  # every line gone
     assert stored_lines(engine) == {}
 
 

@@ -15,11 +15,12 @@ from masterops.db.tables import customers, dropped_order_lines
 from masterops.integrations.base import IntegrationError
 from masterops.sync.customers import sync_customers
 from masterops.sync.inventory import sync_inventory
-from masterops.sync.orders import OrderSyncResult, sync_orders
+from masterops.sync.orders import sync_orders
+from masterops.sync.runs import SyncResult
 from masterops_sandbox.unleashed.records import SalesOrder
 
 
-async def _orders(rig: InventoryRig, engine: Engine, *, full: bool = False) -> OrderSyncResult:
+async def _orders(rig: InventoryRig, engine: Engine, *, full: bool = False) -> SyncResult:
     return await sync_orders(
         rig.unleashed(), engine, business_id=BUSINESS, hubspot=rig.hubspot(), full=full
     )
@@ -74,10 +75,10 @@ async def test_orders_sent_before_their_customers_were_contacts_are_linked_by_th
         for order in with_contacts:
             contact_id = _contact_of(rig, str(order.customer.email))
             assert linked(rig, _deal_id(rig, order), "contacts") == {contact_id}
-        assert rerun.associations_created >= len(with_contacts)
+        assert rerun.counts["associations_created"] >= len(with_contacts)
         # Linked once: a third run finds nothing to do.
         third = await _orders(rig, engine)
-        assert (third.deals_upserted, third.associations_created) == (0, 0)
+        assert (third.counts["deals_upserted"], third.counts["associations_created"]) == (0, 0)
         report = link_report(rig, engine)
         assert report.clean, report.summary()
 
@@ -101,7 +102,7 @@ async def test_line_items_sent_before_their_products_were_in_hubspot_get_them_ne
         await _inventory(rig, engine)
         rerun = await _orders(rig, engine)
 
-        assert rerun.ok and rerun.line_items_upserted == len(lines)
+        assert rerun.ok and rerun.counts["line_items_upserted"] == len(lines)
         named = 0
         for line in lines:
             product = rig.hubspot_sandbox.find(
@@ -139,8 +140,10 @@ async def test_a_changed_email_moves_the_deals_to_the_new_contact(engine: Engine
         # more), and HubSpot drops an archived record's associations with it: nothing stale
         # is left for the orders sync to remove.
         assert _contact_of(rig, old_email) is None
-        assert result.associations_removed == 0
-        assert result.deals_upserted == len(its_orders)  # only the moved customer's orders
+        assert result.counts["associations_removed"] == 0
+        assert result.counts["deals_upserted"] == len(
+            its_orders
+        )  # only the moved customer's orders
         report = link_report(rig, engine)
         assert report.clean, report.summary()
 
@@ -155,7 +158,7 @@ async def test_a_line_dropped_in_unleashed_loses_its_line_item(engine: Engine) -
         rig.unleashed_sandbox.drop_order_line(BUSINESS, order.guid, dropped.line_number)
         result = await _orders(rig, engine)
 
-        assert result.ok and result.line_items_archived == 1
+        assert result.ok and result.counts["line_items_archived"] == 1
         assert line_item_of(rig, dropped.guid) is None
         kept = {str((line_item_of(rig, line.guid) or {})["id"]) for line in order.lines}
         assert linked(rig, _deal_id(rig, order), "line_items") == kept
@@ -173,7 +176,7 @@ async def test_a_dropped_line_whose_line_item_was_never_linked_is_archived_too(
             400, times=10, path_contains="/associations/deals/line_items/batch/create"
         )
         first = await _orders(rig, engine)
-        assert not first.ok and first.hubspot_failed > 0
+        assert not first.ok and first.counts["hubspot_failed"] > 0
         rig.hubspot_sandbox.clear_failures()
         order = next(o for o in dealt_orders(rig) if len(o.lines) >= 2)
         dropped = order.lines[0]
@@ -202,7 +205,7 @@ async def test_the_customers_company_is_linked_and_relinked_like_the_contact(
 
         linked_run = await _orders(rig, engine)
 
-        assert linked_run.ok and linked_run.deals_upserted == len(its_orders)
+        assert linked_run.ok and linked_run.counts["deals_upserted"] == len(its_orders)
         for order in its_orders:
             assert linked(rig, _deal_id(rig, order), "companies") == {first_company}
 
@@ -210,7 +213,7 @@ async def test_the_customers_company_is_linked_and_relinked_like_the_contact(
         _set_company(engine, guid, second_company)
         relinked = await _orders(rig, engine)
 
-        assert relinked.ok and relinked.associations_removed == len(its_orders)
+        assert relinked.ok and relinked.counts["associations_removed"] == len(its_orders)
         for order in its_orders:
             assert linked(rig, _deal_id(rig, order), "companies") == {second_company}
         report = link_report(rig, engine)
@@ -231,7 +234,7 @@ async def test_a_full_run_removes_links_the_order_does_not_have(engine: Engine) 
 
         result = await _orders(rig, engine, full=True)
 
-        assert result.ok and result.associations_removed == 1
+        assert result.ok and result.counts["associations_removed"] == 1
         assert wrong not in linked(rig, deal_id, "contacts")
         report = link_report(rig, engine)
         assert report.clean, report.summary()

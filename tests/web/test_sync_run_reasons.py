@@ -31,11 +31,22 @@ def _refused_run(engine: Engine, business: str, refused: list[Refusal]) -> int:
 
 def _seed(engine: Engine) -> tuple[int, int]:
     missing = [
-        Refusal("association", f"SO-{n}: deal -> contacts link 5 -> 946", "NOT_FOUND", 404,
-                "Contact 946 does not exist.")
+        Refusal(
+            what="association",
+            key=f"SO-{n}: deal -> contacts link 5 -> 946",
+            category="NOT_FOUND",
+            status_code=404,
+            reason="Contact 946 does not exist.",
+        )
         for n in range(4)
-    ]  # fmt: skip
-    invalid = Refusal("contact", "C-1", "VALIDATION", 400, f"Email address {EMAIL} is invalid")
+    ]
+    invalid = Refusal(
+        what="contact",
+        key="C-1",
+        category="VALIDATION",
+        status_code=400,
+        reason=f"Email address {EMAIL} is invalid",
+    )
     teelixir = _refused_run(engine, "teelixir", [*missing, invalid])
     elevate = _refused_run(engine, "elevate", missing[:1])
     return teelixir, elevate

@@ -21,6 +21,7 @@ from masterops.sync.executions import sync_executions
 from masterops.sync.inventory import sync_inventory
 from masterops.sync.locks import SyncLocked
 from masterops.sync.orders import sync_orders
+from masterops.sync.runs import SyncResult
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -71,6 +72,27 @@ class SyncRow:
     watermark: str | None = None
     message: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, target: str, business: str, result: SyncResult) -> SyncRow:
+        """The row of any sync's result: a run with items failed is a failed row."""
+        if result.ok:
+            message = None
+        elif result.error is not None:
+            message = result.error
+        else:
+            message = f"{result.failed} item(s) failed"
+        return cls(
+            target,
+            business,
+            status=result.status if result.ok else "failed",
+            fetched=result.fetched,
+            written=result.written,
+            failed=result.failed,
+            watermark=result.watermark_after,
+            message=message,
+            result=result.to_dict(),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -208,10 +230,7 @@ def _executions_run(
                 )
             except SyncLocked as exc:  # another run of this instance holds the lock
                 return SyncRow(target, owner, "failed", message=str(exc))
-        return SyncRow(
-            target, owner, result.status, result.fetched, result.written, result.failed,
-            result.watermark_after, result.error, result.to_dict(),
-        )  # fmt: skip
+        return SyncRow.of(target, owner, result)
 
     return run
 
@@ -221,37 +240,21 @@ def _executions_run(
 
 @dataclass(frozen=True)
 class _UnleashedSync:
-    """How to run one Unleashed-sourced sync and read its result's counts."""
+    """How to run one Unleashed-sourced sync."""
 
-    run: Callable[..., Awaitable[Any]]  # sync_inventory, sync_customers or sync_orders
-    fetched: tuple[str, ...]  # result fields summed for the row's "fetched"
-    written: tuple[str, ...]
+    run: Callable[..., Awaitable[SyncResult]]  # sync_inventory, sync_customers or sync_orders
     # The business's own settings the sync takes (the registry's word on what its
     # customers become in HubSpot).
     options: Callable[[Business], dict[str, Any]] = lambda business: {}
 
-    def row(self, target: str, business: str, result: Any) -> SyncRow:
-        ok = bool(result.ok)
-        return SyncRow(
-            target,
-            business,
-            status=result.status if ok else "failed",
-            fetched=sum(int(getattr(result, f)) for f in self.fetched),
-            written=sum(int(getattr(result, f)) for f in self.written),
-            failed=result.hubspot_failed,
-            watermark=result.watermark_after,
-            message=None if ok else f"{result.hubspot_failed} HubSpot item(s) failed",
-            result=result.to_dict(),
-        )
-
 
 UNLEASHED_SYNCS: dict[SyncEntity, _UnleashedSync] = {
-    "inventory": _UnleashedSync(sync_inventory, ("products_fetched", "stock_fetched"),
-                                ("products_written", "stock_written")),
-    "customers": _UnleashedSync(sync_customers, ("customers_fetched",), ("customers_written",),
-                                lambda business: {"customers_as": business.customers_as}),
-    "orders": _UnleashedSync(sync_orders, ("orders_fetched",), ("orders_written", "lines_written")),
-}  # fmt: skip
+    "inventory": _UnleashedSync(sync_inventory),
+    "customers": _UnleashedSync(
+        sync_customers, lambda business: {"customers_as": business.customers_as}
+    ),
+    "orders": _UnleashedSync(sync_orders),
+}
 
 
 def plan_unleashed(
@@ -317,7 +320,7 @@ def _unleashed_run(
                 # The run itself is already recorded failed in sync_runs (or, refused by
                 # the lock, was never started).
                 return SyncRow(target, slug, "failed", message=str(exc))
-        return spec.row(target, slug, result)
+        return SyncRow.of(target, slug, result)
 
     return run
 

@@ -1,14 +1,17 @@
-"""What every Unleashed-sourced sync shares: walking pages, reading a watermark, redacting
-a failure message, setting up a HubSpot property only when something will be sent, and
-telling a HubSpot refusal that must stop the run."""
+"""What every sync shares below the run skeleton: walking pages, reading a watermark,
+telling a HubSpot refusal that must stop the run, writing HubSpot ids back, and the one
+way an item refusal is reported (``log_refused``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, Table, bindparam, literal, select, update
+from sqlalchemy import Engine, Table, bindparam, update
 
 from masterops.integrations.base import CircuitOpenError, ErrorCategory
 from masterops.integrations.hubspot import BatchOutcome, HubSpotConnector
@@ -83,39 +86,6 @@ def parse_watermark(value: str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-def redacted_message(
-    text: str, unleashed: UnleashedConnector, hubspot: HubSpotConnector | None
-) -> str:
-    """``text`` with every secret of both connectors masked (it goes into sync_runs)."""
-    redactor = unleashed.redactor
-    if hubspot is not None:
-        redactor = redactor.with_secrets(hubspot.redactor.secrets)
-    return redactor.text(text)
-
-
-async def ensure_property_if_pending(
-    hubspot: HubSpotConnector,
-    engine: Engine,
-    pending: ColumnElement[bool],
-    object_type: str,
-    name: str,
-    **definition: Any,
-) -> None:
-    """``hubspot.ensure_property(object_type, name, **definition)``, but only when a mirror
-    row matches ``pending`` (the push stage's own "what is left to send").
-
-    A run with nothing to send makes no HubSpot call at all (P5: a no-change run asks each
-    endpoint at most once). The check is repeated by every run that sends something
-    rather than remembered in the database: it costs one read next to at least one
-    write, and nothing remembered can go stale when someone deletes the property in
-    HubSpot or the token is moved to another portal.
-    """
-    with engine.connect() as conn:
-        something = conn.execute(select(literal(1)).where(pending).limit(1)).first()
-    if something is not None:
-        await hubspot.ensure_property(object_type, name, **definition)
-
-
 def raise_if_fatal(outcomes: Sequence[BatchOutcome[Any]]) -> None:
     """Raise the first refusal that will refuse everything else too (auth, open breaker)."""
     for outcome in outcomes:
@@ -159,55 +129,41 @@ def write_hubspot_ids(
         conn.execute(stmt, params)
 
 
-class UpsertCounts(Protocol):
-    """The counts every HubSpot upsert stage keeps."""
-
-    upserted: int
-    created: int
-    failed: int
+#: The refusals of the run in progress (``runs.recorded_run`` collects them).
+_run_refusals: ContextVar[list[Refusal] | None] = ContextVar("run_refusals", default=None)
 
 
-def tally_upserts(
-    counts: UpsertCounts, outcomes: Sequence[BatchOutcome[Any]]
-) -> list[BatchOutcome[Any]]:
-    """Add a batch upsert's outcomes to ``counts``; returns the refused ones."""
-    failures = [o for o in outcomes if not o.ok]
-    counts.failed += len(failures)
-    counts.upserted += len(outcomes) - len(failures)
-    counts.created += sum(1 for o in outcomes if o.ok and o.new)
-    return failures
-
-
-def refused_examples(
-    rows: Sequence[Mapping[str, Any]],
-    failures: Sequence[BatchOutcome[Any]],
-    *,
-    code_key: str,
-) -> list[dict[str, Any]]:
-    """The first few refused items, named by Guid and code (never by personal data)."""
-    return [
-        {
-            "unleashed_guid": rows[o.index]["unleashed_guid"],
-            code_key: rows[o.index][code_key],
-            "error": str(o.error) if o.error is not None else "no result",
-        }
-        for o in failures[:FAILURE_EXAMPLES]
-    ]
+@contextlib.contextmanager
+def collecting_refusals() -> Iterator[list[Refusal]]:
+    """Every refusal ``log_refused`` sees inside the block, in order."""
+    collected: list[Refusal] = []
+    token = _run_refusals.set(collected)
+    try:
+        yield collected
+    finally:
+        _run_refusals.reset(token)
 
 
 def log_refused(
     hubspot: HubSpotConnector,
     business_id: str,
+    refused: Sequence[Refusal],
     *,
     operation: str,
     message: str,
-    failed: int,
-    examples: Sequence[Mapping[str, Any]],
-    refused: Sequence[Refusal] = (),
 ) -> None:
-    """A warning that HubSpot refused some items of a sync (they are retried next run),
-    and each ``refused`` item with its reason stored with the run (``sync_refusals``)."""
-    details: dict[str, Any] = {"failed": failed, "examples": hubspot.redactor.value(list(examples))}
+    """The one way a refusal is reported: kept in the run's result and a warning event
+    naming the first few (the items are retried by the next run)."""
+    if not refused:
+        return
+    collected = _run_refusals.get()
+    if collected is not None:
+        collected.extend(refused)
+    details: dict[str, Any] = {
+        "failed": len(refused),
+        "examples": hubspot.redactor.value([asdict(r) for r in refused[:FAILURE_EXAMPLES]]),
+    }
+    # Kept with the run too (``sync_refusals``), for ``ops sync status/show`` and the API.
     unstored = record_refusals(business_id, refused, redact=hubspot.redactor.text)
     if unstored is not None:
         details["unstored"] = unstored

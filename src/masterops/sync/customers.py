@@ -25,7 +25,6 @@ the business points at any more is archived (so is the contact of an old email).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,19 +40,41 @@ from masterops.integrations.unleashed import (
     UnleashedConnector,
     customers_query,
 )
-from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
+from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE, check_page_size
 
 # The page walk (``common``) and the recorded run around the stages (``runs``) are the
 # inventory sync's, unchanged: one "how an Unleashed sync reads and records", not several.
 from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.customers_hubspot import normalize_email, push_customers
-from masterops.sync.runs import SyncKind, SyncResult, recorded_run
+from masterops.sync.runs import Count, SyncKind, SyncResult, Tally, recorded_run
 
 ENTITY = "customers"
 STAGES = ("customers", "hubspot")
-_KIND = SyncKind(entity=ENTITY, operation="sync_customers", label="customer sync")
+KIND = SyncKind(
+    entity=ENTITY,
+    operation="sync_customers",
+    label="customer sync",
+    counts=(
+        Count("customers_fetched", "fetched"),
+        Count("customers_written", "written", "{} customers written"),
+        Count("hubspot_upserted", None, "{} contacts upserted", "hubspot"),
+        Count("hubspot_created", None, " ({} new)", "hubspot"),
+        Count("hubspot_failed", "failed", ", {} failed", "hubspot"),
+        #: Sendable customers with no usable email: stored, never sent.
+        Count("hubspot_skipped", None, ", {} without email", "hubspot"),
+        #: Customers whose email another customer of the business also has: they share
+        #: one contact, whose properties are the most recently modified customer's.
+        Count("hubspot_merged", None, ", {} sharing one", "hubspot"),
+        #: Contacts no active customer stands for any more (``customers_archive``).
+        Count("hubspot_archived", None, ", {} archived", "hubspot"),
+        #: Companies of a wholesale business (``customers_as = "companies"``).
+        Count("hubspot_companies_upserted", None, "; {} companies upserted", "companies"),
+        Count("hubspot_companies_created", None, " ({} new)", "companies"),
+        Count("hubspot_companies_archived", None, ", {} archived", "companies"),
+    ),
+)
 
-__all__ = ["ENTITY", "STAGES", "CustomerSyncResult", "Progress", "sync_customers"]
+__all__ = ["ENTITY", "KIND", "STAGES", "Progress", "sync_customers"]
 
 _KEYS = ["business_id", "unleashed_guid"]
 # The HubSpot columns belong to the HubSpot stage: re-reading a customer from Unleashed
@@ -71,74 +92,6 @@ _UPDATE = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CustomerSyncResult(SyncResult):
-    """What a finished run did: the counts of this sync beside ``SyncResult``'s."""
-
-    customers_fetched: int
-    customers_written: int
-    hubspot_upserted: int
-    hubspot_created: int
-    #: Sendable customers with no usable email: stored, never sent.
-    hubspot_skipped: int
-    #: Customers whose email another customer of the business also has: they share one
-    #: contact, whose properties are the most recently modified customer's.
-    hubspot_merged: int
-    #: Contacts no active customer stands for any more, archived (``customers_archive``).
-    hubspot_archived: int
-    #: Companies of a wholesale business (``customers_as = "companies"``).
-    hubspot_companies_upserted: int
-    hubspot_companies_created: int
-    hubspot_companies_archived: int
-
-
-@dataclass(slots=True)
-class _Tally:
-    """Counts of a run in progress; what a failed run records too."""
-
-    stage: str = "customers"
-    customers_fetched: int = 0
-    customers_written: int = 0
-    hubspot_upserted: int = 0
-    hubspot_created: int = 0
-    hubspot_failed: int = 0
-    hubspot_skipped: int = 0
-    hubspot_merged: int = 0
-    hubspot_archived: int = 0
-    hubspot_companies_upserted: int = 0
-    hubspot_companies_created: int = 0
-    hubspot_companies_archived: int = 0
-    seen: set[str] = field(default_factory=set)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "customers_fetched": self.customers_fetched,
-            "customers_written": self.customers_written,
-            "hubspot_upserted": self.hubspot_upserted,
-            "hubspot_created": self.hubspot_created,
-            "hubspot_failed": self.hubspot_failed,
-            "hubspot_skipped": self.hubspot_skipped,
-            "hubspot_merged": self.hubspot_merged,
-            "hubspot_archived": self.hubspot_archived,
-            "hubspot_companies_upserted": self.hubspot_companies_upserted,
-            "hubspot_companies_created": self.hubspot_companies_created,
-            "hubspot_companies_archived": self.hubspot_companies_archived,
-        }
-
-    # The sync_runs columns: customers read and stored; HubSpot refusals.
-    @property
-    def fetched(self) -> int:
-        return self.customers_fetched
-
-    @property
-    def written(self) -> int:
-        return self.customers_written
-
-    @property
-    def failed(self) -> int:
-        return self.hubspot_failed
-
-
 async def sync_customers(
     unleashed: UnleashedConnector,
     engine: Engine,
@@ -149,7 +102,7 @@ async def sync_customers(
     page_size: int = DEFAULT_PAGE_SIZE,
     on_progress: Progress | None = None,
     customers_as: CustomersAs = "contacts",
-) -> CustomerSyncResult:
+) -> SyncResult:
     """Sync one business's Unleashed customers into ``customers`` and, with ``hubspot``,
     its active customers with an email into HubSpot contacts, and with
     ``customers_as="companies"`` every active customer into a company too.
@@ -159,10 +112,11 @@ async def sync_customers(
     (``hubspot_failed``) and retried by the next run; any other failure marks the run
     failed, keeps the watermark and re-raises.
     """
-    tally = _Tally()
+    check_page_size(page_size)  # a bad size is the caller's mistake, not a failed run
+    seen: set[str] = set()
 
     # This sync's own work; recorded_run wraps it in the run bookkeeping.
-    async def stages(since: datetime | None) -> None:
+    async def stages(tally: Tally, since: datetime | None) -> None:
         tally.stage = "customers"
         await walk_pages(
             unleashed,
@@ -171,41 +125,29 @@ async def sync_customers(
             page_size=page_size,
             on_progress=on_progress,
             stage="customers",
-            store=lambda page: _store_customers(engine, business_id, page, tally),
+            store=lambda page: _store_customers(engine, business_id, page, tally, seen),
         )
         if hubspot is not None:
             tally.stage = "hubspot"
-            counts = await push_customers(
+            await push_customers(
                 hubspot,
                 engine,
+                tally,
                 business_id=business_id,
                 full=full,
                 on_progress=on_progress,
                 customers_as=customers_as,
             )
-            tally.hubspot_upserted = counts.upserted
-            tally.hubspot_created = counts.created
-            tally.hubspot_failed = counts.failed
-            tally.hubspot_skipped = counts.skipped
-            tally.hubspot_merged = counts.merged
-            tally.hubspot_archived = counts.archived
-            tally.hubspot_companies_upserted = counts.companies.upserted
-            tally.hubspot_companies_created = counts.companies.created
-            tally.hubspot_companies_archived = counts.companies.archived
-            tally.hubspot_failed += counts.companies.failed
 
     return await recorded_run(
-        _KIND,
+        KIND,
         unleashed,
         engine,
-        hubspot,
         business_id=business_id,
         full=full,
-        page_size=page_size,
-        tally=tally,
         stages=stages,
-        result=CustomerSyncResult,
-        summary=_summary_text,
+        first_stage="customers",
+        hubspot=hubspot,
     )
 
 
@@ -241,34 +183,13 @@ def customer_row(business_id: str, customer: Customer, now: datetime) -> dict[st
 
 
 def _store_customers(
-    engine: Engine, business_id: str, page: Sequence[Customer], tally: _Tally
+    engine: Engine, business_id: str, page: Sequence[Customer], tally: Tally, seen: set[str]
 ) -> None:
     now = datetime.now(UTC)
     # Keyed by Guid: a Guid twice in one statement is an error on PostgreSQL's ON CONFLICT.
     rows = {row["unleashed_guid"]: row for row in (customer_row(business_id, c, now) for c in page)}
     with engine.begin() as conn:
         upsert(conn, customers, list(rows.values()), keys=_KEYS, update=_UPDATE)
-    tally.customers_fetched += len(page)
-    tally.seen.update(rows)
-    tally.customers_written = len(tally.seen)
-
-
-# -- summary ------------------------------------------------------------------------------
-
-
-def _summary_text(result: CustomerSyncResult) -> str:
-    text = f"customer sync of {result.business_id}: {result.customers_written} customers written"
-    if result.hubspot_enabled:
-        text += (
-            f"; HubSpot {result.hubspot_upserted} contacts upserted "
-            f"({result.hubspot_created} new), {result.hubspot_failed} failed, "
-            f"{result.hubspot_skipped} without email, {result.hubspot_merged} sharing one, "
-            f"{result.hubspot_archived} archived"
-        )
-        if result.hubspot_companies_upserted or result.hubspot_companies_archived:
-            text += (
-                f"; {result.hubspot_companies_upserted} companies upserted "
-                f"({result.hubspot_companies_created} new), "
-                f"{result.hubspot_companies_archived} archived"
-            )
-    return text
+    tally.add("customers_fetched", len(page))
+    seen.update(rows)
+    tally["customers_written"] = len(seen)

@@ -29,7 +29,10 @@ from sqlalchemy import Engine, and_, or_, select, update
 from masterops.db.tables import customers
 from masterops.integrations.hubspot import HubSpotConnector
 from masterops.sync.common import log_refused, raise_if_fatal
-from masterops.sync.refusals import item_kind, refusals_of
+from masterops.sync.refusals import refusal
+
+#: How a refusal names one record of an object type.
+_WHAT = {"contacts": "contact", "companies": "company"}
 
 
 @dataclass(slots=True)
@@ -96,20 +99,15 @@ async def archive_unused(
     counts.archived = len(archived)
     counts.refused = [unused[o.index] for o in outcomes if not o.ok]
     counts.failed = len(counts.refused)
-    if counts.refused:
-        log_refused(
-            hubspot,
-            business_id,
-            operation="sync_customers",
-            message=f"{counts.failed} {object_type} of {business_id} no customer stands for "
-            "could not be archived in HubSpot",
-            failed=counts.failed,
-            examples=[
-                {"hubspot_id": i, "error": str(o.error) if o.error is not None else "no result"}
-                for i, o in zip(counts.refused, [o for o in outcomes if not o.ok], strict=True)
-            ][:10],
-            refused=refusals_of(item_kind(object_type), unused, [o for o in outcomes if not o.ok]),
-        )
+    what = _WHAT.get(object_type, object_type)
+    log_refused(
+        hubspot,
+        business_id,
+        [refusal(unused[o.index], f"{what} to archive", o.error) for o in outcomes if not o.ok],
+        operation="sync_customers",
+        message=f"{counts.failed} {object_type} of {business_id} no customer stands for "
+        "could not be archived in HubSpot",
+    )
     return archived, counts
 
 

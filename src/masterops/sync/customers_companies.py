@@ -15,23 +15,24 @@ This module writes ``hubspot_company_id`` only: the contact stage that follows s
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, Select, select, update
 
 from masterops.db.tables import customers
 from masterops.integrations.hubspot import HubSpotConnector
-from masterops.sync.common import (
-    Progress,
-    ensure_property_if_pending,
-    log_refused,
-    raise_if_fatal,
-    refused_examples,
-    tally_upserts,
-    write_hubspot_ids,
+from masterops.sync.common import log_refused, raise_if_fatal
+from masterops.sync.hubspot_push import (
+    OwnedProperty,
+    Properties,
+    PushRun,
+    PushStage,
+    PushTarget,
+    Upsert,
+    push,
+    upsert_round,
 )
-from masterops.sync.refusals import refusals_of
+from masterops.sync.refusals import refusal
 
 OBJECT_TYPE = "companies"
 #: Their name where other modules speak of companies beside contacts.
@@ -43,54 +44,58 @@ COMPANY_GUID_PROPERTY = "unleashed_customer_guid"
 COMPANY_CODE_PROPERTY = "unleashed_customer_code"
 ROUND_SIZE = 500
 
-
-@dataclass(slots=True)
-class CompanyCounts:
-    upserted: int = 0
-    created: int = 0
-    failed: int = 0
-    #: Companies of obsolete customers, archived (``customers_archive``).
-    archived: int = 0
-
-
-#: Every property ``company_properties`` writes: what webhook drift detection owns.
-COMPANY_PROPERTIES = frozenset({COMPANY_GUID_PROPERTY, COMPANY_CODE_PROPERTY, "name"})
-
-
-def company_properties(row: Mapping[str, Any]) -> dict[str, str]:
-    """The HubSpot properties of one ``customers`` row as a company: named after the
-    customer (its code when Unleashed has no name)."""
-    code = str(row["customer_code"])
-    return {
-        COMPANY_GUID_PROPERTY: str(row["unleashed_guid"]),
-        COMPANY_CODE_PROPERTY: code,
-        "name": str(row["customer_name"] or code),
+#: The HubSpot properties of one ``customers`` row as a company: named after the customer
+#: (its code when Unleashed has no name).
+company_properties = Properties(
+    {
+        COMPANY_GUID_PROPERTY: lambda r: str(r["unleashed_guid"]),
+        COMPANY_CODE_PROPERTY: lambda r: str(r["customer_code"]),
+        "name": lambda r: str(r["customer_name"] or r["customer_code"]),
     }
+)
+
+COMPANY = PushTarget(
+    object_type=OBJECT_TYPE,
+    webhook_type="company",
+    what="company",
+    label="customer_code",
+    properties=company_properties,
+    id_property=COMPANY_GUID_PROPERTY,
+    setup=(
+        OwnedProperty(
+            COMPANY_GUID_PROPERTY,
+            {
+                "label": "Unleashed customer GUID",
+                "unique": True,
+                "description": "The Unleashed customer Guid; set by Master-Ops customer sync.",
+            },
+        ),
+        OwnedProperty(
+            COMPANY_CODE_PROPERTY,
+            {
+                "label": "Unleashed customer code",
+                "description": "The Unleashed CustomerCode; set by Master-Ops customer sync.",
+            },
+        ),
+    ),
+)
 
 
-async def ensure_company_properties(
-    hubspot: HubSpotConnector, engine: Engine, pending: ColumnElement[bool]
-) -> None:
-    """The companies' owned properties, set up only when a customer is left to send (a
-    no-change run makes no property check)."""
-    await ensure_property_if_pending(
-        hubspot,
-        engine,
-        pending,
-        OBJECT_TYPE,
-        COMPANY_GUID_PROPERTY,
-        label="Unleashed customer GUID",
-        unique=True,
-        description="The Unleashed customer Guid; set by Master-Ops customer sync.",
-    )
-    await ensure_property_if_pending(
-        hubspot,
-        engine,
-        pending,
-        OBJECT_TYPE,
-        COMPANY_CODE_PROPERTY,
-        label="Unleashed customer code",
-        description="The Unleashed CustomerCode; set by Master-Ops customer sync.",
+def _rounds(business_id: str) -> Select[Any]:
+    return select(customers.c.unleashed_guid, customers.c.customer_code, customers.c.customer_name)
+
+
+def company_stage(pending: ColumnElement[bool]) -> PushStage:
+    """The companies stage over the contacts stage's pending customers (``pending``)."""
+    return PushStage(
+        name="companies",
+        operation="sync_customers",
+        table=customers,
+        key="unleashed_guid",
+        pending=lambda business_id, full: pending,
+        rounds=_rounds,
+        targets=(COMPANY,),
+        round_size=ROUND_SIZE,
     )
 
 
@@ -112,72 +117,30 @@ def mark_companyless_pending(engine: Engine, business_id: str) -> int:
     return int(result.rowcount)
 
 
-async def push_companies(
-    hubspot: HubSpotConnector,
-    engine: Engine,
-    *,
-    business_id: str,
-    condition: Any,
-    counts: CompanyCounts,
-    on_progress: Progress | None = None,
-    round_size: int = ROUND_SIZE,
-) -> set[str]:
-    """Upsert a company for every customer matching ``condition`` (pending, active) and
-    store its id. Returns the Guids whose company HubSpot refused: the caller leaves them
-    pending. An authentication, authorization or open-breaker failure raises."""
-    with engine.connect() as conn:
-        total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
-    if on_progress is not None:
-        on_progress("companies", 0, total)
+async def push_companies(run: PushRun, pending: ColumnElement[bool]) -> set[str]:
+    """Upsert a company for every customer ``pending`` (active, left to send) and store
+    its id (without stamping the customer: the contact stage that follows does). Returns
+    the Guids whose company HubSpot refused: the caller leaves them pending. An
+    authentication, authorization or open-breaker failure raises."""
+    stage = company_stage(pending)
+    spec = Upsert(
+        stage=stage,
+        target=COMPANY,
+        upserted="hubspot_companies_upserted",
+        created="hubspot_companies_created",
+        id_column="hubspot_company_id",
+        stamp=False,  # the contact stage stamps the customer as sent
+    )
     refused: set[str] = set()
-    done = 0
-    after: str | None = None
-    while True:
-        # Keyset paging by Guid; nothing here changes ``condition``, so none is skipped.
-        stmt = (
-            select(customers.c.unleashed_guid, customers.c.customer_code, customers.c.customer_name)
-            .where(condition)
-            .order_by(customers.c.unleashed_guid)
-            .limit(round_size)
-        )
-        if after is not None:
-            stmt = stmt.where(customers.c.unleashed_guid > after)
-        with engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(stmt)]
-        if not rows:
-            break
-        after = str(rows[-1]["unleashed_guid"])
-        items = [company_properties(r) for r in rows]
-        outcomes = await hubspot.batch_upsert(OBJECT_TYPE, items, id_property=COMPANY_GUID_PROPERTY)
-        raise_if_fatal(outcomes)
-        write_hubspot_ids(
-            engine,
-            customers,
-            business_id,
-            [
-                (rows[o.index]["unleashed_guid"], o.record.id)
-                for o in outcomes
-                if o.ok and o.record is not None
-            ],
-            id_column="hubspot_company_id",
-            stamp=False,  # the contact stage stamps the customer as sent
-        )
-        failures = tally_upserts(counts, outcomes)
+
+    async def send(inner: PushRun, rows: list[dict[str, Any]]) -> int:
+        # Nothing here changes the pending predicate, so the keyset skips none.
+        failures = await upsert_round(spec, inner, rows)
         refused.update(str(rows[o.index]["unleashed_guid"]) for o in failures)
-        if failures:
-            log_refused(
-                hubspot,
-                business_id,
-                operation="sync_customers",
-                message=f"{len(failures)} compan(ies) of {business_id} were not upserted "
-                "to HubSpot",
-                failed=len(failures),
-                examples=refused_examples(rows, failures, code_key="customer_code"),
-                refused=refusals_of("company", [r["customer_code"] for r in rows], failures),
-            )
-        done += len(rows)
-        if on_progress is not None:
-            on_progress("companies", done, max(total, done))
+        return len(rows)
+
+    inner = PushRun(run.hubspot, run.engine, run.business_id, run.full, run.tally, run.on_progress)
+    await push(stage, inner, send=send)
     return refused
 
 
@@ -204,20 +167,12 @@ async def link_contacts(
         CONTACTS, OBJECT_TYPE, [(contact, company) for _, contact, company in linked]
     )
     raise_if_fatal(outcomes)
-    failed = {linked[o.index][0] for o in outcomes if not o.ok}
-    if failed:
-        log_refused(
-            hubspot,
-            business_id,
-            operation="sync_customers",
-            message=f"{len(failed)} contact(s) of {business_id} could not be linked to their "
-            "company",
-            failed=len(failed),
-            examples=[{"unleashed_guid": g} for g in sorted(failed)[:10]],
-            refused=refusals_of(
-                "association",
-                [f"contact {contact} -> company {company}" for _, contact, company in linked],
-                [o for o in outcomes if not o.ok],
-            ),
-        )
-    return failed
+    refused = [o for o in outcomes if not o.ok]
+    log_refused(
+        hubspot,
+        business_id,
+        [refusal(linked[o.index][0], "contact -> company link", o.error) for o in refused],
+        operation="sync_customers",
+        message=f"{len(refused)} contact(s) of {business_id} could not be linked to their company",
+    )
+    return {linked[o.index][0] for o in refused}

@@ -32,11 +32,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 
@@ -44,12 +42,31 @@ from masterops.db.tables import sync_state, workflow_execution_logs
 from masterops.db.upsert import upsert
 from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.n8n import MAX_PAGE_SIZE, Execution, N8nConnector, Workflow
-from masterops.observability.events import LogEvent
 from masterops.sync.common import Progress
-from masterops.sync.locks import sync_lock
-from masterops.sync.state import finish_run, get_watermark, set_watermark, start_run
+from masterops.sync.runs import Count, SyncKind, SyncResult, Tally, Watermark, recorded_run
 
 ENTITY = "executions"
+KIND = SyncKind(
+    entity=ENTITY,
+    operation="sync_executions",
+    label="execution sync",
+    service="n8n",
+    # One instance serves every business: the summary names none.
+    opening="{label}",
+    # A failed run is returned, not raised: its callers report it beside the others.
+    raises=False,
+    counts=(
+        Count("executions_read", "fetched", "{} read"),
+        #: Rows inserted or changed, not rows read.
+        Count("executions_written", "written", ", {} written"),
+        #: Records too odd to store (the history behind them still is).
+        Count("executions_unstored", "failed", ", {} could not be stored", "unstored"),
+        #: Executions the lists left out, read by id (see the module doc, point 4).
+        Count("holes_read"),
+        #: Unfinished rows n8n no longer has (pruned): kept as last seen.
+        Count("stale_missing"),
+    ),
+)
 #: How far below the watermark each incremental run reads again (see the module doc).
 DEFAULT_OVERLAP = timedelta(hours=1)
 #: Statuses of executions that may still change; n8n lists them apart from the others.
@@ -77,28 +94,6 @@ _COMPARED = (
     "error_message",
     "business_id",
 )
-
-SyncStatus = Literal["succeeded", "failed", "interrupted"]
-
-
-@dataclass
-class ExecutionsResult:
-    """What one run did. ``written`` counts rows inserted or changed, not rows read."""
-
-    business_id: str
-    fetched: int = 0
-    written: int = 0
-    failed: int = 0
-    watermark_before: str | None = None
-    watermark_after: str | None = None
-    run_id: int | None = None
-    status: SyncStatus = "succeeded"
-    error: str | None = None
-    full: bool = False
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class BusinessMatcher:
@@ -150,16 +145,6 @@ def instance_of(connector: N8nConnector) -> str:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(UTC).isoformat()
-
-
-def _parse(watermark: str | None) -> datetime | None:
-    if not watermark:
-        return None
-    try:
-        moment = datetime.fromisoformat(watermark)
-    except ValueError:
-        return None  # a damaged watermark means a full read, never a crash
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _node_counts(data: dict[str, Any] | None) -> tuple[int | None, int | None]:
@@ -230,15 +215,18 @@ class _Run:
         self,
         connector: N8nConnector,
         engine: Engine,
-        result: ExecutionsResult,
+        tally: Tally,
         *,
+        business_id: str,
+        newest: datetime | None,
         matcher: BusinessMatcher,
         page_size: int,
         on_progress: Progress | None,
     ) -> None:
         self.connector = connector
         self.engine = engine
-        self.result = result
+        self.tally = tally
+        self.business_id = business_id
         self.matcher = matcher
         self.page_size = page_size
         self.on_progress = on_progress
@@ -246,7 +234,7 @@ class _Run:
         self.instance = instance_of(connector)
         self.workflows: dict[str, Workflow] = {}
         self.seen: set[str] = set()
-        self.newest: datetime | None = _parse(result.watermark_before)
+        self.newest = newest
         #: The highest execution id seen by earlier runs, and holes they left unread.
         self.max_id: int | None = None
         self.open_holes: set[int] = set()
@@ -259,7 +247,7 @@ class _Run:
             conn.execute(update(table).where(table.c.instance == "").values(instance=self.instance))
             details = conn.execute(
                 select(sync_state.c.details_json).where(
-                    sync_state.c.business_id == self.result.business_id,
+                    sync_state.c.business_id == self.business_id,
                     sync_state.c.entity == ENTITY,
                 )
             ).scalar()
@@ -298,7 +286,7 @@ class _Run:
             found.append(execution)
             self.max_id = above
         if found:
-            self.result.details["holes_read"] = len(found)
+            self.tally["holes_read"] = len(found)
             await self.write(found)
 
     async def _get_or_none(self, execution_id: int) -> Execution | None:
@@ -355,9 +343,7 @@ class _Run:
                 if exc.category is not ErrorCategory.NOT_FOUND:
                     raise
                 # Deleted in n8n (pruned): the row stays as it was last seen.
-                self.result.details["stale_missing"] = (
-                    int(self.result.details.get("stale_missing", 0)) + 1
-                )
+                self.tally.add("stale_missing")
         if fresh:
             await self.write(fresh)
 
@@ -372,7 +358,7 @@ class _Run:
             return [str(r[0]) for r in rows]
 
     async def write(self, page: Sequence[Execution]) -> None:
-        self.result.fetched += len(page)
+        self.tally.add("executions_read", len(page))
         self.seen.update(e.id for e in page)
         page = await self._with_failure_details(page)
         rows: list[dict[str, Any]] = []
@@ -384,12 +370,12 @@ class _Run:
                         instance=self.instance,
                         workflows=self.workflows,
                         matcher=self.matcher,
-                        default_business=self.result.business_id,
+                        default_business=self.business_id,
                     )
                 )
             except Exception:  # one odd record must not stop the history behind it
-                self.result.failed += 1
-        self.result.written += await asyncio.to_thread(self._upsert_changed, rows)
+                self.tally.add("executions_unstored")
+        self.tally.add("executions_written", await asyncio.to_thread(self._upsert_changed, rows))
         for execution in page:
             started = execution.started_at
             if started is not None and (self.newest is None or started > self.newest):
@@ -477,22 +463,16 @@ class _Run:
             upsert(conn, table, changed, keys=["instance", "execution_id"])
         return len(changed)
 
-    def commit_watermark(self) -> str | None:
-        watermark = _iso(self.newest)
-        with self.engine.begin() as conn:
-            set_watermark(
-                conn,
-                self.result.business_id,
-                ENTITY,
-                watermark,
-                details={
-                    "run_id": self.result.run_id,
-                    "fetched": self.result.fetched,
-                    "max_id": self.max_id,
-                    "open_holes": sorted(self.open_holes),
-                },
-            )
-        return watermark
+    def watermark(self) -> Watermark:
+        """The newest start time stored, and where the ids were left (see the module doc)."""
+        return Watermark(
+            _iso(self.newest),
+            {
+                "fetched": self.tally["executions_read"],
+                "max_id": self.max_id,
+                "open_holes": sorted(self.open_holes),
+            },
+        )
 
 
 async def sync_executions(
@@ -505,7 +485,7 @@ async def sync_executions(
     on_progress: Progress | None = None,
     businesses: Iterable[tuple[str, str]] = (),
     overlap: timedelta = DEFAULT_OVERLAP,
-) -> ExecutionsResult:
+) -> SyncResult:
     """Copy the n8n instance's executions into ``workflow_execution_logs``.
 
     ``business_id`` keys the watermark and the run and is the business of workflows
@@ -517,130 +497,37 @@ async def sync_executions(
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
-    # One run per instance at a time, from the CLI or a worker (see sync/locks.py).
-    with sync_lock(engine, business_id, ENTITY):
-        return await _locked_sync(
+    matcher = BusinessMatcher([(business_id, business_id), *businesses])
+
+    # This sync's own work; recorded_run wraps it in the run bookkeeping (the lock is
+    # the instance's: one run per instance at a time, see sync/locks.py).
+    async def stages(tally: Tally, since: datetime | None) -> Watermark:
+        run = _Run(
             connector,
             engine,
+            tally,
             business_id=business_id,
-            full=full,
+            newest=since,
+            matcher=matcher,
             page_size=page_size,
             on_progress=on_progress,
-            businesses=businesses,
-            overlap=overlap,
         )
-
-
-async def _locked_sync(
-    connector: N8nConnector,
-    engine: Engine,
-    *,
-    business_id: str,
-    full: bool,
-    page_size: int,
-    on_progress: Progress | None,
-    businesses: Iterable[tuple[str, str]],
-    overlap: timedelta,
-) -> ExecutionsResult:
-    begun = time.monotonic()
-    result = ExecutionsResult(business_id=business_id, full=full)
-    with engine.begin() as conn:
-        result.watermark_before = get_watermark(conn, business_id, ENTITY)
-        result.run_id = start_run(
-            conn, business_id, ENTITY, full=full, watermark=result.watermark_before
-        )
-    known = [(business_id, business_id), *businesses]
-    run = _Run(
-        connector,
-        engine,
-        result,
-        matcher=BusinessMatcher(known),
-        page_size=page_size,
-        on_progress=on_progress,
-    )
-    previous = None if full else _parse(result.watermark_before)
-    since = None if previous is None else previous - overlap
-    if full:
-        run.newest = None
-    try:
         await asyncio.to_thread(run.load_state)
         await run.load_workflows()
-        await run.read(since=since)
+        tally.stage = "executions"
+        await run.read(since=None if since is None else since - overlap)
+        tally.stage = "holes"
         await run.read_holes(full=full)
+        tally.stage = "stale"
         await run.refresh_stale()
-        result.watermark_after = await asyncio.to_thread(run.commit_watermark)
-    except Exception as exc:
-        result.status = "failed"
-        result.error = _message(connector, exc)
-        result.watermark_after = result.watermark_before
-    except BaseException:
-        # Ctrl-C or a cancelled task: say so, then let it go on.
-        result.status = "interrupted"
-        result.error = "interrupted"
-        result.watermark_after = result.watermark_before
-        _finish(engine, result)
-        raise
-    _finish(engine, result)
-    _emit(connector, result, time.monotonic() - begun)
-    return result
+        return run.watermark()
 
-
-def _message(connector: N8nConnector, exc: Exception) -> str:
-    # IntegrationError messages are redacted already; anything else may quote a URL or
-    # a header, so it goes through the connector's redactor too.
-    text = str(exc) or type(exc).__name__
-    if not isinstance(exc, IntegrationError):
-        text = f"{type(exc).__name__}: {text}"
-    return connector.redactor.text(text)
-
-
-def _finish(engine: Engine, result: ExecutionsResult) -> None:
-    assert result.run_id is not None
-    with engine.begin() as conn:
-        finish_run(
-            conn,
-            result.run_id,
-            result.status,
-            fetched=result.fetched,
-            written=result.written,
-            failed=result.failed,
-            watermark=result.watermark_after,
-            error_message=result.error,
-            details=result.details or None,
-        )
-
-
-def _emit(connector: N8nConnector, result: ExecutionsResult, seconds: float) -> None:
-    if result.status == "failed":
-        level: Literal["info", "warn", "error"] = "error"
-        message = f"execution sync failed after {result.fetched} read: {result.error}"
-    elif result.failed:
-        level = "warn"
-        message = (
-            f"execution sync: {result.fetched} read, {result.written} written, "
-            f"{result.failed} could not be stored"
-        )
-    else:
-        level = "info"
-        message = f"execution sync: {result.fetched} read, {result.written} written"
-    connector.runtime.hub.emit(
-        LogEvent(
-            source="sync",
-            service="n8n",
-            operation="sync_executions",
-            level=level,
-            message=message,
-            status="success" if result.status == "succeeded" else "failure",
-            details={
-                "run_id": result.run_id,
-                "full": result.full,
-                "fetched": result.fetched,
-                "written": result.written,
-                "failed": result.failed,
-                "watermark_before": result.watermark_before,
-                "watermark_after": result.watermark_after,
-            },
-            duration_ms=round(seconds * 1000.0, 3),
-            business_id=result.business_id,
-        )
+    return await recorded_run(
+        KIND,
+        connector,
+        engine,
+        business_id=business_id,
+        full=full,
+        stages=stages,
+        first_stage="workflows",
     )

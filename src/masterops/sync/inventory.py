@@ -19,7 +19,6 @@ those repeats harmless, and the counts of written records count each Guid once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,18 +36,28 @@ from masterops.integrations.unleashed import (
     products_query,
     stock_query,
 )
-from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
+from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE, check_page_size
 from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.inventory_hubspot import push_products
-from masterops.sync.runs import SyncKind, SyncResult, recorded_run
+from masterops.sync.runs import Count, SyncKind, SyncResult, Tally, recorded_run
 
 ENTITY = "inventory"
 STAGES = ("products", "stock", "hubspot")
-_KIND = SyncKind(entity=ENTITY, operation="sync_inventory", label="inventory sync")
-
-#: ``on_progress(stage, done, total)``: ``stage`` is one of ``STAGES``; ``total`` is None
-#: until the service has said how many records there are.
-
+#: ``on_progress(stage, done, total)``: ``stage`` is one of ``STAGES``.
+KIND = SyncKind(
+    entity=ENTITY,
+    operation="sync_inventory",
+    label="inventory sync",
+    counts=(
+        Count("products_fetched", "fetched"),
+        Count("products_written", "written", "{} products"),
+        Count("stock_fetched", "fetched"),
+        Count("stock_written", "written", ", {} stock lines written"),
+        Count("hubspot_upserted", None, "{} upserted", "hubspot"),
+        Count("hubspot_created", None, " ({} new)", "hubspot"),
+        Count("hubspot_failed", "failed", ", {} failed", "hubspot"),
+    ),
+)
 
 _PRODUCT_KEYS = ["business_id", "unleashed_guid"]
 # The HubSpot columns belong to the HubSpot stage: re-reading a product from Unleashed
@@ -66,58 +75,6 @@ _PRODUCT_UPDATE = [
 _STOCK_KEYS = ["business_id", "product_guid", "warehouse_code"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InventorySyncResult(SyncResult):
-    """What a finished run did: the counts of this sync beside ``SyncResult``'s."""
-
-    products_fetched: int
-    products_written: int
-    stock_fetched: int
-    stock_written: int
-    hubspot_upserted: int
-    hubspot_created: int
-
-
-@dataclass(slots=True)
-class _Tally:
-    """Counts of a run in progress; what a failed run records too."""
-
-    stage: str = "products"
-    products_fetched: int = 0
-    products_written: int = 0
-    stock_fetched: int = 0
-    stock_written: int = 0
-    hubspot_upserted: int = 0
-    hubspot_created: int = 0
-    hubspot_failed: int = 0
-    seen_products: set[str] = field(default_factory=set)
-    seen_stock: set[tuple[str, str]] = field(default_factory=set)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "products_fetched": self.products_fetched,
-            "products_written": self.products_written,
-            "stock_fetched": self.stock_fetched,
-            "stock_written": self.stock_written,
-            "hubspot_upserted": self.hubspot_upserted,
-            "hubspot_created": self.hubspot_created,
-            "hubspot_failed": self.hubspot_failed,
-        }
-
-    # The sync_runs columns: both Unleashed stages' records; HubSpot refusals.
-    @property
-    def fetched(self) -> int:
-        return self.products_fetched + self.stock_fetched
-
-    @property
-    def written(self) -> int:
-        return self.products_written + self.stock_written
-
-    @property
-    def failed(self) -> int:
-        return self.hubspot_failed
-
-
 async def sync_inventory(
     unleashed: UnleashedConnector,
     engine: Engine,
@@ -127,7 +84,7 @@ async def sync_inventory(
     full: bool = False,
     page_size: int = DEFAULT_PAGE_SIZE,
     on_progress: Progress | None = None,
-) -> InventorySyncResult:
+) -> SyncResult:
     """Sync one business's Unleashed products and stock into ``products`` and
     ``stock_levels`` and, with ``hubspot``, its sellable products into HubSpot.
 
@@ -136,10 +93,13 @@ async def sync_inventory(
     HubSpot items refused one by one are counted (``hubspot_failed``) and retried by the
     next run; any other failure marks the run failed, keeps the watermark and re-raises.
     """
-    tally = _Tally()
+    check_page_size(page_size)  # a bad size is the caller's mistake, not a failed run
+    # Each Guid counted once however often a walk meets it (see the module doc).
+    seen_products: set[str] = set()
+    seen_stock: set[tuple[str, str]] = set()
 
     # This sync's own work; recorded_run wraps it in the run bookkeeping.
-    async def stages(since: datetime | None) -> None:
+    async def stages(tally: Tally, since: datetime | None) -> None:
         tally.stage = "products"
         await walk_pages(
             unleashed,
@@ -148,7 +108,7 @@ async def sync_inventory(
             page_size=page_size,
             on_progress=on_progress,
             stage="products",
-            store=lambda page: _store_products(engine, business_id, page, tally),
+            store=lambda page: _store_products(engine, business_id, page, tally, seen_products),
         )
         tally.stage = "stock"
         await walk_pages(
@@ -158,40 +118,31 @@ async def sync_inventory(
             page_size=page_size,
             on_progress=on_progress,
             stage="stock",
-            store=lambda page: _store_stock(engine, business_id, page, tally),
+            store=lambda page: _store_stock(engine, business_id, page, tally, seen_stock),
         )
         if hubspot is not None:
             tally.stage = "hubspot"
-            counts = await push_products(
-                hubspot, engine, business_id=business_id, full=full, on_progress=on_progress
+            await push_products(
+                hubspot, engine, tally, business_id=business_id, full=full, on_progress=on_progress
             )
-            tally.hubspot_upserted = counts.upserted
-            tally.hubspot_created = counts.created
-            tally.hubspot_failed = counts.failed
 
     return await recorded_run(
-        _KIND,
+        KIND,
         unleashed,
         engine,
-        hubspot,
         business_id=business_id,
         full=full,
-        page_size=page_size,
-        tally=tally,
         stages=stages,
-        result=InventorySyncResult,
-        summary=_summary_text,
+        first_stage="products",
+        hubspot=hubspot,
     )
-
-
-# -- reading pages ------------------------------------------------------------------------
 
 
 # -- writing ------------------------------------------------------------------------------
 
 
 def _store_products(
-    engine: Engine, business_id: str, page: Sequence[Product], tally: _Tally
+    engine: Engine, business_id: str, page: Sequence[Product], tally: Tally, seen: set[str]
 ) -> None:
     now = datetime.now(UTC)
     # Keyed by Guid: a Guid twice in one statement is an error on PostgreSQL's ON CONFLICT.
@@ -212,13 +163,17 @@ def _store_products(
         }
     with engine.begin() as conn:
         upsert(conn, products, list(rows.values()), keys=_PRODUCT_KEYS, update=_PRODUCT_UPDATE)
-    tally.products_fetched += len(page)
-    tally.seen_products.update(rows)
-    tally.products_written = len(tally.seen_products)
+    tally.add("products_fetched", len(page))
+    seen.update(rows)
+    tally["products_written"] = len(seen)
 
 
 def _store_stock(
-    engine: Engine, business_id: str, page: Sequence[StockOnHand], tally: _Tally
+    engine: Engine,
+    business_id: str,
+    page: Sequence[StockOnHand],
+    tally: Tally,
+    seen: set[tuple[str, str]],
 ) -> None:
     now = datetime.now(UTC)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -255,9 +210,9 @@ def _store_stock(
                 )
                 .values(updated_at=now)
             )
-    tally.stock_fetched += len(page)
-    tally.seen_stock.update(rows)
-    tally.stock_written = len(tally.seen_stock)
+    tally.add("stock_fetched", len(page))
+    seen.update(rows)
+    tally["stock_written"] = len(seen)
 
 
 def _restocked(
@@ -286,19 +241,3 @@ def _restocked(
         for (guid, warehouse), row in rows.items()
         if stored.get((guid, warehouse)) != row["qty_on_hand"]
     }
-
-
-# -- summary ------------------------------------------------------------------------------
-
-
-def _summary_text(result: InventorySyncResult) -> str:
-    text = (
-        f"inventory sync of {result.business_id}: {result.products_written} products, "
-        f"{result.stock_written} stock lines written"
-    )
-    if result.hubspot_enabled:
-        text += (
-            f"; HubSpot {result.hubspot_upserted} upserted ({result.hubspot_created} new), "
-            f"{result.hubspot_failed} failed"
-        )
-    return text

@@ -38,17 +38,33 @@ from masterops.integrations.unleashed import (
     UnleashedConnector,
     sales_orders_query,
 )
-from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
+from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE, check_page_size
 from masterops.sync.common import Progress, guid_key, walk_pages
 from masterops.sync.orders_dropped import record_dropped_lines
 from masterops.sync.orders_hubspot import DisplayNames, line_guid, push_orders
-from masterops.sync.runs import SyncKind, SyncResult, recorded_run
+from masterops.sync.runs import Count, SyncKind, SyncResult, Tally, recorded_run
 
 ENTITY = "orders"
 STAGES = ("orders", "hubspot")
-_KIND = SyncKind(entity=ENTITY, operation="sync_orders", label="orders sync")
+KIND = SyncKind(
+    entity=ENTITY,
+    operation="sync_orders",
+    label="orders sync",
+    counts=(
+        Count("orders_fetched", "fetched"),
+        Count("orders_written", "written", "{} orders"),
+        Count("lines_written", "written", ", {} lines written"),
+        Count("deals_upserted", None, "{} deals upserted", "hubspot"),
+        Count("deals_created", None, " ({} new)", "hubspot"),
+        Count("line_items_upserted", None, ", {} line items", "hubspot"),
+        Count("associations_created", None, ", {} associations", "hubspot"),
+        Count("associations_removed", None, ", {} stale ones removed", "hubspot"),
+        Count("line_items_archived", None, ", {} line items archived", "hubspot"),
+        Count("hubspot_failed", "failed", ", {} failed", "hubspot"),
+    ),
+)
 
-__all__ = ["ENTITY", "STAGES", "OrderSyncResult", "Progress", "sync_orders"]
+__all__ = ["ENTITY", "KIND", "STAGES", "Progress", "sync_orders"]
 
 _ORDER_KEYS = ["business_id", "unleashed_guid"]
 # The HubSpot columns belong to the HubSpot stage: re-reading an order from Unleashed
@@ -82,69 +98,6 @@ _LINE_UPDATE = [
 ]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OrderSyncResult(SyncResult):
-    """What a finished run did: the counts of this sync beside ``SyncResult``'s."""
-
-    orders_fetched: int
-    orders_written: int
-    lines_written: int
-    deals_upserted: int
-    deals_created: int
-    line_items_upserted: int
-    associations_created: int
-    associations_removed: int
-    line_items_archived: int
-
-
-@dataclass(slots=True)
-class _Tally:
-    """Counts of a run in progress; what a failed run records too."""
-
-    stage: str = "orders"
-    orders_fetched: int = 0
-    orders_written: int = 0
-    lines_written: int = 0
-    deals_upserted: int = 0
-    deals_created: int = 0
-    line_items_upserted: int = 0
-    associations_created: int = 0
-    associations_removed: int = 0
-    line_items_archived: int = 0
-    hubspot_failed: int = 0
-    seen_orders: set[str] = field(default_factory=set)
-    seen_lines: set[tuple[str, int]] = field(default_factory=set)
-    # Names the orders table does not keep, read from this run's pages for HubSpot.
-    labels: DisplayNames = field(default_factory=DisplayNames)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "orders_fetched": self.orders_fetched,
-            "orders_written": self.orders_written,
-            "lines_written": self.lines_written,
-            "deals_upserted": self.deals_upserted,
-            "deals_created": self.deals_created,
-            "line_items_upserted": self.line_items_upserted,
-            "associations_created": self.associations_created,
-            "associations_removed": self.associations_removed,
-            "line_items_archived": self.line_items_archived,
-            "hubspot_failed": self.hubspot_failed,
-        }
-
-    # The sync_runs columns: orders read; orders and lines stored; HubSpot refusals.
-    @property
-    def fetched(self) -> int:
-        return self.orders_fetched
-
-    @property
-    def written(self) -> int:
-        return self.orders_written + self.lines_written
-
-    @property
-    def failed(self) -> int:
-        return self.hubspot_failed
-
-
 async def sync_orders(
     unleashed: UnleashedConnector,
     engine: Engine,
@@ -154,7 +107,7 @@ async def sync_orders(
     full: bool = False,
     page_size: int = DEFAULT_PAGE_SIZE,
     on_progress: Progress | None = None,
-) -> OrderSyncResult:
+) -> SyncResult:
     """Sync one business's Unleashed sales orders into ``orders`` and ``order_lines``
     and, with ``hubspot``, into HubSpot deals with line items.
 
@@ -163,10 +116,11 @@ async def sync_orders(
     (``hubspot_failed``) and retried by the next run; any other failure marks the run
     failed, keeps the watermark and re-raises.
     """
-    tally = _Tally()
+    check_page_size(page_size)  # a bad size is the caller's mistake, not a failed run
+    seen = _Seen()
 
     # This sync's own work; recorded_run wraps it in the run bookkeeping.
-    async def stages(since: datetime | None) -> None:
+    async def stages(tally: Tally, since: datetime | None) -> None:
         tally.stage = "orders"
         await walk_pages(
             unleashed,
@@ -175,39 +129,40 @@ async def sync_orders(
             page_size=page_size,
             on_progress=on_progress,
             stage="orders",
-            store=lambda page: _store_orders(engine, business_id, page, tally),
+            store=lambda page: _store_orders(engine, business_id, page, tally, seen),
         )
         if hubspot is not None:
             tally.stage = "hubspot"
-            counts = await push_orders(
+            await push_orders(
                 hubspot,
                 engine,
+                tally,
                 business_id=business_id,
                 full=full,
-                labels=tally.labels,
+                labels=seen.labels,
                 on_progress=on_progress,
             )
-            tally.deals_upserted = counts.deals_upserted
-            tally.deals_created = counts.deals_created
-            tally.line_items_upserted = counts.line_items_upserted
-            tally.associations_created = counts.associations_created
-            tally.associations_removed = counts.associations_removed
-            tally.line_items_archived = counts.line_items_archived
-            tally.hubspot_failed = counts.failed
 
     return await recorded_run(
-        _KIND,
+        KIND,
         unleashed,
         engine,
-        hubspot,
         business_id=business_id,
         full=full,
-        page_size=page_size,
-        tally=tally,
         stages=stages,
-        result=OrderSyncResult,
-        summary=_summary_text,
+        first_stage="orders",
+        hubspot=hubspot,
     )
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What this run's pages met: each Guid is counted once however often a walk meets
+    it, and the display names the orders table does not keep, for HubSpot."""
+
+    orders: set[str] = field(default_factory=set)
+    lines: set[tuple[str, int]] = field(default_factory=set)
+    labels: DisplayNames = field(default_factory=DisplayNames)
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -268,7 +223,7 @@ def _line_rows(
 
 
 def _store_orders(
-    engine: Engine, business_id: str, page: Sequence[SalesOrder], tally: _Tally
+    engine: Engine, business_id: str, page: Sequence[SalesOrder], tally: Tally, seen: _Seen
 ) -> None:
     now = datetime.now(UTC)
     # Keyed by Guid: a Guid twice in one statement is an error on PostgreSQL's ON CONFLICT
@@ -279,20 +234,20 @@ def _store_orders(
         row = _order_row(business_id, order, now)
         guid = row["unleashed_guid"]
         order_rows[guid] = row
-        line_rows[guid] = _line_rows(business_id, order, now, tally.labels)
+        line_rows[guid] = _line_rows(business_id, order, now, seen.labels)
         if row["customer_guid"] and order.customer.customer_name:
-            tally.labels.customers[row["customer_guid"]] = order.customer.customer_name
+            seen.labels.customers[row["customer_guid"]] = order.customer.customer_name
     all_lines = [line for lines in line_rows.values() for line in lines.values()]
     with engine.begin() as conn:
         upsert(conn, orders, list(order_rows.values()), keys=_ORDER_KEYS, update=_ORDER_UPDATE)
         # Before the lines are upserted: a line whose Guid changed is seen as dropped.
         _delete_dropped_lines(conn, business_id, line_rows)
         upsert(conn, order_lines, all_lines, keys=_LINE_KEYS, update=_LINE_UPDATE)
-    tally.orders_fetched += len(page)
-    tally.seen_orders.update(order_rows)
-    tally.orders_written = len(tally.seen_orders)
-    tally.seen_lines.update((line["order_guid"], line["line_number"]) for line in all_lines)
-    tally.lines_written = len(tally.seen_lines)
+    tally.add("orders_fetched", len(page))
+    seen.orders.update(order_rows)
+    tally["orders_written"] = len(seen.orders)
+    seen.lines.update((line["order_guid"], line["line_number"]) for line in all_lines)
+    tally["lines_written"] = len(seen.lines)
 
 
 def _delete_dropped_lines(
@@ -335,22 +290,3 @@ def _delete_dropped_lines(
             ),
             dropped,
         )
-
-
-# -- summary ------------------------------------------------------------------------------
-
-
-def _summary_text(result: OrderSyncResult) -> str:
-    text = (
-        f"orders sync of {result.business_id}: {result.orders_written} orders, "
-        f"{result.lines_written} lines written"
-    )
-    if result.hubspot_enabled:
-        text += (
-            f"; HubSpot {result.deals_upserted} deals upserted ({result.deals_created} new), "
-            f"{result.line_items_upserted} line items, "
-            f"{result.associations_created} associations, "
-            f"{result.associations_removed} stale ones removed, "
-            f"{result.line_items_archived} line items archived, {result.hubspot_failed} failed"
-        )
-    return text

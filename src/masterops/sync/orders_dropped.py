@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, exists, select
 
@@ -23,11 +23,9 @@ from masterops.db.tables import dropped_order_lines, order_lines
 from masterops.db.upsert import upsert
 from masterops.integrations.base import ErrorCategory
 from masterops.integrations.hubspot import HubSpotConnector
-from masterops.sync.common import FAILURE_EXAMPLES, log_refused, raise_if_fatal
+from masterops.sync.common import log_refused, raise_if_fatal
 from masterops.sync.refusals import Refusal, refusal
-
-if TYPE_CHECKING:  # only for the annotation: orders_hubspot imports this module
-    from masterops.sync.orders_hubspot import OrderHubSpotCounts
+from masterops.sync.runs import Tally
 
 #: Dropped lines handled per round: one read and one archive batch of HubSpot's 100.
 ROUND_SIZE = 100
@@ -60,11 +58,7 @@ def record_dropped_lines(
 
 
 async def archive_dropped_lines(
-    hubspot: HubSpotConnector,
-    engine: Engine,
-    *,
-    business_id: str,
-    counts: OrderHubSpotCounts,
+    hubspot: HubSpotConnector, engine: Engine, tally: Tally, *, business_id: str
 ) -> None:
     """Archive the line items of every recorded dropped line of ``business_id``."""
     _forget_current(engine, business_id)
@@ -78,8 +72,7 @@ async def archive_dropped_lines(
         raise_if_fatal(outcomes)
         settled: list[str] = []
         to_archive: dict[str, str] = {}
-        failures: list[dict[str, str]] = []
-        refused: list[Refusal] = []
+        failures: list[Refusal] = []
         for outcome in outcomes:
             guid = guids[outcome.index]
             if outcome.ok and outcome.record is not None:
@@ -87,7 +80,7 @@ async def archive_dropped_lines(
             elif outcome.error is not None and outcome.error.category is ErrorCategory.NOT_FOUND:
                 settled.append(guid)  # HubSpot has no such line item: nothing to archive
             else:
-                _refused(counts, failures, refused, guid, outcome.error)
+                _refused(tally, failures, guid, outcome.error)
         if to_archive:
             archived = await hubspot.batch_archive("line_items", list(to_archive))
             raise_if_fatal(archived)
@@ -95,23 +88,20 @@ async def archive_dropped_lines(
                 item_id = list(to_archive)[done.index]
                 if done.ok:
                     settled.append(to_archive[item_id])
-                    counts.line_items_archived += 1
+                    tally.add("line_items_archived")
                 else:
-                    _refused(counts, failures, refused, to_archive[item_id], done.error)
+                    _refused(tally, failures, to_archive[item_id], done.error)
         _forget(engine, business_id, settled)
-        if failures:
-            log_refused(
-                hubspot,
-                business_id,
-                operation="sync_orders",
-                message=(
-                    f"{len(failures)} line item(s) of lines dropped from {business_id}'s "
-                    "orders could not be archived"
-                ),
-                failed=len(failures),
-                examples=failures[:FAILURE_EXAMPLES],
-                refused=refused,
-            )
+        log_refused(
+            hubspot,
+            business_id,
+            failures,
+            operation="sync_orders",
+            message=(
+                f"{len(failures)} line item(s) of lines dropped from {business_id}'s "
+                "orders could not be archived"
+            ),
+        )
 
 
 def _current() -> Any:
@@ -142,16 +132,9 @@ def _read_round(engine: Engine, business_id: str, after: str | None) -> list[str
         return [str(g) for g in conn.execute(stmt).scalars()]
 
 
-def _refused(
-    counts: OrderHubSpotCounts,
-    failures: list[dict[str, str]],
-    refused: list[Refusal],
-    guid: str,
-    error: Any,
-) -> None:
-    counts.failed += 1
-    failures.append({"item": f"dropped line {guid}", "error": str(error or "no result")})
-    refused.append(refusal("line_item", f"dropped line {guid}", error))
+def _refused(tally: Tally, failures: list[Refusal], guid: str, error: Any) -> None:
+    tally.add("hubspot_failed")
+    failures.append(refusal(guid, "line item of a dropped line", error))
 
 
 def _forget(engine: Engine, business_id: str, guids: list[str]) -> None:

@@ -39,20 +39,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, exists, or_, select, update
 
 from masterops.db.tables import customers, order_lines, orders, products
 from masterops.integrations.hubspot import BatchOutcome, HubSpotConnector
-from masterops.sync.common import (
-    FAILURE_EXAMPLES,
-    Progress,
-    ensure_property_if_pending,
-    log_refused,
-    raise_if_fatal,
+from masterops.sync.common import Progress, log_refused, raise_if_fatal
+from masterops.sync.hubspot_push import (
+    OwnedProperty,
+    Properties,
+    PushRun,
+    PushStage,
+    PushTarget,
+    number_text,
+    push,
 )
 from masterops.sync.orders_dropped import archive_dropped_lines
 from masterops.sync.orders_links import DealLinks, reconcile_deal_links
 from masterops.sync.refusals import Refusal, refusal
+from masterops.sync.runs import Tally
 
 #: The deal property holding the Unleashed order Guid: the deals upsert's ``idProperty``.
 ORDER_GUID_PROPERTY = "unleashed_order_guid"
@@ -80,24 +84,8 @@ class DisplayNames:
     products: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
-class OrderHubSpotCounts:
-    deals_upserted: int = 0
-    deals_created: int = 0
-    line_items_upserted: int = 0
-    associations_created: int = 0
-    associations_removed: int = 0
-    line_items_archived: int = 0
-    failed: int = 0
-
-
 def deal_stage(status: str) -> str:
     return DEAL_STAGES.get(status, OPEN_STAGE)
-
-
-def _number_text(value: float) -> str:
-    # Shortest text ("12.5", not "12.500000"); whole numbers without ".0".
-    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _epoch_ms(moment: datetime) -> str:
@@ -105,35 +93,91 @@ def _epoch_ms(moment: datetime) -> str:
     return str(int(aware.timestamp() * 1000))
 
 
-#: Every property ``deal_properties`` may write: what webhook drift detection owns.
-DEAL_PROPERTIES = frozenset(
-    {ORDER_GUID_PROPERTY, "dealname", "dealstage", "pipeline", "amount", "closedate"}
-)
-#: Every property ``line_item_properties`` may write.
-LINE_ITEM_PROPERTIES = frozenset({LINE_GUID_PROPERTY, "name", "quantity", "price", "hs_product_id"})
-
-
-def deal_properties(row: Mapping[str, Any], customer_name: str | None) -> dict[str, str]:
-    """The HubSpot properties of one ``orders`` row (values as HubSpot's text)."""
-    number = str(row["order_number"])
-    who = customer_name or row["customer_code"] or ""
-    props = {
-        ORDER_GUID_PROPERTY: str(row["unleashed_guid"]),
-        "dealname": f"{number} {who}".strip(),
-        "dealstage": deal_stage(str(row["status"])),
-        "pipeline": PIPELINE,
-    }
-    if row["total"] is not None:
-        props["amount"] = _number_text(float(row["total"]))
-    if row["order_date"] is not None:
-        props["closedate"] = _epoch_ms(row["order_date"])
-    return props
-
-
 def line_guid(row: Mapping[str, Any]) -> str:
     """The line's Guid; order Guid and line number if Unleashed ever sends none."""
     guid = row["line_guid"]
     return str(guid) if guid else f"{row['order_guid']}:{row['line_number']}"
+
+
+def _optional_number(column: str) -> Any:
+    return lambda row: None if row[column] is None else number_text(float(row[column]))
+
+
+def _product_id(row: Mapping[str, Any]) -> str | None:
+    if row["product_id"]:
+        return str(row["product_id"])
+    # The product the line item named before, cleared (HubSpot's way: an empty value)
+    # when the line has none now.
+    return "" if row["linked_product_id"] else None
+
+
+#: The HubSpot properties of one ``orders`` row, with its ``customer_label`` (the
+#: customer's display name, if known).
+_DEAL_PROPERTIES = Properties(
+    {
+        ORDER_GUID_PROPERTY: lambda r: str(r["unleashed_guid"]),
+        "dealname": lambda r: (
+            f"{r['order_number']} {r['customer_label'] or r['customer_code'] or ''}".strip()
+        ),
+        "dealstage": lambda r: deal_stage(str(r["status"])),
+        "pipeline": lambda r: PIPELINE,
+        "amount": _optional_number("total"),
+        "closedate": lambda r: None if r["order_date"] is None else _epoch_ms(r["order_date"]),
+    }
+)
+#: The HubSpot properties of one ``order_lines`` row, with its ``product_label``, its
+#: product's HubSpot ``product_id`` and the ``linked_product_id`` it named before.
+_LINE_ITEM_PROPERTIES = Properties(
+    {
+        LINE_GUID_PROPERTY: line_guid,
+        "name": lambda r: r["product_label"] or r["product_code"] or f"Line {r['line_number']}",
+        "quantity": lambda r: number_text(float(r["quantity"])),
+        "price": _optional_number("unit_price"),
+        "hs_product_id": _product_id,
+    }
+)
+
+DEAL = PushTarget(
+    object_type="deals",
+    webhook_type="deal",
+    what="deal",
+    label="order_number",
+    properties=_DEAL_PROPERTIES,
+    id_property=ORDER_GUID_PROPERTY,
+    setup=(
+        OwnedProperty(
+            ORDER_GUID_PROPERTY,
+            {
+                "label": "Unleashed order GUID",
+                "unique": True,
+                "description": "The Unleashed sales order Guid; set by Master-Ops orders sync.",
+            },
+        ),
+    ),
+)
+LINE_ITEM = PushTarget(
+    object_type="line_items",
+    webhook_type="line_item",
+    what="line item",
+    properties=_LINE_ITEM_PROPERTIES,
+    id_property=LINE_GUID_PROPERTY,
+    setup=(
+        OwnedProperty(
+            LINE_GUID_PROPERTY,
+            {
+                "label": "Unleashed line GUID",
+                "unique": True,
+                "description": "The Unleashed sales order line Guid; set by Master-Ops "
+                "orders sync.",
+            },
+        ),
+    ),
+)
+
+
+def deal_properties(row: Mapping[str, Any], customer_name: str | None) -> dict[str, str]:
+    """The HubSpot properties of one ``orders`` row (values as HubSpot's text)."""
+    return _DEAL_PROPERTIES({**row, "customer_label": customer_name})
 
 
 def line_item_properties(
@@ -145,21 +189,17 @@ def line_item_properties(
 ) -> dict[str, str]:
     """The HubSpot properties of one ``order_lines`` row; ``linked_product_id`` is the
     product the line item named before (cleared when the line has none now)."""
-    props = {
-        LINE_GUID_PROPERTY: line_guid(row),
-        "name": product_name or row["product_code"] or f"Line {row['line_number']}",
-        "quantity": _number_text(float(row["quantity"])),
-    }
-    if row["unit_price"] is not None:
-        props["price"] = _number_text(float(row["unit_price"]))
-    if hubspot_product_id:
-        props["hs_product_id"] = hubspot_product_id
-    elif linked_product_id:
-        props["hs_product_id"] = ""  # HubSpot's way to clear a value
-    return props
+    return _LINE_ITEM_PROPERTIES(
+        {
+            **row,
+            "product_label": product_name,
+            "product_id": hubspot_product_id,
+            "linked_product_id": linked_product_id,
+        }
+    )
 
 
-def _pending(business_id: str, full: bool) -> Any:
+def _pending(business_id: str, full: bool) -> ColumnElement[bool]:
     # A Deleted order goes only to close a deal it already has (see the module doc).
     wanted = and_(
         orders.c.business_id == business_id,
@@ -230,126 +270,90 @@ class _Round:
     lines_refused: set[str] = field(default_factory=set)
     # Orders with something refused: not stamped as synced, so the next run resends them.
     incomplete: set[str] = field(default_factory=set)
-    failed: int = 0
-    failures: list[dict[str, str]] = field(default_factory=list)
-    #: Every refused item of the round, kept with the run (``sync_refusals``).
     refused: list[Refusal] = field(default_factory=list)
 
-    def number(self, order_guid: str) -> str:
-        """The order number of an order of this round (what an operator knows it by)."""
-        return next(
-            (str(o["order_number"]) for o in self.orders if o["unleashed_guid"] == order_guid),
-            order_guid,
+
+def _rounds(business_id: str) -> Select[Any]:
+    return select(
+        orders.c.unleashed_guid,
+        orders.c.order_number,
+        orders.c.order_date,
+        orders.c.status,
+        orders.c.customer_guid,
+        orders.c.customer_code,
+        orders.c.total,
+        orders.c.hubspot_contact_link,
+        orders.c.hubspot_company_link,
+        customers.c.customer_name,
+        customers.c.hubspot_id.label("contact_id"),
+        customers.c.hubspot_company_id.label("company_id"),
+    ).select_from(
+        orders.outerjoin(
+            customers,
+            and_(
+                customers.c.business_id == orders.c.business_id,
+                customers.c.unleashed_guid == orders.c.customer_guid,
+            ),
         )
+    )
+
+
+STAGE = PushStage(
+    name="hubspot",
+    operation="sync_orders",
+    table=orders,
+    key="unleashed_guid",
+    pending=_pending,
+    rounds=_rounds,
+    targets=(DEAL, LINE_ITEM),
+    round_size=ROUND_SIZE,
+)
 
 
 async def push_orders(
     hubspot: HubSpotConnector,
     engine: Engine,
+    tally: Tally,
     *,
     business_id: str,
     full: bool = False,
     labels: DisplayNames | None = None,
     on_progress: Progress | None = None,
-    round_size: int = ROUND_SIZE,
-) -> OrderHubSpotCounts:
+) -> None:
     """Upsert the pending orders of ``business_id`` into HubSpot as deals with line items
-    and store the HubSpot ids. Item failures are counted and logged; an authentication,
-    authorization or open-breaker failure raises its ``IntegrationError``."""
-    labels = labels if labels is not None else DisplayNames()
-    counts = OrderHubSpotCounts()
-    await ensure_property_if_pending(
-        hubspot,
-        engine,
-        _pending(business_id, full),
-        "deals",
-        ORDER_GUID_PROPERTY,
-        label="Unleashed order GUID",
-        unique=True,
-        description="The Unleashed sales order Guid; set by Master-Ops orders sync.",
-    )
-    await ensure_property_if_pending(
-        hubspot,
-        engine,
-        _pending(business_id, full),
-        "line_items",
-        LINE_GUID_PROPERTY,
-        label="Unleashed line GUID",
-        unique=True,
-        description="The Unleashed sales order line Guid; set by Master-Ops orders sync.",
-    )
-    await archive_dropped_lines(hubspot, engine, business_id=business_id, counts=counts)
-    condition = _pending(business_id, full)
-    with engine.connect() as conn:
-        total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
-    if on_progress is not None:
-        on_progress("hubspot", 0, total)
-    done = 0
-    after: str | None = None
-    while True:
-        # Keyset paging by Guid: orders stamped as sent drop out of ``condition``
-        # meanwhile, which an OFFSET would trip over.
-        batch = _read_round(engine, business_id, condition, after, round_size)
-        if batch is None:
-            break
-        after = str(batch.orders[-1]["unleashed_guid"])
-        await _push_deals(hubspot, batch, labels, counts)
-        await _push_line_items(hubspot, batch, labels, counts)
-        await _push_associations(hubspot, batch, counts)
+    and store the HubSpot ids, counted in ``tally``. Item failures are counted and logged;
+    an authentication, authorization or open-breaker failure raises its
+    ``IntegrationError``."""
+    names = labels if labels is not None else DisplayNames()
+
+    async def dropped_lines(run: PushRun) -> int:
+        await archive_dropped_lines(run.hubspot, engine, tally, business_id=business_id)
+        return 0
+
+    async def send(run: PushRun, rows: list[dict[str, Any]]) -> int:
+        batch = _Round(orders=rows, lines=_read_lines(engine, business_id, rows))
+        await _push_deals(hubspot, batch, names, tally)
+        await _push_line_items(hubspot, batch, names, tally)
+        await _push_associations(hubspot, batch, tally)
         _store_ids(engine, business_id, batch)
-        if batch.failed:
-            log_refused(
-                hubspot,
-                business_id,
-                operation="sync_orders",
-                message=f"{batch.failed} HubSpot item(s) of {business_id}'s orders were refused",
-                failed=batch.failed,
-                examples=batch.failures,
-                refused=batch.refused,
-            )
-        done += len(batch.orders)
-        if on_progress is not None:
-            on_progress("hubspot", done, total)
-    return counts
+        log_refused(
+            hubspot,
+            business_id,
+            batch.refused,
+            operation=STAGE.operation,
+            message=f"{len(batch.refused)} HubSpot item(s) of {business_id}'s orders were refused",
+        )
+        return len(rows)
+
+    run = PushRun(hubspot, engine, business_id, full, tally, on_progress)
+    await push(STAGE, run, send=send, prepare=dropped_lines)
 
 
-def _read_round(
-    engine: Engine, business_id: str, condition: Any, after: str | None, size: int
-) -> _Round | None:
-    stmt = (
-        select(
-            orders.c.unleashed_guid,
-            orders.c.order_number,
-            orders.c.order_date,
-            orders.c.status,
-            orders.c.customer_guid,
-            orders.c.customer_code,
-            orders.c.total,
-            orders.c.hubspot_contact_link,
-            orders.c.hubspot_company_link,
-            customers.c.customer_name,
-            customers.c.hubspot_id.label("contact_id"),
-            customers.c.hubspot_company_id.label("company_id"),
-        )
-        .select_from(
-            orders.outerjoin(
-                customers,
-                and_(
-                    customers.c.business_id == orders.c.business_id,
-                    customers.c.unleashed_guid == orders.c.customer_guid,
-                ),
-            )
-        )
-        .where(condition)
-        .order_by(orders.c.unleashed_guid)
-        .limit(size)
-    )
-    if after is not None:
-        stmt = stmt.where(orders.c.unleashed_guid > after)
+def _read_lines(
+    engine: Engine, business_id: str, rows: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """The lines of a round's orders, with their products' names and HubSpot ids."""
     with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(stmt)]
-        if not rows:
-            return None
         line_stmt = (
             select(
                 order_lines.c.order_guid,
@@ -381,11 +385,11 @@ def _read_round(
         lines: dict[str, list[dict[str, Any]]] = {}
         for line in conn.execute(line_stmt):
             lines.setdefault(str(line.order_guid), []).append(dict(line._mapping))
-    return _Round(orders=rows, lines=lines)
+    return lines
 
 
 async def _push_deals(
-    hubspot: HubSpotConnector, batch: _Round, labels: DisplayNames, counts: OrderHubSpotCounts
+    hubspot: HubSpotConnector, batch: _Round, labels: DisplayNames, tally: Tally
 ) -> None:
     items = [
         deal_properties(
@@ -402,22 +406,14 @@ async def _push_deals(
             batch.deal_ids[guid] = outcome.record.id
             if outcome.new:
                 batch.new_deals.add(guid)
-            counts.deals_upserted += 1
-            counts.deals_created += int(bool(outcome.new))
+            tally.add("deals_upserted")
+            tally.add("deals_created", int(bool(outcome.new)))
         else:
-            _failed(
-                batch,
-                counts,
-                guid,
-                f"deal of order {row['order_number']}",
-                outcome,
-                kind="deal",
-                key=str(row["order_number"]),
-            )
+            _failed(batch, tally, guid, "deal", outcome)
 
 
 async def _push_line_items(
-    hubspot: HubSpotConnector, batch: _Round, labels: DisplayNames, counts: OrderHubSpotCounts
+    hubspot: HubSpotConnector, batch: _Round, labels: DisplayNames, tally: Tally
 ) -> None:
     # Only lines of orders that have their deal: a line item nothing links to is litter.
     sent = [line for guid in batch.deal_ids for line in batch.lines.get(guid, [])]
@@ -439,23 +435,13 @@ async def _push_line_items(
         guid = str(line["order_guid"])
         if outcome.ok and outcome.record is not None:
             batch.line_item_ids[(guid, int(line["line_number"]))] = outcome.record.id
-            counts.line_items_upserted += 1
+            tally.add("line_items_upserted")
         else:
             batch.lines_refused.add(guid)
-            _failed(
-                batch,
-                counts,
-                guid,
-                f"line {line['line_number']} of order {guid}",
-                outcome,
-                kind="line_item",
-                key=f"{batch.number(guid)} line {line['line_number']}",
-            )
+            _failed(batch, tally, guid, "line item", outcome, key=line_guid(line))
 
 
-async def _push_associations(
-    hubspot: HubSpotConnector, batch: _Round, counts: OrderHubSpotCounts
-) -> None:
+async def _push_associations(hubspot: HubSpotConnector, batch: _Round, tally: Tally) -> None:
     """Reconcile the links of every deal of the round with its order (``orders_links``)."""
     wanted = []
     for row in batch.orders:
@@ -479,40 +465,33 @@ async def _push_associations(
             )
         )
 
+    numbers = {str(row["unleashed_guid"]): row["order_number"] for row in batch.orders}
+
     def refused(order_guid: str, what: str, outcome: BatchOutcome[Any]) -> None:
-        _failed(
-            batch,
-            counts,
-            order_guid,
-            f"{what} (order {order_guid})",
-            outcome,
-            kind="association",
-            key=f"{batch.number(order_guid)}: {what}",
-        )
+        # Named by the order number an operator searches for, and the link it wanted.
+        key = f"{numbers.get(order_guid) or order_guid}: {what}"
+        _failed(batch, tally, order_guid, "association", outcome, key=key)
 
     links = await reconcile_deal_links(hubspot, wanted, refused)
-    counts.associations_created += links.created
-    counts.associations_removed += links.removed
-    counts.line_items_archived += links.line_items_archived
+    tally.add("associations_created", links.created)
+    tally.add("associations_removed", links.removed)
+    tally.add("line_items_archived", links.line_items_archived)
 
 
 def _failed(
     batch: _Round,
-    counts: OrderHubSpotCounts,
+    tally: Tally,
     order_guid: str,
     what: str,
     outcome: BatchOutcome[Any],
     *,
-    kind: str,
-    key: str,
+    key: str | None = None,
 ) -> None:
-    counts.failed += 1
-    batch.failed += 1
+    """An item of an order refused (named by ``key``, else by its order's Guid): counted,
+    reported, and the order left unstamped."""
+    tally.add("hubspot_failed")
     batch.incomplete.add(order_guid)
-    batch.refused.append(refusal(kind, key, outcome.error))
-    if len(batch.failures) < FAILURE_EXAMPLES:
-        error = str(outcome.error) if outcome.error is not None else "no result"
-        batch.failures.append({"item": what, "error": error})
+    batch.refused.append(refusal(key or order_guid, what, outcome.error))
 
 
 def _store_ids(engine: Engine, business_id: str, batch: _Round) -> None:

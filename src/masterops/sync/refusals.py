@@ -12,7 +12,7 @@ The reads (``run_refusals``, ``top_reasons``, ``refused_counts``, ``latest_runs`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -21,20 +21,17 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from masterops.db.tables import sync_refusals, sync_runs
-from masterops.integrations.base import IntegrationError
-from masterops.integrations.hubspot import BatchOutcome
+from masterops.integrations.base import ErrorCategory, IntegrationError
 
 __all__ = [
     "KEY_LIMIT",
     "REASON_LIMIT",
     "Refusal",
     "clean_text",
-    "item_kind",
     "latest_runs",
     "record_refusals",
     "recording_refusals",
     "refusal",
-    "refusals_of",
     "refused_counts",
     "run_refusals",
     "top_reasons",
@@ -54,48 +51,28 @@ _SHORT_LIMIT = 32
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """One item a service refused: what it was (``product``, ``contact``, ``deal``...),
-    the key an operator finds it by (a code, an order number, a Guid, a HubSpot id), the
-    error's category and HTTP status, and the service's reason."""
+    """One item a service refused: the key an operator finds it by (an Unleashed Guid, a
+    HubSpot id; never personal data), what it was ("product", "contact", "deal",
+    "contact -> company link"...), the error's category ("UNKNOWN" when the answer gave
+    none) and HTTP status, and the service's reason."""
 
-    kind: str
     key: str
+    what: str
     category: str | None
-    status_code: int | None
     reason: str
+    status_code: int | None = None
 
 
-def refusal(kind: str, key: object, error: BaseException | None) -> Refusal:
-    """The refusal of item ``key`` of ``kind`` by ``error`` (None: the service answered
+def refusal(key: object, what: str, error: BaseException | None) -> Refusal:
+    """The refusal of item ``key`` (a ``what``) by ``error`` (None: the service answered
     nothing for it)."""
     if isinstance(error, IntegrationError):
         # The message alone: category and status have their own columns, and the same
         # message for many items is what groups them ("Contact 946 does not exist").
-        return Refusal(kind, str(key), error.category.value, error.status, error.message)
-    reason = "no result" if error is None else (str(error) or type(error).__name__)
-    return Refusal(kind, str(key), None, None, reason)
-
-
-#: The singular of each HubSpot object type: what a refused item of it is called.
-_ITEM_KINDS = {
-    "products": "product",
-    "contacts": "contact",
-    "companies": "company",
-    "deals": "deal",
-    "line_items": "line_item",
-}
-
-
-def item_kind(object_type: str) -> str:
-    """What an item of HubSpot ``object_type`` is called ("contacts" -> "contact")."""
-    return _ITEM_KINDS.get(object_type, object_type)
-
-
-def refusals_of(
-    kind: str, keys: Sequence[object], failures: Iterable[BatchOutcome[Any]]
-) -> list[Refusal]:
-    """A refusal per failed batch outcome, its item named by ``keys[outcome.index]``."""
-    return [refusal(kind, keys[o.index], o.error) for o in failures]
+        return Refusal(str(key), what, error.category.value, error.message, error.status)
+    if error is None:
+        return Refusal(str(key), what, ErrorCategory.UNKNOWN.value, "no result")
+    return Refusal(str(key), what, None, str(error) or type(error).__name__)
 
 
 def clean_text(text: str, limit: int) -> str:
@@ -146,7 +123,7 @@ def record_refusals(
             "run_id": run.run_id,
             "business_id": business_id,
             "entity": run.entity,
-            "item_kind": clean_text(item.kind, _SHORT_LIMIT),
+            "item_kind": clean_text(item.what, _SHORT_LIMIT),
             "item_key": clean_text(redact(item.key) or "?", KEY_LIMIT),
             "category": None if item.category is None else clean_text(item.category, _SHORT_LIMIT),
             "status_code": item.status_code,
