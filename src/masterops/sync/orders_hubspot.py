@@ -34,7 +34,7 @@ from this run's pages (``DisplayNames``), else from ``customers``/``products``, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -158,12 +158,14 @@ def line_item_properties(
     return props
 
 
-def _pending(business_id: str, full: bool) -> Any:
+def _pending(business_id: str, full: bool, only: Collection[str] | None = None) -> Any:
     # A Deleted order goes only to close a deal it already has (see the module doc).
     wanted = and_(
         orders.c.business_id == business_id,
         or_(orders.c.status != "Deleted", orders.c.hubspot_deal_id.isnot(None)),
     )
+    if only is not None:
+        wanted = and_(wanted, orders.c.unleashed_guid.in_(sorted(only)))
     if full:
         return wanted
     return and_(
@@ -174,6 +176,13 @@ def _pending(business_id: str, full: bool) -> Any:
             _links_out_of_date(),
         ),
     )
+
+
+def pending_orders(engine: Engine, business_id: str, guids: Collection[str]) -> set[str]:
+    """Which of ``guids`` the next (incremental) run of this stage would send."""
+    with engine.connect() as conn:
+        stmt = select(orders.c.unleashed_guid).where(_pending(business_id, False, guids))
+        return {str(guid) for guid in conn.execute(stmt).scalars()}
 
 
 def _links_out_of_date() -> Any:
@@ -242,16 +251,19 @@ async def push_orders(
     labels: DisplayNames | None = None,
     on_progress: Progress | None = None,
     round_size: int = ROUND_SIZE,
+    only: Collection[str] | None = None,
 ) -> OrderHubSpotCounts:
     """Upsert the pending orders of ``business_id`` into HubSpot as deals with line items
     and store the HubSpot ids. Item failures are counted and logged; an authentication,
-    authorization or open-breaker failure raises its ``IntegrationError``."""
+    authorization or open-breaker failure raises its ``IntegrationError``. ``only``
+    (order Guids) restricts the run to those orders: the order intake sends one order
+    through the very code the sync uses."""
     labels = labels if labels is not None else DisplayNames()
     counts = OrderHubSpotCounts()
     await ensure_property_if_pending(
         hubspot,
         engine,
-        _pending(business_id, full),
+        _pending(business_id, full, only),
         "deals",
         ORDER_GUID_PROPERTY,
         label="Unleashed order GUID",
@@ -261,7 +273,7 @@ async def push_orders(
     await ensure_property_if_pending(
         hubspot,
         engine,
-        _pending(business_id, full),
+        _pending(business_id, full, only),
         "line_items",
         LINE_GUID_PROPERTY,
         label="Unleashed line GUID",
@@ -269,7 +281,7 @@ async def push_orders(
         description="The Unleashed sales order line Guid; set by Master-Ops orders sync.",
     )
     await archive_dropped_lines(hubspot, engine, business_id=business_id, counts=counts)
-    condition = _pending(business_id, full)
+    condition = _pending(business_id, full, only)
     with engine.connect() as conn:
         total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
     if on_progress is not None:
