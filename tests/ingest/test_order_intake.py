@@ -18,6 +18,7 @@ from order_intake_helpers import (
 )
 from sqlalchemy import Engine
 
+from masterops.observability.events import LogEvent
 from masterops.sync.orders_hubspot import deal_stage
 from masterops.web.inbox import InboxEvent, store_events
 
@@ -55,7 +56,9 @@ async def test_an_order_becomes_a_deal_with_line_items_and_links(engine: Engine)
         links = rig.hubspot_sandbox.associated_ids
         assert set(map(str, links(BUSINESS, "deals", deal["id"], "line_items"))) == item_ids
         assert set(map(str, links(BUSINESS, "deals", deal["id"], "contacts"))) == {contact_id}
-        logged = [e for e in rig.recorder.events if getattr(e, "status", None) == "applied"]
+        logged = [
+            e for e in rig.recorder.events if isinstance(e, LogEvent) and e.status == "applied"
+        ]
         assert len(logged) == 1 and order.number in logged[0].message
 
 

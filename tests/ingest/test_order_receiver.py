@@ -71,12 +71,13 @@ async def test_a_bad_signature_or_timestamp_is_401_and_stores_nothing(
     async with intake_rig(engine, inline=False, signature_max_age_ms=300_000) as rig:
         payload = rig.order_json(rig.order())
         now = int(time.time())
-        kwargs: dict[str, Any] = {
+        choices: dict[str, dict[str, Any]] = {
             "wrong_secret": {"secret": "not-the-secret"},
             "other_business_secret": {"secret": SECRETS[OTHER]},
             "stale": {"timestamp": now - 301},
             "future": {"timestamp": now + 301},
-        }.get(case, {})
+        }
+        kwargs = choices.get(case, {})
         raw, headers = signed(payload, **kwargs)
         if case == "body_changed":
             raw = raw.replace(b"}", b" }", 1)

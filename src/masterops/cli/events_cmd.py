@@ -45,7 +45,7 @@ LIST_COLUMNS = (
 
 SinceOpt = Annotated[
     str | None,
-    typer.Option("--since", help="Only events received since (2026-01-31, 2h, 7d ago...)."),
+    typer.Option("--since", help="Only events received since: an age (2h, 7d) or a time."),
 ]
 SourceOpt = Annotated[str | None, typer.Option("--source", help="hubspot or orders.")]
 
