@@ -142,3 +142,28 @@ async def test_refusals_name_what_is_wrong_and_store_nothing(engine: Engine) -> 
         assert (bad_id.status_code, bad_id.json()["error"]) == (400, "invalid_event_id")
 
         assert inbox_rows(engine) == []
+
+
+async def test_the_inbox_api_masks_the_orders_personal_data(engine: Engine) -> None:
+    from masterops.db.api_tokens import create_token
+
+    async with intake_rig(engine, inline=False) as rig:
+        order = rig.order()
+        payload = rig.order_json(order)
+        payload["DeliveryName"] = "Ada Lovelace"
+        assert (await post(rig, payload)).status_code == 202
+        with engine.begin() as conn:
+            _, read = create_token(conn, name="reader", scope="read", businesses=None)
+            _, admin = create_token(conn, name="admin", scope="admin", businesses=None)
+        for token, masked in ((read, True), (admin, False)):
+            answer = await rig.client.get(
+                "/api/v1/webhooks/inbox",
+                params={"source": "orders"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code == 200, answer.text
+            [event] = answer.json()["events"]
+            seen = event["payload_json"]
+            assert (seen["DeliveryName"] == "***") is masked
+            assert (seen["Customer"]["CustomerName"] == "***") is masked
+            assert seen["OrderNumber"] == order.number
