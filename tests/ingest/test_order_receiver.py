@@ -167,3 +167,19 @@ async def test_the_inbox_api_masks_the_orders_personal_data(engine: Engine) -> N
             assert (seen["DeliveryName"] == "***") is masked
             assert (seen["Customer"]["CustomerName"] == "***") is masked
             assert seen["OrderNumber"] == order.number
+
+
+def test_the_secret_comes_from_the_business_variable_and_is_redacted(tmp_path: Any) -> None:
+    from masterops.cli.serve_cmd import web_settings
+    from masterops.config import load_config
+
+    config = load_config(
+        {
+            "MASTEROPS_HOME": str(tmp_path),
+            "MASTEROPS_BOO_ORDER_WEBHOOK_SECRET": "boo-order-secret-42",
+        },
+        cwd=tmp_path,
+    )
+    settings = web_settings(config)
+    assert settings.order_webhook_secrets == {"boo": "boo-order-secret-42"}
+    assert "boo-order-secret-42" in config.secrets()

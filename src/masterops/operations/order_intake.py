@@ -17,6 +17,7 @@ from masterops.ingest.event_log import (
 )
 from masterops.ingest.orders_events import ORDER_SOURCE, IntakeReport, process_order_events
 from masterops.integrations.factory import ServiceDisabled
+from masterops.observability.events import LogEvent
 from masterops.observability.redaction import Redactor
 
 if TYPE_CHECKING:
@@ -149,7 +150,24 @@ def services_trigger(
     redactor = Redactor(services.secrets())
 
     async def apply(business_id: str) -> IntakeReport:
-        return await _process_business(engine, hub, services, business_id, 5, redactor)
+        try:
+            return await _process_business(engine, hub, services, business_id, 5, redactor)
+        except Exception as exc:
+            # After the answer there is no one to tell but the log; the events stay
+            # pending and the scheduled job applies them.
+            hub.emit(
+                LogEvent(
+                    source="ingest",
+                    service="orders",
+                    operation="webhook.sales_order",
+                    level="error",
+                    message=f"order intake of {business_id} could not run now, the webhooks "
+                    f"job will: {redactor.text(f'{type(exc).__name__}: {exc}')}",
+                    status="failed",
+                    business_id=business_id,
+                )
+            )
+            return IntakeReport(business_id)
 
     return intake_trigger(apply)
 
