@@ -183,3 +183,14 @@ def test_the_secret_comes_from_the_business_variable_and_is_redacted(tmp_path: A
     settings = web_settings(config)
     assert settings.order_webhook_secrets == {"boo": "boo-order-secret-42"}
     assert "boo-order-secret-42" in config.secrets()
+
+
+def test_an_order_secret_alone_schedules_the_webhooks_job(tmp_path: Any) -> None:
+    from masterops.config import load_config
+    from masterops.jobs.schedules import plan_schedules
+
+    env = {"MASTEROPS_HOME": str(tmp_path)}
+    assert "webhooks" not in {s.name for s in plan_schedules(load_config(env, cwd=tmp_path))}
+    env["MASTEROPS_RHF_ORDER_WEBHOOK_SECRET"] = "rhf-order-secret"
+    scheduled = {s.name for s in plan_schedules(load_config(env, cwd=tmp_path))}
+    assert "webhooks" in scheduled
