@@ -170,3 +170,19 @@ def test_prune_never_deletes_a_processed_event(ops: Any, database: Any) -> None:
         ("orders", "pending"),
         ("orders", "processed"),
     ]
+
+
+def test_the_webhooks_job_applies_pending_order_events(ops: Any, database: Any) -> None:
+    ops("db", "upgrade")
+    engine = create_db_engine(database.url)
+    try:
+        order = _order("SO-JOB-1")
+        store_events(engine, [_event(order)])
+        result = ops("worker", "--once", "webhooks", "--json")
+        assert result.exit_code == 0, result.stderr
+        [run] = json.loads(result.stdout)["results"]
+        assert run["status"] == "succeeded"
+        assert [(r["business_id"], r["processed"]) for r in run["orders"]] == [(BUSINESS, 1)]
+        assert _order_row(engine, order["Guid"])["hubspot_deal_id"]
+    finally:
+        engine.dispose()
