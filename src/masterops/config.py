@@ -14,6 +14,8 @@ Per-business credentials are read from variables named after the business::
       (and MASTEROPS_<BUSINESS>_UNLEASHED_URL, default https://api.unleashedsoftware.com)
     MASTEROPS_<BUSINESS>_N8N_URL, MASTEROPS_<BUSINESS>_N8N_API_KEY
       (falling back to MASTEROPS_N8N_URL / MASTEROPS_N8N_API_KEY, one n8n for all)
+    MASTEROPS_<BUSINESS>_ORDER_WEBHOOK_SECRET
+      (signs the business's order webhook, ``POST /webhooks/orders/<business>``)
 """
 
 from __future__ import annotations
@@ -335,6 +337,8 @@ class Business:
     disabled: dict[str, str] = field(default_factory=dict)
     customers_as: CustomersAs = "contacts"
     timezone: str = DEFAULT_TIMEZONE
+    # The HMAC key of the business's own order webhook; only `ops serve` needs it.
+    order_webhook_secret: SecretStr | None = None
 
 
 @dataclass(frozen=True)
@@ -397,6 +401,7 @@ class Config:
                 b.hubspot.client_secret if b.hubspot else None,
                 b.unleashed.api_key if b.unleashed else None,
                 b.n8n.api_key if b.n8n else None,
+                b.order_webhook_secret,
             ]
         secrets = [v.get_secret_value() for v in values if v is not None]
         password = _url_password(self.database_url.get_secret_value())
@@ -739,6 +744,7 @@ def _business(
         else:
             disabled["n8n"] = f"set {prefix}N8N_URL and {prefix}N8N_API_KEY (or MASTEROPS_N8N_*)"
 
+    order_secret = env.get(prefix + "ORDER_WEBHOOK_SECRET")
     return Business(
         slug=slug,
         name=entry.name or dict(DEFAULT_BUSINESSES).get(slug, slug),
@@ -750,4 +756,5 @@ def _business(
         customers_as=entry.customers_as
         or ("companies" if slug in WHOLESALE_BUSINESSES else "contacts"),
         timezone=entry.timezone,
+        order_webhook_secret=SecretStr(order_secret) if order_secret else None,
     )

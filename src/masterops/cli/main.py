@@ -11,6 +11,7 @@ from masterops.cli import (
     alerts_cmd,
     config_cmd,
     db_cmd,
+    events_cmd,
     sandbox_cmd,
     sync_cmd,
     tasks_cmd,
@@ -42,6 +43,7 @@ app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(sync_cmd.app, name="sync")
 app.add_typer(workflows_cmd.app, name="workflows")
 app.add_typer(webhooks_cmd.app, name="webhooks")
+app.add_typer(events_cmd.app, name="events")
 app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.command("logs")(logs)

@@ -36,7 +36,10 @@ def web_settings(
 
     secrets: dict[str, str] = {}
     portals: dict[int, str] = {}
+    order_secrets: dict[str, str] = {}
     for slug, business in config.businesses.items():
+        if business.order_webhook_secret is not None:
+            order_secrets[slug] = business.order_webhook_secret.get_secret_value()
         hubspot = business.hubspot
         if hubspot is None:
             continue
@@ -47,6 +50,7 @@ def web_settings(
     return WebSettings(
         hubspot_secrets=secrets,
         hubspot_portals=portals,
+        order_webhook_secrets=order_secrets,
         trust_proxy=trust_proxy,
         breakers=breakers,
         telemetry=telemetry,
@@ -95,6 +99,7 @@ def serve(
         raise UsageError(f"--port must be between 1 and 65535, got {port}")
     import uvicorn  # local: keeps every other command's start-up light
 
+    from masterops.operations.order_intake import services_trigger
     from masterops.web import create_app
 
     listening = bind_listening(host, port)
@@ -111,6 +116,8 @@ def serve(
             ),
             services=services,
             hub=ctx.hub,
+            # A stored order is applied at once, on this process's connectors.
+            order_intake=services_trigger(ctx.database(), ctx.hub, services),
         )
         if not is_loopback(host):
             _require_a_token(ctx.database(), host)

@@ -416,9 +416,10 @@ webhook_inbox = Table(
 
 QUERYABLE[webhook_inbox.name] = webhook_inbox
 PRUNABLE["webhook_inbox"] = webhook_inbox.c.received_at
-#: Rows of a prunable table that age never removes: an event not yet processed is work,
-#: not a log.
-RETAINED = {"webhook_inbox": webhook_inbox.c.status == "pending"}
+#: Rows of a prunable table that age never removes. The webhook inbox is the event log
+#: (``ops events``): an event not yet processed is work, a processed one is history that
+#: replay relies on; only failed events (nothing was applied) age out.
+RETAINED = {"webhook_inbox": webhook_inbox.c.status.in_(("pending", "processed"))}
 
 # Unleashed customers, per business, with the HubSpot contact each became.
 customers = Table(

@@ -282,16 +282,27 @@ def scheduled_executions_sync(scheduled_at: datetime, context: Any) -> None:
 @DBOS.step(name="masterops.webhooks.process")
 @_announced(lambda: ("webhooks", None))
 def run_webhooks_step() -> JobResult:
-    """Process the pending HubSpot events of the webhook inbox (``ops webhooks process``).
-    Each event is its own transaction, so a repeated step re-does nothing."""
+    """Process the pending events of the webhook inbox (``ops events process``): HubSpot
+    events, then order events. Each is applied idempotently, so a repeated step re-does
+    nothing."""
+    from masterops.operations.order_intake import process_orders
     from masterops.operations.webhooks import process_webhooks
 
     ctx = _step_context.get()
     if ctx is None:
         raise RuntimeError("a job step runs inside _announced")
     report = process_webhooks(ctx.database(), ctx.hub, ctx.config)
+    # Order events (POST /webhooks/orders/<business>) left pending: the serving process
+    # applies them at once, this catches whatever it could not (a restart, a held lock).
+    with _services() as (_ctx, services, engine):
+        orders = asyncio.run(process_orders(engine, ctx.hub, services))
     _alerts_after(ctx, ctx.database(), "webhooks")
-    return {"job": "webhooks", "status": "succeeded", **report.to_dict()}
+    return {
+        "job": "webhooks",
+        "status": "succeeded",
+        **report.to_dict(),
+        "orders": [r.to_dict() for r in orders],
+    }
 
 
 @DBOS.workflow(name="masterops.webhooks")

@@ -83,8 +83,12 @@ def plan_schedules(config: Config) -> list[JobSchedule]:
             schedules.append(JobSchedule("health", job, cron, period, {}, HEALTH_QUEUE))
         elif job == "webhooks":
             # Events arrive only through `ops serve`, which needs a business with a
-            # HubSpot client secret; without one there is never anything to process.
-            if any(b.hubspot and b.hubspot.client_secret for b in config.businesses.values()):
+            # HubSpot client secret or an order webhook secret; without one there is
+            # never anything to process.
+            if any(
+                (b.hubspot and b.hubspot.client_secret) or b.order_webhook_secret
+                for b in config.businesses.values()
+            ):
                 schedules.append(JobSchedule("webhooks", job, cron, period, {}, WEBHOOK_QUEUE))
         elif job == "executions":
             if any("n8n" in b.services for b in config.businesses.values()):

@@ -64,7 +64,7 @@ KIND = SyncKind(
     ),
 )
 
-__all__ = ["ENTITY", "KIND", "STAGES", "Progress", "sync_orders"]
+__all__ = ["ENTITY", "KIND", "STAGES", "Progress", "store_orders", "sync_orders"]
 
 _ORDER_KEYS = ["business_id", "unleashed_guid"]
 # The HubSpot columns belong to the HubSpot stage: re-reading an order from Unleashed
@@ -222,6 +222,15 @@ def _line_rows(
     return rows
 
 
+def store_orders(engine: Engine, business_id: str, page: Sequence[SalesOrder]) -> DisplayNames:
+    """Write ``page`` into the mirror exactly as a sync run writes a page of orders (the
+    order intake stores a pushed order through here); returns the display names read
+    from it, for the HubSpot stage."""
+    seen = _Seen()
+    _store_orders(engine, business_id, page, Tally(KIND, "orders"), seen)
+    return seen.labels
+
+
 def _store_orders(
     engine: Engine, business_id: str, page: Sequence[SalesOrder], tally: Tally, seen: _Seen
 ) -> None:
@@ -237,17 +246,72 @@ def _store_orders(
         line_rows[guid] = _line_rows(business_id, order, now, seen.labels)
         if row["customer_guid"] and order.customer.customer_name:
             seen.labels.customers[row["customer_guid"]] = order.customer.customer_name
-    all_lines = [line for lines in line_rows.values() for line in lines.values()]
+    read_lines = [(guid, number) for guid, lines in line_rows.items() for number in lines]
     with engine.begin() as conn:
+        # An order read again unchanged (the order intake stored it first, or the
+        # incremental run re-reads the watermark's day) is not rewritten: a new
+        # ``updated_at`` would make the HubSpot stage send it again for nothing.
+        for guid in _unchanged(conn, business_id, order_rows, line_rows):
+            del order_rows[guid], line_rows[guid]
+        all_lines = [line for lines in line_rows.values() for line in lines.values()]
         upsert(conn, orders, list(order_rows.values()), keys=_ORDER_KEYS, update=_ORDER_UPDATE)
         # Before the lines are upserted: a line whose Guid changed is seen as dropped.
         _delete_dropped_lines(conn, business_id, line_rows)
         upsert(conn, order_lines, all_lines, keys=_LINE_KEYS, update=_LINE_UPDATE)
     tally.add("orders_fetched", len(page))
-    seen.orders.update(order_rows)
+    # Counted as read, rewritten or not: "written" is what the mirror now holds of them.
+    seen.orders.update(guid_key(order.guid) for order in page)
     tally["orders_written"] = len(seen.orders)
-    seen.lines.update((line["order_guid"], line["line_number"]) for line in all_lines)
+    seen.lines.update(read_lines)
     tally["lines_written"] = len(seen.lines)
+
+
+def _same(stored: Any, new: Any) -> bool:
+    if stored is None or new is None:
+        return stored is new
+    if isinstance(new, float) and not isinstance(stored, str):
+        return float(stored) == new  # a NUMERIC column answers Decimal
+    return bool(stored == new)
+
+
+def _unchanged(
+    conn: Connection,
+    business_id: str,
+    order_rows: dict[str, dict[str, Any]],
+    line_rows: dict[str, dict[int, dict[str, Any]]],
+) -> list[str]:
+    """The Guids of ``order_rows`` already stored with these very values and lines."""
+    compared = [c for c in _ORDER_UPDATE if c != "updated_at"]
+    line_compared = [c for c in _LINE_UPDATE if c != "updated_at"]
+    guids = list(order_rows)
+    stored = {
+        r.unleashed_guid: r._mapping
+        for r in conn.execute(
+            select(orders).where(
+                orders.c.business_id == business_id, orders.c.unleashed_guid.in_(guids)
+            )
+        )
+    }
+    stored_lines: dict[str, dict[int, Any]] = {}
+    for r in conn.execute(
+        select(order_lines).where(
+            order_lines.c.business_id == business_id, order_lines.c.order_guid.in_(guids)
+        )
+    ):
+        stored_lines.setdefault(r.order_guid, {})[r.line_number] = r._mapping
+    same: list[str] = []
+    for guid, row in order_rows.items():
+        old = stored.get(guid)
+        if old is None or not all(_same(old[c], row[c]) for c in compared):
+            continue
+        old_lines, new_lines = stored_lines.get(guid, {}), line_rows[guid]
+        if set(old_lines) != set(new_lines):
+            continue
+        if all(
+            _same(old_lines[n][c], line[c]) for n, line in new_lines.items() for c in line_compared
+        ):
+            same.append(guid)
+    return same
 
 
 def _delete_dropped_lines(

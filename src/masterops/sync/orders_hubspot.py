@@ -34,8 +34,8 @@ from this run's pages (``DisplayNames``), else from ``customers``/``products``, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -199,12 +199,16 @@ def line_item_properties(
     )
 
 
-def _pending(business_id: str, full: bool) -> ColumnElement[bool]:
+def _pending(
+    business_id: str, full: bool, only: Collection[str] | None = None
+) -> ColumnElement[bool]:
     # A Deleted order goes only to close a deal it already has (see the module doc).
     wanted = and_(
         orders.c.business_id == business_id,
         or_(orders.c.status != "Deleted", orders.c.hubspot_deal_id.isnot(None)),
     )
+    if only is not None:
+        wanted = and_(wanted, orders.c.unleashed_guid.in_(list(only)))
     if full:
         return wanted
     return and_(
@@ -215,6 +219,13 @@ def _pending(business_id: str, full: bool) -> ColumnElement[bool]:
             _links_out_of_date(),
         ),
     )
+
+
+def pending_orders(engine: Engine, business_id: str, guids: Collection[str]) -> set[str]:
+    """Which of ``guids`` the next (incremental) run of this stage would send."""
+    with engine.connect() as conn:
+        stmt = select(orders.c.unleashed_guid).where(_pending(business_id, False, guids))
+        return {str(guid) for guid in conn.execute(stmt).scalars()}
 
 
 def _links_out_of_date() -> Any:
@@ -319,11 +330,13 @@ async def push_orders(
     full: bool = False,
     labels: DisplayNames | None = None,
     on_progress: Progress | None = None,
+    only: Collection[str] | None = None,
 ) -> None:
     """Upsert the pending orders of ``business_id`` into HubSpot as deals with line items
     and store the HubSpot ids, counted in ``tally``. Item failures are counted and logged;
     an authentication, authorization or open-breaker failure raises its
-    ``IntegrationError``."""
+    ``IntegrationError``. ``only`` (order Guids) restricts the push to those orders: the
+    order intake sends an order through the very code the sync uses."""
     names = labels if labels is not None else DisplayNames()
 
     async def dropped_lines(run: PushRun) -> int:
@@ -346,7 +359,10 @@ async def push_orders(
         return len(rows)
 
     run = PushRun(hubspot, engine, business_id, full, tally, on_progress)
-    await push(STAGE, run, send=send, prepare=dropped_lines)
+    stage = STAGE
+    if only is not None:
+        stage = replace(STAGE, pending=lambda business, full: _pending(business, full, only))
+    await push(stage, run, send=send, prepare=dropped_lines)
 
 
 def _read_lines(

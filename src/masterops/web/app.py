@@ -3,6 +3,7 @@
 Routes::
 
     POST /webhooks/hubspot      HubSpot webhooks (v3 signature) -> the webhook inbox
+    POST /webhooks/orders/{business}   signed sales orders -> the webhook inbox
     GET  /healthz, /readyz      liveness; readiness (database reachable, schema current)
     *    /api/v1/...            the JSON API (FastAPI; OpenAPI at /api/v1/openapi.json)
     GET  /metrics               Prometheus text format
@@ -32,6 +33,7 @@ from masterops.web.bodylimit import BodyLimit
 from masterops.web.dashboard import dashboard
 from masterops.web.headers import SecurityHeaders
 from masterops.web.metrics import metrics
+from masterops.web.orders_webhook import receive_order
 from masterops.web.probes import healthz, readyz
 from masterops.web.ratelimit import RateLimiter
 from masterops.web.responses import BadRequest, error
@@ -74,6 +76,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette
             Route("/readyz", readyz),
             Route("/metrics", _metrics),
             Route("/webhooks/hubspot", receive_hubspot, methods=["POST"]),
+            Route("/webhooks/orders/{business}", receive_order, methods=["POST"]),
             Mount("/api/v1", app=BodyLimit(api)),
         ],
         middleware=[Middleware(SecurityHeaders, hsts=settings.trust_proxy)],

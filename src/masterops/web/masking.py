@@ -26,6 +26,13 @@ PERSONAL_KEYS = frozenset(
         "address",
         "contact_name",
         "customer_name",
+        # Unleashed sales orders (the order webhook's events), keys lower-cased.
+        "customername",
+        "contactname",
+        "deliveryname",
+        "deliverystreetaddress",
+        "deliverystreetaddress2",
+        "deliverycontact",
     }
 )
 _EMAIL = re.compile(r"[^\s@\"'<>]+@[^\s@\"'<>]+\.[A-Za-z]{2,}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,17 +23,21 @@ class WebSettings:
 
     ``hubspot_secrets`` maps a business slug to its HubSpot app's client secret (the
     key of the v3 signature); ``hubspot_portals`` maps a HubSpot portal id to the
-    business it belongs to. With ``trust_proxy`` the signed URI is rebuilt from
-    ``X-Forwarded-Proto``/``X-Forwarded-Host``: only set it behind a proxy that
-    overwrites those headers. ``breakers`` (a runtime's registry) adds breaker states to
-    ``/metrics``. ``services`` and ``hub`` (the serving process's connectors and
-    telemetry) let an operate token run a health round; without them it answers 503.
+    business it belongs to; ``order_webhook_secrets`` maps a business slug to the key
+    of its own order webhook (``POST /webhooks/orders/<slug>``). With ``trust_proxy``
+    the signed URI is rebuilt from ``X-Forwarded-Proto``/``X-Forwarded-Host``: only set
+    it behind a proxy that overwrites those headers. ``breakers`` (a runtime's registry)
+    adds breaker states to ``/metrics``. ``services`` and ``hub`` (the serving process's
+    connectors and telemetry) let an operate token run a health round; without them it answers 503.
+    ``order_intake`` (given a business) applies its pending order events: the order
+    receiver runs it after storing a new order; without it the scheduled job does.
     ``now_ms`` is the wall clock in milliseconds and ``monotonic`` a
     monotonic one in seconds (tests move them).
     """
 
     hubspot_secrets: Mapping[str, str] = field(default_factory=dict)
     hubspot_portals: Mapping[int, str] = field(default_factory=dict)
+    order_webhook_secrets: Mapping[str, str] = field(default_factory=dict)
     trust_proxy: bool = False
     max_webhook_body: int = MAX_WEBHOOK_BODY
     signature_max_age_ms: int = 300_000
@@ -41,6 +45,7 @@ class WebSettings:
     telemetry: PrometheusTelemetry | None = None
     services: Services | None = None
     hub: TelemetryHub | None = None
+    order_intake: Callable[[str], Awaitable[None]] | None = None
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 60
     session_lifetime_s: int = 12 * 3600
