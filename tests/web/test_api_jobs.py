@@ -268,3 +268,61 @@ def test_the_names_enqueued_are_the_registered_workflows_and_queues() -> None:
     assert {e: workflow_name(w) for e, w in registered.items()} == ops_jobs.WORKFLOW_NAMES
     assert ops_jobs.N8N_QUEUE == queues.N8N_QUEUE
     assert ops_jobs.sync_queue("teelixir") == queues.sync_queue("teelixir")
+
+
+def test_ops_serve_run_jobs_runs_an_api_job_in_its_own_process(tmp_path: Path) -> None:
+    """The choice for installations without ``ops worker``: ``ops serve --run-jobs``
+    runs the jobs it enqueues. A real process, on the embedded SQLite default."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from loopback_ports import free_port_block
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MASTEROPS_")}
+    env["MASTEROPS_HOME"] = str(tmp_path / "home")
+    port = free_port_block()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "masterops", "serve", "--port", str(port), "--run-jobs"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 90  # start-up allowance on a loaded machine
+        while True:
+            assert proc.poll() is None, "ops serve exited early"
+            assert time.monotonic() < deadline, "ops serve never answered"
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        engine = create_db_engine(f"sqlite:///{tmp_path / 'home' / 'masterops.db'}")
+        headers = bearer(make_token(engine, "operate"))
+        started = httpx.post(
+            f"{base}/api/v1/jobs/sync",
+            json={"entity": "inventory", "business": "teelixir"},
+            headers=headers,
+        )
+        assert started.status_code == 202, started.text
+        url = base + started.json()["url"]
+        status = started.json()
+        while status["status"] not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline + 120, f"the job never ended: {status}"
+            time.sleep(0.2)
+            status = httpx.get(url, headers=headers).json()
+        assert status["status"] == "succeeded", status
+        assert _runs(engine, "teelixir", "inventory") == 1
+        engine.dispose()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "running queued jobs in this process" in stderr.decode()
