@@ -106,7 +106,9 @@ def _copy(engine: Engine, table: str, columns: list[str], rows: Any) -> None:
         cursor = raw.cursor()
         # One COPY of a million rows outlasts the engine's statement timeout (db/deadline.py).
         cursor.execute("SET statement_timeout = 0")
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        quoted = ", ".join(f'"{c}"' for c in columns)  # "full" is a reserved word
+        statement = f"COPY {table} ({quoted}) FROM STDIN"
+        with cursor.copy(statement) as copy:  # type: ignore[attr-defined]
             for row in rows:
                 copy.write_row(row)
         raw.commit()
