@@ -37,7 +37,7 @@ from starlette.routing import Route
 from masterops.db import migrate
 from masterops.db.api_tokens import create_token
 from masterops.db.engine import create_db_engine
-from masterops.db.tables import integration_logs
+from masterops.db.tables import integration_logs, workflow_execution_logs
 from masterops.web import WebSettings, create_app
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/mo_bench"
@@ -119,9 +119,13 @@ def _copy(engine: Engine, table: str, columns: list[str], rows: Any) -> None:
 def fill(engine: Engine) -> None:
     with engine.connect() as conn:
         have = int(conn.execute(select(func.count()).select_from(integration_logs)).scalar_one())
-    if have >= LOG_ROWS:
+        # The last table filled: a fill cut short is redone.
+        done = conn.execute(select(workflow_execution_logs.c.id).limit(1)).first() is not None
+    if have >= LOG_ROWS and done:
         print(f"reusing {have:,} integration_logs rows in schema {SCHEMA}")
         return
+    if have:
+        raise SystemExit(f"schema {SCHEMA} holds a fill cut short: run again with --fresh")
     rng = random.Random(7)
     now = datetime.now(UTC)
     span = DAYS * 86_400
