@@ -6,6 +6,7 @@ Routes::
     POST /webhooks/orders/{business}   signed sales orders -> the webhook inbox
     GET  /healthz, /readyz      liveness; readiness (database reachable, schema current)
     *    /api/v1/...            the JSON API (FastAPI; OpenAPI at /api/v1/openapi.json)
+    GET|POST /graphql           read-only GraphQL over the same reads (same tokens)
     GET  /metrics               Prometheus text format
     GET  /                      the dashboard (HTML, refreshes itself)
     GET|POST /signin, POST /signout   the dashboard's session
@@ -31,6 +32,7 @@ from masterops.web.api import build_api
 from masterops.web.auth import authenticate, require_every_business
 from masterops.web.bodylimit import BodyLimit
 from masterops.web.dashboard import dashboard
+from masterops.web.graphql import GraphQLEndpoint
 from masterops.web.headers import SecurityHeaders
 from masterops.web.metrics import metrics
 from masterops.web.orders_webhook import receive_order
@@ -62,6 +64,9 @@ async def _metrics(request: Request) -> Response:
     return await metrics(request)
 
 
+GRAPHQL_BODY_LIMIT = 64 * 1024
+
+
 def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette:
     """The HTTP service on ``engine`` (a migrated database)."""
     settings = settings or WebSettings()
@@ -78,6 +83,10 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette
             Route("/webhooks/hubspot", receive_hubspot, methods=["POST"]),
             Route("/webhooks/orders/{business}", receive_order, methods=["POST"]),
             Mount("/api/v1", app=BodyLimit(api)),
+            # A query is small (the schema caps its tokens): a small body limit.
+            Route(
+                "/graphql", BodyLimit(GraphQLEndpoint(), limit=64 * 1024), methods=["GET", "POST"]
+            ),
         ],
         middleware=[Middleware(SecurityHeaders, hsts=settings.trust_proxy)],
         exception_handlers={BadRequest: _bad_request, HTTPException: _http_error},

@@ -12,6 +12,7 @@ from masterops.observability.prometheus import PrometheusTelemetry
 
 if TYPE_CHECKING:
     from masterops.observability.events import TelemetryHub
+    from masterops.operations.jobs import JobQueue
     from masterops.operations.services import Services
 
 MAX_WEBHOOK_BODY = 1024 * 1024  # HubSpot batches at most 100 small events
@@ -28,9 +29,10 @@ class WebSettings:
     the signed URI is rebuilt from ``X-Forwarded-Proto``/``X-Forwarded-Host``: only set
     it behind a proxy that overwrites those headers. ``breakers`` (a runtime's registry)
     adds breaker states to ``/metrics``. ``services`` and ``hub`` (the serving process's
-    connectors and telemetry) let an operate token run a health round; without them it answers 503.
-    ``order_intake`` (given a business) applies its pending order events: the order
-    receiver runs it after storing a new order; without it the scheduled job does.
+    connectors and telemetry) let an operate token run a health round; without them it
+    answers 503. ``order_intake`` (given a business) applies its pending order events:
+    the order receiver runs it after storing a new order; without it the scheduled job
+    does. ``jobs`` (the platform's job queues) lets it start sync jobs; without it, 503.
     ``now_ms`` is the wall clock in milliseconds and ``monotonic`` a
     monotonic one in seconds (tests move them).
     """
@@ -46,6 +48,7 @@ class WebSettings:
     services: Services | None = None
     hub: TelemetryHub | None = None
     order_intake: Callable[[str], Awaitable[None]] | None = None
+    jobs: JobQueue | None = None
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 60
     session_lifetime_s: int = 12 * 3600

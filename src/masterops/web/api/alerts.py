@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from masterops.alerts.acks import open_acks
 from masterops.db.tables import alert_history
 from masterops.operations.alerts import acknowledge_alert
-from masterops.web.api.common import MAX_ROWS, Operator, Reader, read
+from masterops.web.api.common import MAX_ROWS, Operator, Reader, RowId, read
 from masterops.web.api.tasks import Body
 from masterops.web.auth import forbidden, visible_businesses
 from masterops.web.responses import JSON, BadRequest
@@ -64,7 +64,7 @@ async def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", summary="One alert attempt in full")
-async def show_alert(request: Request, grant: Reader, alert_id: int) -> JSON:
+async def show_alert(request: Request, grant: Reader, alert_id: RowId) -> JSON:
     engine = request.app.state.engine
 
     def reader() -> dict[str, Any] | None:
@@ -83,7 +83,7 @@ async def show_alert(request: Request, grant: Reader, alert_id: int) -> JSON:
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert until it recovers (operate)")
 async def ack_alert(
-    request: Request, grant: Operator, alert_id: int, body: AckRequest | None = None
+    request: Request, grant: Operator, alert_id: RowId, body: AckRequest | None = None
 ) -> JSON:
     engine = request.app.state.engine
 

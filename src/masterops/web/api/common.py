@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPBearer
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,9 @@ from masterops.web.auth import authenticate, require_scope
 from masterops.web.responses import JSON, BadRequest, check_params
 
 MAX_ROWS = 1000
+#: A row id in a path: bounded, so a huge number is a 400, never an integer the
+#: database cannot hold (a 500).
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 
 # Documents the bearer scheme in the OpenAPI document; authenticate() does the checking
 # (the same way for every route, with JSON refusals).

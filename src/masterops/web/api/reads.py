@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import Connection
 
 from masterops.db.queries import query_logs
@@ -19,7 +19,7 @@ from masterops.db.summaries import run_summary
 from masterops.operations.sync_status import find_run, runs_with_reasons
 from masterops.sync.refusals import run_refusals
 from masterops.sync.state import recent_runs
-from masterops.web.api.common import MAX_ROWS, Reader, instant, merged, read
+from masterops.web.api.common import MAX_ROWS, Reader, RowId, instant, merged, read
 from masterops.web.api.rows import api_metric_rows, workflow_failures, workflow_summary
 from masterops.web.auth import require_every_business, visible_businesses
 from masterops.web.inbox import inbox_rows
@@ -157,7 +157,7 @@ async def sync_runs(
 async def sync_run(
     request: Request,
     grant: Reader,
-    run_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    run_id: RowId,
     limit: Annotated[int, Query(ge=1, le=MAX_REFUSED)] = MAX_REFUSED,
 ) -> JSON:
     def reader(conn: Connection) -> dict[str, Any]:

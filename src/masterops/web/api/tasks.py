@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from masterops.db.api_tokens import TokenGrant
 from masterops.tasks import store
-from masterops.web.api.common import MAX_ROWS, Operator, Reader, read
+from masterops.web.api.common import MAX_ROWS, Operator, Reader, RowId, read
 from masterops.web.auth import forbidden, visible_businesses
 from masterops.web.responses import JSON, BadRequest
 
 router = APIRouter()
-TaskId = Annotated[int, Path(ge=1, le=2**62)]
+TaskId = RowId
 Status = Literal[
     "pending",
     "in_progress",
