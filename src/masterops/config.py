@@ -171,6 +171,25 @@ class AlertRules(_Strict):
     email_to: tuple[str, ...] = ()
 
 
+class DashboardSettings(_Strict):
+    """``[dashboard]``: the one time zone every page shows times in (an IANA name)."""
+
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Australia/Melbourne'"
+            ) from None
+        return value
+
+
 class FileConfig(_Strict):
     """The shape of ``masterops.toml``."""
 
@@ -182,6 +201,7 @@ class FileConfig(_Strict):
     limits: Limits = Limits()
     schedules: Schedules = Schedules()
     alerts: AlertRules = AlertRules()
+    dashboard: DashboardSettings = DashboardSettings()
 
 
 @dataclass(frozen=True)
@@ -255,6 +275,7 @@ class Config:
     supabase_url: str | None = None
     supabase_key: SecretStr | None = None
     problems: tuple[str, ...] = ()
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
 
     @property
     def sandbox(self) -> bool:
@@ -414,6 +435,7 @@ def load_config(
         supabase_url=env.get("MASTEROPS_SUPABASE_URL"),
         supabase_key=secret("MASTEROPS_SUPABASE_KEY"),
         problems=tuple(dict.fromkeys(problems)),  # a shared setting is named once
+        dashboard=file_config.dashboard,
     )
 
 
