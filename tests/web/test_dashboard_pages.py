@@ -295,6 +295,17 @@ async def test_a_scoped_operator_cannot_touch_another_business(web: Web) -> None
         assert (other.status_code, other.json()["error"]) == (403, "business_not_allowed")
         hidden = await client.post(f"/tasks/{theirs}/complete", data={"csrf": csrf})
         assert hidden.status_code == 404
+        htmx = {"HX-Request": "true"}
+        for form, wanted in (
+            ({"entity": "inventory", "business": "teelixir"}, "may not sync business"),
+            ({"entity": "executions"}, "needs an unlimited token"),
+        ):
+            sync = await client.post("/actions/sync", data={"csrf": csrf, **form}, headers=htmx)
+            assert sync.status_code == 403 and wanted in sync.text
+        # Its own business passes the checks; this server has no job queue to start it on.
+        own = {"csrf": csrf, "entity": "inventory", "business": "elevate"}
+        sync = await client.post("/actions/sync", data=own, headers=htmx)
+        assert sync.status_code == 503 and "starts no jobs" in sync.text
 
 
 async def test_static_files_are_cached_and_the_csp_holds(web: Web) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
@@ -79,6 +81,23 @@ def _require_a_token(engine: Engine, host: str) -> None:
     )
 
 
+@contextlib.contextmanager
+def _job_runner(config: Config, run_jobs: bool) -> Iterator[None]:
+    """With ``--run-jobs``, a worker inside this process (named "serve"): DBOS launched
+    with every queue, so the jobs the API enqueues run here. Without it, they wait for
+    an ``ops worker``."""
+    if not run_jobs:
+        yield
+        return
+    from masterops.jobs.queues import register_queues
+    from masterops.jobs.runtime import launched
+
+    with launched(config, worker_name="serve"):
+        register_queues(config.businesses)
+        typer.echo("running queued jobs in this process (worker 'serve')", err=True)
+        yield
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
@@ -92,16 +111,31 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
     ] = True,
+    run_jobs: Annotated[
+        bool,
+        typer.Option(
+            "--run-jobs",
+            help="Also run the queued jobs (syncs started through the API) in this process, "
+            "for an installation without `ops worker`.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the webhook receivers, the JSON API, /metrics and the dashboard."""
     if not 0 < port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, got {port}")
     import uvicorn  # local: keeps every other command's start-up light
 
+    from masterops.operations.jobs import JobQueue
     from masterops.web import create_app
 
     listening = bind_listening(host, port)
-    with listening, command_context() as ctx, ctx.services() as services:
+    with (
+        listening,
+        command_context() as ctx,
+        ctx.services() as services,
+        _job_runner(ctx.config, run_jobs),
+        contextlib.closing(JobQueue(ctx.config)) as jobs,
+    ):
         # This process's breakers and telemetry counters are exported beside the
         # database's gauges: whatever runs here on ctx.runtime feeds them (the health
         # rounds an operate token starts, on these connectors, included).
@@ -114,6 +148,7 @@ def serve(
             ),
             services=services,
             hub=ctx.hub,
+            jobs=jobs,
         )
         if not is_loopback(host):
             _require_a_token(ctx.database(), host)

@@ -22,16 +22,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-
 from masterops import __version__
 from masterops.config import Config
+from masterops.operations.jobs import APP_NAME, system_database
 
 if TYPE_CHECKING:
     from dbos import DBOSConfig
 
-APP_NAME = "masterops"
-DEFAULT_SYSTEM_SCHEMA = "dbos"
 # DBOS logs every launch and queue at INFO; a worker's own output says what matters.
 _DBOS_LOG_LEVELS = {"debug": "DEBUG", "info": "WARNING", "warn": "WARNING", "error": "ERROR"}
 
@@ -42,35 +39,6 @@ def executor_id(worker_name: str) -> str:
     if not name:
         raise ValueError("a worker name must not be empty")
     return f"{socket.gethostname()}-{name}"
-
-
-def system_database(config: Config) -> tuple[str, str]:
-    """Where DBOS keeps its workflows: ``(url, schema)``.
-
-    On PostgreSQL, the platform's own database: every worker on every machine must share
-    one system database, and that one is already reachable from all of them. The schema
-    is ``dbos``, or ``<schema>_dbos`` when the URL pins a ``search_path`` (as the tests
-    do), so that two platforms in one database never share workflows. Otherwise, a SQLite
-    file beside the embedded database: SQLite allows one machine only, and a file of its
-    own keeps DBOS's locking away from the platform's tables.
-    """
-    url = config.database_url.get_secret_value()
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        schema = _search_path_schema(parsed.query.get("options"))
-        return url, f"{schema}_dbos" if schema else DEFAULT_SYSTEM_SCHEMA
-    return f"sqlite:///{config.home / 'dbos.sqlite'}", DEFAULT_SYSTEM_SCHEMA
-
-
-def _search_path_schema(options: str | tuple[str, ...] | None) -> str | None:
-    """The first schema of a ``-csearch_path=...`` in libpq ``options``, if any."""
-    values = (options,) if isinstance(options, str) else options or ()
-    for value in values:
-        for part in value.split():
-            if part.startswith("-csearch_path="):
-                first = part.removeprefix("-csearch_path=").split(",")[0].strip().strip('"')
-                return first or None
-    return None
 
 
 def dbos_config(config: Config, *, worker_name: str, polling_interval_s: float = 1.0) -> DBOSConfig:

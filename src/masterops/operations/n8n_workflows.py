@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from masterops.integrations.base import IntegrationError
 from masterops.integrations.factory import ServiceDisabled
@@ -20,6 +20,7 @@ from masterops.workflows import (
     WorkflowNotFound,
     deploy,
     diff_library,
+    find_workflow,
 )
 from masterops.workflows.remote import all_workflows
 
@@ -96,3 +97,17 @@ def diff_workflows(
         )
 
     return run_on_n8n(services, business, work)
+
+
+async def set_workflow_active(
+    services: Services, business: str | None, ref: str, active: bool
+) -> dict[str, Any]:
+    """Activate (or deactivate) the n8n workflow whose id or exact name is ``ref``:
+    ``{"id", "name", "active", "was_active"}``. Repeating it is harmless. Raises
+    ``WorkflowNotFound``, ``OperationFailed`` when n8n is not configured, and n8n's
+    refusal (no trigger, a webhook path taken) as its ``IntegrationError``."""
+    connector = n8n_connector(services, business)
+    async with connector:
+        wf = await find_workflow(connector, ref)
+        done = await (connector.activate(wf.id) if active else connector.deactivate(wf.id))
+    return {"id": wf.id, "name": wf.name, "active": done.active, "was_active": wf.active}

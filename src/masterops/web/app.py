@@ -5,6 +5,7 @@ Routes::
     POST /webhooks/hubspot      HubSpot webhooks (v3 signature) -> the webhook inbox
     GET  /healthz, /readyz      liveness; readiness (database reachable, schema current)
     *    /api/v1/...            the JSON API (FastAPI; OpenAPI at /api/v1/openapi.json)
+    GET|POST /graphql           read-only GraphQL over the same reads (same tokens)
     GET  /metrics               Prometheus text format
     GET  /, /integrations, ...  the dashboard (web/pages: server-rendered, htmx, live)
     GET|POST /signin, POST /signout   the dashboard's session
@@ -29,6 +30,7 @@ from starlette.routing import Mount, Route
 from masterops.web.api import build_api
 from masterops.web.auth import authenticate, require_every_business
 from masterops.web.bodylimit import BodyLimit
+from masterops.web.graphql import GraphQLEndpoint
 from masterops.web.headers import SecurityHeaders
 from masterops.web.metrics import metrics
 from masterops.web.pages import page_routes
@@ -60,6 +62,9 @@ async def _metrics(request: Request) -> Response:
     return await metrics(request)
 
 
+GRAPHQL_BODY_LIMIT = 64 * 1024
+
+
 def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette:
     """The HTTP service on ``engine`` (a migrated database)."""
     settings = settings or WebSettings()
@@ -74,6 +79,10 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette
             Route("/metrics", _metrics),
             Route("/webhooks/hubspot", receive_hubspot, methods=["POST"]),
             Mount("/api/v1", app=BodyLimit(api)),
+            # A query is small (the schema caps its tokens): a small body limit.
+            Route(
+                "/graphql", BodyLimit(GraphQLEndpoint(), limit=64 * 1024), methods=["GET", "POST"]
+            ),
             *page_routes(),
         ],
         middleware=[Middleware(SecurityHeaders, hsts=settings.trust_proxy)],

@@ -12,6 +12,7 @@ from masterops.observability.prometheus import PrometheusTelemetry
 
 if TYPE_CHECKING:
     from masterops.observability.events import TelemetryHub
+    from masterops.operations.jobs import JobQueue
     from masterops.operations.services import Services
 
 MAX_WEBHOOK_BODY = 1024 * 1024  # HubSpot batches at most 100 small events
@@ -28,6 +29,7 @@ class WebSettings:
     overwrites those headers. ``breakers`` (a runtime's registry) adds breaker states to
     ``/metrics``. ``services`` and ``hub`` (the serving process's connectors and
     telemetry) let an operate token run a health round; without them it answers 503.
+    ``jobs`` (the platform's job queues) lets it start sync jobs; without it, 503.
     ``timezone`` (an IANA name) is the one zone the dashboard shows times in, and a
     service whose newest check is older than ``stale_after_s`` is marked stale there; one
     live log stream lasts ``log_stream_s`` before the browser reconnects.
@@ -44,6 +46,7 @@ class WebSettings:
     telemetry: PrometheusTelemetry | None = None
     services: Services | None = None
     hub: TelemetryHub | None = None
+    jobs: JobQueue | None = None
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 60
     session_lifetime_s: int = 12 * 3600

@@ -57,5 +57,6 @@ def page_routes() -> list[BaseRoute]:
         Route("/logs", views.logs),
         Route("/events/logs", live.log_events),
         Route("/actions/health-round", actions.run_health_round, methods=["POST"]),
+        Route("/actions/sync", actions.start_sync, methods=["POST"]),
         Mount("/static", app=CachedStatic(directory=STATIC), name="static"),
     ]

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from masterops.db.api_tokens import TokenGrant
 from masterops.operations.health import health_round
+from masterops.operations.jobs import JobRefused, JobsUnavailable, start_sync_job
 from masterops.tasks import store
 from masterops.web.auth import forbidden
 from masterops.web.pages.access import Viewer, operator, read_form
@@ -70,6 +71,44 @@ async def run_health_round(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
     status = next((s for s in ("down", "degraded", "healthy") if s in worst), "unknown")
     return notice(f"health round done: {checked} checks, {status}")
+
+
+async def start_sync(request: Request) -> Response:
+    """ "Sync now": enqueues the durable sync job (``operations.jobs``), as
+    ``POST /api/v1/jobs/sync`` does; whoever runs the queues runs it, and its run shows
+    on the syncs page (polled) as soon as it starts."""
+    guarded = await _guarded(request)
+    if isinstance(guarded, Response):
+        return guarded
+    grant, form = guarded
+    settings: WebSettings = request.app.state.settings
+    entity = form.get("entity", "")
+    business: str | None = form.get("business") or None
+    if entity == "executions":
+        if grant.businesses is not None:
+            return notice(
+                "the executions import covers every business: it needs an unlimited token",
+                "problem",
+                403,
+            )
+        business = None  # one import reads every business's n8n
+    elif business is None or not grant.sees(business):
+        return notice(
+            f"token {grant.name!r} may not sync business {str(business)[:64]!r}", "problem", 403
+        )
+    if settings.jobs is None:
+        return notice("this server starts no jobs; run `ops sync` instead", "problem", 503)
+    queue = settings.jobs
+    try:
+        ref = await run_in_threadpool(lambda: start_sync_job(queue, entity, business))
+    except JobRefused as exc:
+        return notice(str(exc), "problem", 400)
+    except JobsUnavailable as exc:
+        return notice(str(exc), "problem", 503)
+    if not _htmx(request):
+        return RedirectResponse("/syncs", status_code=303)
+    which = ", ".join(ref.businesses) or "every business"
+    return notice(f"{entity} sync of {which} {ref.status} (job {ref.job_id[:8]})")
 
 
 def _task_fields(grant: TokenGrant, form: dict[str, str]) -> dict[str, Any]:
