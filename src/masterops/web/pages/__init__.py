@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.responses import Response
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -41,8 +42,18 @@ class CachedStatic(StaticFiles):
         return answer
 
 
+async def favicon(request: Request) -> Response:
+    # Browsers ask for /favicon.ico on every page without a <link rel=icon> (sign-in).
+    return FileResponse(
+        STATIC / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"cache-control": f"public, max-age={STATIC_MAX_AGE_S}"},
+    )
+
+
 def page_routes() -> list[BaseRoute]:
     return [
+        Route("/favicon.ico", favicon),
         Route("/", views.overview),
         Route("/partials/matrix", views.overview_matrix),
         Route("/integrations", views.integrations),

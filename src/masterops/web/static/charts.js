@@ -47,7 +47,12 @@
     fetch(box.dataset.source, { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(draw)
-      .catch(function () { box.dataset.drawn = "error"; });
+      .catch(function (e) {
+        box.dataset.drawn = "error";
+        var empty = document.getElementById("charts-empty");
+        empty.textContent = "The charts could not be drawn: " + e;
+        empty.hidden = false;
+      });
   }
 
   load();
