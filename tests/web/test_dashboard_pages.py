@@ -13,7 +13,13 @@ import pytest
 from sqlalchemy import Engine, insert, select
 from web_helpers import BASE_URL, Web, bearer, make_token, seed_rows, settings_for
 
-from masterops.db.tables import alert_history, api_metrics, integration_logs, tasks
+from masterops.db.tables import (
+    alert_history,
+    api_metrics,
+    health_checks,
+    integration_logs,
+    tasks,
+)
 from masterops.web import create_app
 from masterops.web.pages.readings import p95
 from masterops.web.pages.render import ago
@@ -45,6 +51,18 @@ def browser(web: Web) -> httpx.AsyncClient:
 def seed_more(engine: Engine) -> None:
     now = datetime.now(UTC)
     with engine.begin() as conn:
+        conn.execute(  # the platform's own check: not a business's service
+            insert(health_checks),
+            [
+                {
+                    "business_id": "platform",
+                    "service": "database",
+                    "status": "healthy",
+                    "message": "ok",
+                    "checked_at": now,
+                }
+            ],
+        )
         conn.execute(
             insert(alert_history),
             [
@@ -138,6 +156,7 @@ async def test_every_page_renders_the_data_escaped(web: Web) -> None:
         assert '<meta name="viewport"' in html
     overview = (await web.client.get("/")).text
     assert "teelixir" in overview and ESCAPED in overview
+    assert "platform" not in overview  # the matrix is businesses x their three services
     assert 'class="badge s-degraded"' in overview and "badge stale" not in overview
     syncs = (await web.client.get("/syncs")).text
     assert ESCAPED in syncs and 'data-status="failed"' in syncs and 'data-status="running"' in syncs

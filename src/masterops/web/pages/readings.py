@@ -84,7 +84,10 @@ def overview(
         )
         if r.business_id is not None
     }
-    names = sorted({b for b, _ in checks} | {b for b, _ in calls} | {b for b, _ in last_success})
+    # Only the three services' rows make the matrix (the platform's own checks, such as
+    # its database, are not a business's).
+    keys = {*checks, *calls, *last_success}
+    names = sorted({b for b, s in keys if s in SERVICES})
     rows = []
     for business in names:
         cells = []

@@ -22,7 +22,8 @@
       var title = document.createElement("h2");
       var total = s.calls.reduce(function (a, b) { return a + b; }, 0);
       var errors = s.errors.reduce(function (a, b) { return a + b; }, 0);
-      title.textContent = service + " · " + total + " calls, " + errors + " errors";
+      title.textContent = service + " · " + total + (total === 1 ? " call, " : " calls, ") +
+        errors + (errors === 1 ? " error" : " errors");
       card.appendChild(title);
       box.appendChild(card);
       var opts = {
