@@ -18,6 +18,7 @@ from masterops.db.tables import (
     api_metrics,
     health_checks,
     integration_logs,
+    sync_runs,
     tasks,
 )
 from masterops.web import create_app
@@ -354,3 +355,57 @@ def test_an_unknown_time_zone_is_a_one_line_error(tmp_path, zone: str) -> None: 
     assert "unknown time zone" in str(caught.value) and "\n" not in str(caught.value)
     (tmp_path / "masterops.toml").write_text('[dashboard]\ntimezone = "Australia/Melbourne"\n')
     assert load_config({}, cwd=tmp_path).dashboard.timezone == "Australia/Melbourne"
+
+
+async def test_a_runs_refused_items_show_with_their_reasons(web: Web) -> None:
+    """The refusals partial reads ``sync_refusals`` (added by the sync-reasons change)
+    when it exists: here it is made with that change's columns if this branch lacks it."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect
+
+    from masterops.db.tables import Id
+    from masterops.db.types import UTCDateTime
+
+    seed_rows(web.engine)
+    with web.engine.begin() as conn:
+        if not inspect(conn).has_table("sync_refusals"):
+            Table(
+                "sync_refusals",
+                MetaData(),
+                Column("id", Id, primary_key=True, autoincrement=True),
+                Column("run_id", Id, nullable=False),
+                Column("business_id", String(64), nullable=False),
+                Column("entity", String(64), nullable=False),
+                Column("item_kind", String(32), nullable=False),
+                Column("item_key", String(200), nullable=False),
+                Column("category", String(32)),
+                Column("status_code", Integer),
+                Column("reason", Text, nullable=False),
+                Column("created_at", UTCDateTime()),
+            ).create(conn)
+        refusals = Table("sync_refusals", MetaData(), autoload_with=conn)
+        failed = conn.execute(
+            select(sync_runs.c.id).where(sync_runs.c.status == "failed")
+        ).scalar_one()
+        conn.execute(
+            insert(refusals),
+            [
+                {
+                    "run_id": failed,
+                    "business_id": "teelixir",
+                    "entity": "inventory",
+                    "item_kind": "product",
+                    "item_key": "SKU-1",
+                    "category": "validation",
+                    "status_code": 400,
+                    "reason": f"Property values were not valid {HOSTILE}",
+                    "created_at": datetime.now(UTC),
+                }
+            ],
+        )
+    html = (await web.client.get("/syncs")).text
+    assert "1 refused item</summary>" in html
+    assert "SKU-1" in html and f"Property values were not valid {ESCAPED}" in html
+    scoped = make_token(web.engine, "read", "elevate")
+    async with browser(web) as client:
+        client.headers.update(bearer(scoped))
+        assert "SKU-1" not in (await client.get("/syncs")).text
