@@ -403,7 +403,7 @@ async def test_a_runs_refused_items_show_with_their_reasons(web: Web) -> None:
             ],
         )
     html = (await web.client.get("/syncs")).text
-    assert "1 refused item</summary>" in html
+    assert "1 refused item</strong>" in html
     assert "SKU-1" in html and f"Property values were not valid {ESCAPED}" in html
     scoped = make_token(web.engine, "read", "elevate")
     async with browser(web) as client:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from masterops.config import DEFAULT_BUSINESSES, SERVICES
+from masterops.operations.jobs import ENTITIES
 from masterops.web.auth import forbidden
 from masterops.web.pages import readings
 from masterops.web.pages.access import SignInFirst, Viewer, viewer
@@ -124,7 +125,7 @@ async def syncs(request: Request, who: Viewer) -> Response:
         "syncs.html",
         who,
         now,
-        {**context, "title": "Syncs", "businesses": businesses, "entities": SYNC_ENTITIES},
+        {**context, "title": "Syncs", "businesses": businesses, "entities": ENTITIES},
     )
 
 
@@ -132,9 +133,6 @@ async def syncs(request: Request, who: Viewer) -> Response:
 async def sync_runs_partial(request: Request, who: Viewer) -> Response:
     now = _now()
     return page(request, "_runs.html", who, now, await _runs_context(request, who))
-
-
-SYNC_ENTITIES = ("inventory", "customers", "orders", "executions")
 
 
 @signed_in
