@@ -184,3 +184,27 @@ def test_every_page_fits_a_phone(served: Served, chromium: Any) -> None:
             assert overflow <= 0, (path, overflow)
     finally:
         context.close()
+
+
+def test_ops_serve_stops_on_sigint_while_a_log_stream_is_open(served: Served) -> None:
+    """A browser left on the Logs page must not hold ``ops serve`` open on Ctrl-C (a
+    stream lasts minutes): the serve process ends, cleanly, with the stream still open
+    (the stream's generator is cancelled as the server shuts down)."""
+    import signal
+    import subprocess
+
+    token = make_token(served.engine, "read")
+    with (
+        httpx.Client(headers=bearer(token), timeout=30) as client,
+        client.stream("GET", served.url("/events/logs")) as stream,
+    ):
+        assert stream.status_code == 200
+        first = next(stream.iter_lines())
+        assert first == "retry: 2000"
+        served.proc.send_signal(signal.SIGINT)
+        try:
+            # Far shorter than the stream's 5 minutes; generous for a loaded machine.
+            served.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("ops serve kept running with a log stream open") from None
+    assert served.proc.returncode == 0
