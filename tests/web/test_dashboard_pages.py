@@ -134,6 +134,8 @@ async def test_an_anonymous_browser_is_sent_to_sign_in(web: Web) -> None:
         for path in PAGES:
             answer = await anonymous.get(path)
             assert (answer.status_code, answer.headers["location"]) == (303, "/signin"), path
+        polled = await anonymous.get("/partials/runs", headers={"HX-Request": "true"})
+        assert (polled.status_code, polled.headers["hx-redirect"]) == (200, "/signin")
         stream = await anonymous.get("/events/logs")
         assert stream.status_code == 401 and stream.json()["error"] == "missing_token"
 

@@ -58,6 +58,10 @@ def signed_in(
         try:
             who = await viewer(request)
         except SignInFirst:
+            if request.headers.get("hx-request") == "true":
+                # A polled part of a page whose session ended: send the whole page to
+                # the sign-in form rather than swap the form into the part.
+                return Response(status_code=200, headers={"HX-Redirect": "/signin"})
             return RedirectResponse("/signin", status_code=303)
         answer: Response = await handler(request, who)
         return answer
