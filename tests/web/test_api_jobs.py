@@ -326,3 +326,22 @@ def test_ops_serve_run_jobs_runs_an_api_job_in_its_own_process(tmp_path: Path) -
             proc.kill()
             proc.communicate()
     assert "running queued jobs in this process" in stderr.decode()
+
+
+def test_which_businesses_a_sync_job_covers(tmp_path: Path) -> None:
+    from masterops.operations.jobs import JobRefused, sync_targets
+
+    config = load_config({}, cwd=tmp_path)  # the sandbox's four businesses
+    assert sync_targets(config, "orders", None) == list(config.businesses)
+    assert sync_targets(config, "orders", "elevate") == ["elevate"]
+    # Several (a token's businesses): the known ones that use Unleashed, in config order.
+    assert sync_targets(config, "orders", ["teelixir", "gone", "boo"]) == ["teelixir", "boo"]
+    assert sync_targets(config, "executions", None) == []
+    for entity, business, message in [
+        ("orders", "gone", "unknown business 'gone'"),
+        ("orders", ["gone"], "no business among gone uses Unleashed"),
+        ("invoices", None, "unknown sync 'invoices'"),
+        ("executions", "teelixir", "omit business"),
+    ]:
+        with pytest.raises(JobRefused, match=message):
+            sync_targets(config, entity, business)

@@ -115,6 +115,8 @@ integration_logs = Table(
     Index(None, "level", "created_at"),
     Index(None, "source", "created_at"),
     Index(None, "business_id", "created_at"),
+    # Covers the integration summary over a window (migration 0015).
+    Index(None, "created_at", "source", "level"),
 )
 
 workflow_execution_logs = Table(
@@ -165,6 +167,8 @@ api_metrics = Table(
     _created(),
     Index(None, "created_at"),
     Index(None, "service", "endpoint", "created_at"),
+    # Covers the API summary over a window (migration 0015).
+    Index(None, "created_at", "service", "endpoint", "duration_ms", "success"),
 )
 
 # Calls per account and calendar month, for services with a monthly quota (Unleashed).

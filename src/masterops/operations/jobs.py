@@ -193,9 +193,10 @@ def job_id_for(idempotency_key: str | None) -> str:
 
 
 def sync_targets(config: Config, entity: str, business: str | Sequence[str] | None) -> list[str]:
-    """The businesses a sync of ``entity`` runs for: ``business`` (one or several), or
-    every business using the service; ``[]`` for the n8n import, which reads each n8n
-    instance once for every business. Raises ``JobRefused`` with what is wrong."""
+    """The businesses a sync of ``entity`` runs for: ``business``, or those of several
+    (``business`` a sequence) or of every business (None) that use the service; ``[]``
+    for the n8n import, which reads each n8n instance once for every business. Raises
+    ``JobRefused`` with what is wrong."""
     if entity not in ENTITIES:
         raise JobRefused(f"unknown sync {entity!r}; known: {', '.join(ENTITIES)}")
     if entity == "executions":
@@ -204,18 +205,19 @@ def sync_targets(config: Config, entity: str, business: str | Sequence[str] | No
         if not any("n8n" in b.services for b in config.businesses.values()):
             raise JobRefused("no business uses n8n: there are no executions to import")
         return []
-    wanted = [business] if isinstance(business, str) else business
-    for slug in wanted or ():
-        if slug not in config.businesses:
+    uses = [slug for slug, b in config.businesses.items() if "unleashed" in b.services]
+    if isinstance(business, str):
+        if business not in config.businesses:
             known = ", ".join(config.businesses) or "none"
-            raise JobRefused(f"unknown business {slug!r}; known: {known}")
-        if "unleashed" not in config.businesses[slug].services:
-            raise JobRefused(f"business {slug!r} does not use Unleashed: no {entity} to sync")
-    if wanted is not None:
-        return list(dict.fromkeys(wanted))
-    slugs = [slug for slug, b in config.businesses.items() if "unleashed" in b.services]
+            raise JobRefused(f"unknown business {business!r}; known: {known}")
+        if business not in uses:
+            raise JobRefused(f"business {business!r} does not use Unleashed: no {entity} to sync")
+        return [business]
+    # Several (e.g. every business a caller may act on): those of them that use Unleashed.
+    slugs = uses if business is None else [slug for slug in uses if slug in business]
     if not slugs:
-        raise JobRefused(f"no business uses Unleashed: no {entity} to sync")
+        among = "" if business is None else f" among {', '.join(business) or 'none'}"
+        raise JobRefused(f"no business{among} uses Unleashed: no {entity} to sync")
     return slugs
 
 
