@@ -411,3 +411,34 @@ async def test_a_runs_refused_items_show_with_their_reasons(web: Web) -> None:
     async with browser(web) as client:
         client.headers.update(bearer(scoped))
         assert "SKU-1" not in (await client.get("/syncs")).text
+
+
+async def test_the_matrix_counts_a_days_calls_per_business_and_service(web: Web) -> None:
+    now = datetime.now(UTC)
+    with web.engine.begin() as conn:
+        conn.execute(
+            insert(api_metrics),
+            [
+                {
+                    "service": "hubspot",
+                    "endpoint": "/crm/v3/objects/deals",
+                    "method": "POST",
+                    "status_code": 500 if i in (3, 7) else 200,
+                    "success": i not in (3, 7),
+                    "duration_ms": float(i),
+                    "business_id": "teelixir",
+                    # One call is older than a day: counted in neither figure.
+                    "created_at": now - (timedelta(days=2) if i == 21 else timedelta(minutes=i)),
+                }
+                for i in range(1, 22)
+            ],
+        )
+    html = (await web.client.get("/")).text
+    row = html.split('<th scope="row">teelixir</th>', 1)[1].split("</tr>", 1)[0]
+    hubspot = row.split('data-service="hubspot"', 1)[1].split("</td>", 1)[0]
+    assert "10.0%" in hubspot and "of 20" in hubspot  # 2 of the day's 20 calls failed
+    assert "19 ms" in hubspot  # the p95 of 1..20 ms, interpolated as /api/v1/stats does
+    assert "1 min ago" in hubspot  # the last success: the call of a minute ago
+    assert "unknown" in hubspot  # no health check yet, only calls
+    unleashed = row.split('data-service="unleashed"', 1)[1].split("</td>", 1)[0]
+    assert "- <span" in unleashed and "of 0" in unleashed
