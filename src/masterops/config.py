@@ -264,6 +264,25 @@ class ReportSettings(_Strict):
         return f"{int(hours):02d}:{minutes}"
 
 
+class DashboardSettings(_Strict):
+    """``[dashboard]``: the one time zone every page shows times in (an IANA name)."""
+
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Australia/Melbourne'"
+            ) from None
+        return value
+
+
 class FileConfig(_Strict):
     """The shape of ``masterops.toml``."""
 
@@ -290,6 +309,8 @@ class FileConfig(_Strict):
                         f"{hint}known: {', '.join(known)}"
                     )
         return self
+
+    dashboard: DashboardSettings = DashboardSettings()
 
 
 @dataclass(frozen=True)
@@ -367,6 +388,7 @@ class Config:
     supabase_key: SecretStr | None = None
     problems: tuple[str, ...] = ()
     reports: ReportSettings = field(default_factory=ReportSettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
 
     @property
     def sandbox(self) -> bool:
@@ -528,6 +550,7 @@ def load_config(
         supabase_key=secret("MASTEROPS_SUPABASE_KEY"),
         problems=tuple(dict.fromkeys(problems)),  # a shared setting is named once
         reports=file_config.reports,
+        dashboard=file_config.dashboard,
     )
 
 

@@ -56,6 +56,9 @@ def web_settings(
         trust_proxy=trust_proxy,
         breakers=breakers,
         telemetry=telemetry,
+        timezone=config.dashboard.timezone,
+        # As the staleness alert counts it: a few missed health rounds.
+        stale_after_s=config.schedules.health_seconds * config.alerts.stale_after_schedules,
     )
 
 

@@ -8,7 +8,7 @@ Routes::
     *    /api/v1/...            the JSON API (FastAPI; OpenAPI at /api/v1/openapi.json)
     GET|POST /graphql           read-only GraphQL over the same reads (same tokens)
     GET  /metrics               Prometheus text format
-    GET  /                      the dashboard (HTML, refreshes itself)
+    GET  /, /integrations, ...  the dashboard (web/pages: server-rendered, htmx, live)
     GET|POST /signin, POST /signout   the dashboard's session
 
 Everything but the webhook receiver and the two probes needs an API token (``ops
@@ -31,11 +31,11 @@ from starlette.routing import Mount, Route
 from masterops.web.api import build_api
 from masterops.web.auth import authenticate, require_every_business
 from masterops.web.bodylimit import BodyLimit
-from masterops.web.dashboard import dashboard
 from masterops.web.graphql import GraphQLEndpoint
 from masterops.web.headers import SecurityHeaders
 from masterops.web.metrics import metrics
 from masterops.web.orders_webhook import receive_order
+from masterops.web.pages import page_routes
 from masterops.web.probes import healthz, readyz
 from masterops.web.ratelimit import RateLimiter
 from masterops.web.responses import BadRequest, error
@@ -73,7 +73,6 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette
     api = build_api()
     app = Starlette(
         routes=[
-            Route("/", dashboard),
             Route("/signin", signin_form, methods=["GET"]),
             Route("/signin", signin, methods=["POST"]),
             Route("/signout", signout, methods=["POST"]),
@@ -87,6 +86,7 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette
             Route(
                 "/graphql", BodyLimit(GraphQLEndpoint(), limit=64 * 1024), methods=["GET", "POST"]
             ),
+            *page_routes(),
         ],
         middleware=[Middleware(SecurityHeaders, hsts=settings.trust_proxy)],
         exception_handlers={BadRequest: _bad_request, HTTPException: _http_error},

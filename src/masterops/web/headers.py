@@ -1,6 +1,7 @@
-"""Security headers on every answer: no script may run that is not served by us (none
-is), nothing is sniffed, nothing frames us, nothing authenticated is cached; HSTS when
-the service sits behind a TLS proxy (``--trust-proxy``)."""
+"""Security headers on every answer: no script may run that is not served by us (the
+dashboard's own files; they may fetch from us only: chart data, the log stream), nothing
+is sniffed, nothing frames us, nothing authenticated is cached; HSTS when the service
+sits behind a TLS proxy (``--trust-proxy``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    "img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 

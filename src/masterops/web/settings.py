@@ -33,6 +33,9 @@ class WebSettings:
     answers 503. ``order_intake`` (given a business) applies its pending order events:
     the order receiver runs it after storing a new order; without it the scheduled job
     does. ``jobs`` (the platform's job queues) lets it start sync jobs; without it, 503.
+    ``timezone`` (an IANA name) is the one zone the dashboard shows times in, and a
+    service whose newest check is older than ``stale_after_s`` is marked stale there; one
+    live log stream lasts ``log_stream_s`` before the browser reconnects.
     ``now_ms`` is the wall clock in milliseconds and ``monotonic`` a
     monotonic one in seconds (tests move them).
     """
@@ -52,5 +55,8 @@ class WebSettings:
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 60
     session_lifetime_s: int = 12 * 3600
+    timezone: str = "UTC"
+    stale_after_s: float = 900.0
+    log_stream_s: float = 300.0
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
     monotonic: Callable[[], float] = time.monotonic

@@ -39,13 +39,16 @@ def _page(csrf: str, problem: str | None = None) -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Master-Ops: sign in</title></head><body><h1>Master-Ops</h1>"
+        '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+        '<link rel="stylesheet" href="/static/app.css">'
+        '<title>Master-Ops: sign in</title></head><body><main class="signin"><h1>Master-Ops</h1>'
         f'{note}<form method="post" action="/signin">'
         f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
         '<label>API token <input type="password" name="token" autocomplete="off" required>'
         '</label> <button type="submit">Sign in</button></form>'
-        "<p>Create a token with <code>ops tokens create --name NAME --scope read</code>.</p>"
-        "</body></html>"
+        '<p class="muted">Create a token with '
+        "<code>ops tokens create --name NAME --scope read</code>.</p>"
+        "</main></body></html>"
     )
 
 
