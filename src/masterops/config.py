@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
@@ -62,6 +63,10 @@ DEFAULT_BUSINESSES: tuple[tuple[str, str], ...] = (
 CustomersAs = Literal["companies", "contacts"]
 #: ``customers_as`` of a business whose ``masterops.toml`` entry does not say.
 WHOLESALE_BUSINESSES = frozenset({"teelixir", "elevate"})
+#: The time zone of a business whose entry does not name one: the four businesses trade
+#: from Victoria, so their day (reports, their 07:00) is Melbourne's.
+DEFAULT_TIMEZONE = "Australia/Melbourne"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class ConfigError(Exception):
@@ -80,6 +85,19 @@ class BusinessEntry(_Strict):
     #: None: "companies" for the wholesale businesses (``WHOLESALE_BUSINESSES``), else
     #: "contacts".
     customers_as: CustomersAs | None = None
+    #: An IANA zone name: the business's local day for reports and their schedule.
+    timezone: str = DEFAULT_TIMEZONE
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as 'Australia/Melbourne'"
+            ) from None
+        return value
 
     @field_validator("services")
     @classmethod
@@ -171,6 +189,40 @@ class AlertRules(_Strict):
     email_to: tuple[str, ...] = ()
 
 
+class ReportSettings(_Strict):
+    """``[reports]``: what the daily and weekly reports show and when they are sent."""
+
+    #: A product whose available quantity (all warehouses) is below this is "low stock".
+    low_stock_threshold: float = Field(10.0, ge=0)
+    top_products: int = Field(5, ge=1, le=50)
+    #: Where ``--send`` and the schedule email the report (SMTP as for alert emails).
+    email_to: tuple[str, ...] = ()
+    #: Also post a summary to the Slack webhook the alerts use (when it is set).
+    slack: bool = True
+    #: The scheduled reports: local time of each business, "HH:MM".
+    daily_at: str = "07:00"
+    weekly_on: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    #: Scheduled sending on or off (``ops worker`` applies it).
+    scheduled: bool = True
+
+    @field_validator("daily_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hours, sep, minutes = value.partition(":")
+        if not (
+            sep
+            and hours.isdigit()
+            and minutes.isdigit()
+            and len(minutes) == 2
+            and 0 <= int(hours) <= 23
+            and 0 <= int(minutes) <= 59
+        ):
+            raise ValueError(f"{value!r} is not a time of day; use HH:MM, e.g. '07:00'")
+        return f"{int(hours):02d}:{minutes}"
+
+
 class FileConfig(_Strict):
     """The shape of ``masterops.toml``."""
 
@@ -182,6 +234,7 @@ class FileConfig(_Strict):
     limits: Limits = Limits()
     schedules: Schedules = Schedules()
     alerts: AlertRules = AlertRules()
+    reports: ReportSettings = ReportSettings()
 
 
 @dataclass(frozen=True)
@@ -228,6 +281,7 @@ class Business:
     n8n: N8nCredentials | None = None
     disabled: dict[str, str] = field(default_factory=dict)
     customers_as: CustomersAs = "contacts"
+    timezone: str = DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -255,6 +309,7 @@ class Config:
     supabase_url: str | None = None
     supabase_key: SecretStr | None = None
     problems: tuple[str, ...] = ()
+    reports: ReportSettings = field(default_factory=ReportSettings)
 
     @property
     def sandbox(self) -> bool:
@@ -414,6 +469,7 @@ def load_config(
         supabase_url=env.get("MASTEROPS_SUPABASE_URL"),
         supabase_key=secret("MASTEROPS_SUPABASE_KEY"),
         problems=tuple(dict.fromkeys(problems)),  # a shared setting is named once
+        reports=file_config.reports,
     )
 
 
@@ -636,4 +692,5 @@ def _business(
         disabled=disabled,
         customers_as=entry.customers_as
         or ("companies" if slug in WHOLESALE_BUSINESSES else "contacts"),
+        timezone=entry.timezone,
     )

@@ -33,7 +33,9 @@ def demo(json_output: JsonOpt = False) -> None:
     from masterops.db.queries import mirror_counts
     from masterops.db.summaries import run_summary
     from masterops.operations.main_job import main_job
+    from masterops.operations.reports import build_reports
     from masterops.registry import sync_businesses
+    from masterops.reports.render import text as report_text
 
     with command_context(json_output) as ctx:
         engine = ctx.database()
@@ -57,6 +59,7 @@ def demo(json_output: JsonOpt = False) -> None:
             api = run_summary(conn, "api_performance_summary", hour_ago)
             workflows = run_summary(conn, "workflow_performance_summary", week)
         status = migrate.schema_status(engine)
+        daily = build_reports(ctx.config, engine, "daily")
         report = {
             "database": describe_url(engine),
             "revision": status.revision,
@@ -69,6 +72,7 @@ def demo(json_output: JsonOpt = False) -> None:
             "workflow_failures": failures,
             "api_calls_last_hour": api,
             "row_counts": status.row_counts,
+            "daily_reports": [r.to_dict() for r in daily],
         }
         if json_output:
             print_json(report)
@@ -104,9 +108,13 @@ def demo(json_output: JsonOpt = False) -> None:
             empty="no API call recorded",
         )
         print_table([{"table": k, "rows": v} for k, v in status.row_counts.items()], title="Data")
+        out.print("[bold]Daily report[/bold] (yesterday, each business's local day)")
+        for daily_report in daily:
+            typer.echo(report_text(daily_report, short=True))
         typer.echo(
             "Next: ops health | ops sync inventory | ops test hubspot | ops logs --level warn | "
-            "ops stats | ops db query products --limit 5 | ops sandbox (serve it on loopback)"
+            "ops stats | ops report daily | ops db query products --limit 5 | "
+            "ops sandbox (serve it on loopback)"
         )
         _exit_status(synced)
 

@@ -20,8 +20,10 @@ from masterops.cli import (
 )
 from masterops.cli.demo_cmd import demo
 from masterops.cli.errors import run_guarded
+from masterops.cli.export_cmd import export
 from masterops.cli.health_cmd import health
 from masterops.cli.logs_cmd import logs
+from masterops.cli.report_cmd import report
 from masterops.cli.serve_cmd import serve
 from masterops.cli.stats_cmd import stats
 from masterops.cli.test_cmd import test
@@ -44,6 +46,8 @@ app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.command("logs")(logs)
 app.command("stats")(stats)
+app.command("report")(report)
+app.command("export")(export)
 app.command("demo")(demo)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.command("test")(test)

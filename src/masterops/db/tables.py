@@ -458,3 +458,23 @@ dropped_order_lines = Table(
 )
 
 QUERYABLE.update({t.name: t for t in (customers, orders, order_lines, dropped_order_lines)})
+
+# The scheduled reports sent (or being sent): the primary key is the claim a worker takes
+# before sending, so a report goes out once however many workers run. Status sending,
+# sent or failed; a failed one is claimed again (``attempts`` + 1) by a later run.
+report_deliveries = Table(
+    "report_deliveries",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("period", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("claimed_by", String(200), nullable=False),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+    Column("channels", String(100)),
+    Column("error", Text),
+)
+
+QUERYABLE[report_deliveries.name] = report_deliveries

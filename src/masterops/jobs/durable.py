@@ -294,6 +294,63 @@ def scheduled_webhooks(scheduled_at: datetime, context: Any) -> None:
     run_webhooks_step()
 
 
+# -- scheduled reports -------------------------------------------------------------------
+
+
+@DBOS.step(name="masterops.reports.due")
+def due_reports_step(now_iso: str) -> list[dict[str, Any]]:
+    """The scheduled reports due at ``now_iso`` and not yet sent (``report_deliveries``)."""
+    import dataclasses
+
+    from masterops.operations.reports import due_deliveries
+
+    ctx = AppContext()
+    try:
+        due = due_deliveries(ctx.config, ctx.database(), datetime.fromisoformat(now_iso))
+    finally:
+        ctx.close()
+    return [dataclasses.asdict(d) for d in due]
+
+
+@DBOS.step(name="masterops.reports.deliver.run")
+@_announced(lambda due, now_iso, claimant: (f"report {due['kind']}", due["business_id"]))
+def deliver_report_step(due: dict[str, Any], now_iso: str, claimant: str) -> JobResult:
+    """Claim, build and send one scheduled report (``operations.reports``)."""
+    from masterops.operations.reports import DueDelivery, deliver_scheduled
+
+    ctx = _step_context.get()
+    if ctx is None:
+        raise RuntimeError("a job step runs inside _announced")
+    result = deliver_scheduled(
+        ctx.config,
+        ctx.database(),
+        DueDelivery(**due),
+        claimant=claimant,
+        now=datetime.fromisoformat(now_iso),
+    )
+    return {"job": "report", **result}
+
+
+@DBOS.workflow(name="masterops.reports.deliver")
+def report_delivery_job(due: dict[str, Any], now_iso: str) -> JobResult:
+    """One scheduled report; started under ``DueDelivery.workflow_id``, so it runs once
+    per (business, kind, period, attempt) however many workers start it."""
+    return deliver_report_step(due, now_iso, str(DBOS.workflow_id))
+
+
+@DBOS.workflow(name="masterops.reports.scheduled")
+def scheduled_reports(scheduled_at: datetime, context: Any) -> None:
+    """The reports' tick: start the delivery of each report whose local time has come."""
+    from dbos import SetWorkflowID
+
+    from masterops.operations.reports import DueDelivery
+
+    now_iso = scheduled_at.isoformat()
+    for due in due_reports_step(now_iso):
+        with SetWorkflowID(DueDelivery(**due).workflow_id):
+            DBOS.start_workflow(report_delivery_job, due, now_iso)
+
+
 # The workflow each scheduled job runs (schedules.SCHEDULED_JOBS names the jobs).
 SCHEDULED_WORKFLOWS: dict[str, Callable[[datetime, Any], None]] = {
     "health": scheduled_health_round,
@@ -302,4 +359,5 @@ SCHEDULED_WORKFLOWS: dict[str, Callable[[datetime, Any], None]] = {
     "orders": scheduled_orders_sync,
     "executions": scheduled_executions_sync,
     "webhooks": scheduled_webhooks,
+    "reports": scheduled_reports,
 }

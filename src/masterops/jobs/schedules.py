@@ -19,10 +19,14 @@ from typing import Any, Literal, get_args
 
 from masterops.config import Config
 from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, WEBHOOK_QUEUE, sync_queue
+from masterops.reports.schedule import TICK_MINUTES
 
 JobName = Literal["health", "inventory", "customers", "orders", "executions", "webhooks"]
 #: Every job, the one list (``ops worker --once`` offers the same).
 JOB_NAMES: tuple[JobName, ...] = get_args(JobName)
+#: What a schedule runs: a job, or the reports' tick (``ops report`` sends on demand; the
+#: tick sends each business's scheduled reports at its local time, see reports/schedule.py).
+ScheduledJob = JobName | Literal["reports"]
 
 # Job -> (Schedules field, scope). "business": one schedule per business using the
 # service; "platform": one schedule for everything.
@@ -46,7 +50,7 @@ class JobSchedule:
     ``context`` (plain data) as its argument, on ``queue`` (None: DBOS's own)."""
 
     name: str
-    job: JobName
+    job: ScheduledJob
     cron: str
     period_s: int
     context: dict[str, Any] = field(default_factory=dict)
@@ -98,7 +102,17 @@ def plan_schedules(config: Config) -> list[JobSchedule]:
                             sync_queue(slug),
                         )
                     )
+    if config.reports.scheduled and config.businesses and _reports_can_go(config):
+        # A tick, not a cron per report: cron is UTC and a business's 07:00 is local.
+        period = TICK_MINUTES * 60
+        schedules.append(JobSchedule("reports", "reports", cron_every(period)[0], period))
     return schedules
+
+
+def _reports_can_go(config: Config) -> bool:
+    """Somewhere to send a report: recipients, or the Slack webhook. Without either the
+    tick would only record failures."""
+    return bool(config.reports.email_to) or bool(config.reports.slack and config.slack_webhook_url)
 
 
 def apply_schedules(schedules: list[JobSchedule]) -> list[str]:
