@@ -69,10 +69,16 @@ def _run(
 
 
 def _load(
-    paths: list[Path] | None, json_output: bool, *, checked: bool = True
+    paths: list[Path] | None,
+    json_output: bool,
+    *,
+    checked: bool = True,
+    with_error_workflows: bool = False,
 ) -> list[WorkflowDefinition]:
     """The library (or the files named), checked; every problem listed and exit 2 when
-    any file is wrong. With ``checked``, also the offline checks (``workflows.checks``)."""
+    any file is wrong. With ``checked``, also the offline checks (``workflows.checks``);
+    with ``with_error_workflows``, the library's error workflows the files name are
+    added (``deploy orders/`` needs its error workflow on n8n to name its id)."""
     from masterops.workflows import LibraryError, load_library
     from masterops.workflows.checks import check_library
     from masterops.workflows.library import default_library, resolve_paths
@@ -85,6 +91,8 @@ def _load(
             problems = check_library(definitions, whole)
             if problems:
                 raise LibraryError(problems)
+            if with_error_workflows and paths:
+                definitions = _add_error_workflows(definitions, whole)
     except LibraryError as exc:
         if json_output:
             print_json(
@@ -92,6 +100,16 @@ def _load(
             )
         raise CommandFailed(str(exc), exit_code=2) from None
     return definitions
+
+
+def _add_error_workflows(
+    definitions: list[WorkflowDefinition], whole: list[WorkflowDefinition]
+) -> list[WorkflowDefinition]:
+    from masterops.workflows.platform import error_workflow_name
+
+    have = {d.name for d in definitions}
+    named = {error_workflow_name(d) for d in definitions} - have
+    return [*definitions, *(d for d in whole if d.name in named)]
 
 
 def _whole_library(library: Path) -> list[WorkflowDefinition]:
@@ -308,13 +326,13 @@ def deploy(
     """Create or update the library's workflows on n8n, matched by exact name.
 
     Every file is checked first (as `validate` does): one bad file and nothing is
-    deployed (exit 2). The error workflow goes first; the others name its id as their
-    error workflow. When n8n has no "Master-Ops platform" credential yet, an operate
+    deployed (exit 2). The error workflow goes first (also when only other files are
+    named); the others name its id as their error workflow. When n8n has no "Master-Ops platform" credential yet, an operate
     token is created and kept in a new one. Deployed workflows are tagged "masterops";
     a second deploy changes nothing."""
     from masterops.operations.n8n_workflows import deploy_workflows
 
-    definitions = _load(paths, json_output)
+    definitions = _load(paths, json_output, with_error_workflows=True)
     with command_context(json_output) as ctx:
         check_business(ctx.config, business)
         engine = None if dry_run else ctx.database()

@@ -24,10 +24,9 @@ from masterops.workflows import (
     diff_library,
     find_workflow,
 )
-from masterops.workflows.deploy import PlatformAccess, credential_on_server
+from masterops.workflows.deploy import PlatformAccess, bound_for_diff
 from masterops.workflows.export import library_document
 from masterops.workflows.failures import WorkflowFailure, record_failure
-from masterops.workflows.platform import Binding, render
 from masterops.workflows.remote import all_workflows, pick_workflow
 
 if TYPE_CHECKING:
@@ -113,11 +112,8 @@ def diff_workflows(
 
     async def work(n8n: N8nConnector) -> list[WorkflowDiff]:
         server = await all_workflows(n8n)
-        binding = Binding(
-            platform_url, credential_on_server(server), {wf.name: wf.id for wf in server}
-        )
         return diff_library(
-            [render(d, binding, strict=False) for d in definitions],
+            bound_for_diff(definitions, server, platform_url),
             server,
             ignore_positions=ignore_positions,
             orphans=orphans,

@@ -247,3 +247,12 @@ def _merge_nodes(local: Sequence[dict[str, Any]], current: Workflow) -> list[dic
                 node["credentials"] = twin.credentials
         merged.append(node)
     return merged
+
+
+def bound_for_diff(
+    definitions: Sequence[WorkflowDefinition], server: Sequence[Workflow], platform_url: str | None
+) -> list[WorkflowDefinition]:
+    """The definitions bound as a deploy to ``server`` would bind them; what cannot be
+    bound yet (no credential, error workflow not deployed) stays as written."""
+    binding = Binding(platform_url, credential_on_server(server), {wf.name: wf.id for wf in server})
+    return [render(d, binding, strict=False) for d in definitions]

@@ -34,11 +34,11 @@ class CredentialsApi(N8nClientBase):
         answer = await self._json("POST", "/credentials", json=body, operation="create_credential")
         return _credential(answer)
 
-    async def delete_credential(self, credential_id: str) -> Credential:
-        answer = await self._json(
+    async def delete_credential(self, credential_id: str) -> None:
+        """Delete a credential (a 404, NOT_FOUND, when there is none with that id)."""
+        await self._json(
             "DELETE",
             "/credentials/{id}",
             path_params={"id": credential_id},
             operation="delete_credential",
         )
-        return _credential(answer)
