@@ -102,6 +102,17 @@ def _load(
     return definitions
 
 
+def _platform_url(url: str | None) -> str | None:
+    from masterops.workflows.platform import BindingError, check_platform_url
+
+    if url is None:
+        return None
+    try:
+        return check_platform_url(url)
+    except BindingError as exc:
+        raise UsageError(f"--platform-url: {exc}") from None
+
+
 def _add_error_workflows(
     definitions: list[WorkflowDefinition], whole: list[WorkflowDefinition]
 ) -> list[WorkflowDefinition]:
@@ -327,11 +338,13 @@ def deploy(
 
     Every file is checked first (as `validate` does): one bad file and nothing is
     deployed (exit 2). The error workflow goes first (also when only other files are
-    named); the others name its id as their error workflow. When n8n has no "Master-Ops platform" credential yet, an operate
-    token is created and kept in a new one. Deployed workflows are tagged "masterops";
+    named); the others name its id as their error workflow. When n8n has no
+    "Master-Ops platform" credential yet, an operate token is created and kept in a new
+    one. Deployed workflows are tagged "masterops";
     a second deploy changes nothing."""
     from masterops.operations.n8n_workflows import deploy_workflows
 
+    platform_url = _platform_url(platform_url)
     definitions = _load(paths, json_output, with_error_workflows=True)
     with command_context(json_output) as ctx:
         check_business(ctx.config, business)
@@ -401,6 +414,7 @@ def diff(
     """Compare the library with n8n. Exit 1 when anything differs (for CI), 0 when in sync."""
     from masterops.operations.n8n_workflows import diff_workflows
 
+    platform_url = _platform_url(platform_url)
     definitions = _load(paths, json_output)
     with command_context(json_output) as ctx:
         check_business(ctx.config, business)
