@@ -93,7 +93,7 @@ def deploy_order(definitions: Sequence[WorkflowDefinition]) -> list[WorkflowDefi
 
 
 def credential_on_server(workflows: Iterable[Workflow]) -> str | None:
-    """The id of the platform credential a live workflow already uses, if any."""
+    """The id of the platform credential one of ``workflows`` already uses, if any."""
     for wf in workflows:
         for node in wf.nodes:
             entry = (node.credentials or {}).get(CREDENTIAL_TYPE)
@@ -120,7 +120,9 @@ async def deploy(
     if not dry_run:
         wanted = list(dict.fromkeys(t for d in definitions for t in d.wanted_tags))
         tags = await ensure_tags(connector, wanted)
-    credential_id = credential_on_server(server.values())
+    # Only the workflows being deployed are asked: another deployment on the same n8n (a
+    # test's, a staging one) may hold a credential for another platform.
+    credential_id = credential_on_server(server[d.name] for d in definitions if d.name in server)
     credential_note = None
     if credential_id is None and needs_credential(list(definitions)):
         if dry_run:
@@ -254,5 +256,7 @@ def bound_for_diff(
 ) -> list[WorkflowDefinition]:
     """The definitions bound as a deploy to ``server`` would bind them; what cannot be
     bound yet (no credential, error workflow not deployed) stays as written."""
-    binding = Binding(platform_url, credential_on_server(server), {wf.name: wf.id for wf in server})
+    names = {d.name for d in definitions}
+    credential = credential_on_server(wf for wf in server if wf.name in names)
+    binding = Binding(platform_url, credential, {wf.name: wf.id for wf in server})
     return [render(d, binding, strict=False) for d in definitions]
