@@ -29,7 +29,7 @@ def report(
     send: Annotated[
         bool,
         typer.Option(
-            "--send", help="Email it ([reports] email_to) and post a Slack summary as well."
+            "--send", help="Email it (to reports.email_to) and post a Slack summary as well."
         ),
     ] = False,
     json_output: JsonOpt = False,

@@ -15,10 +15,10 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import IO, Any, Literal, get_args
+from typing import IO, Any, Literal, cast, get_args
 
 from sqlalchemy import Column, Connection, MetaData, Table, literal, select
 
@@ -87,16 +87,17 @@ def _pick(table: Table, names: tuple[str, ...]) -> Column[Any] | None:
     return None
 
 
-def stream_rows(
+def stream_chunks(
     conn: Connection,
     name: str,
     *,
     since: datetime | None = None,
     business: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
-) -> tuple[Selection, Iterator[Mapping[str, Any]]]:
-    """The relation's columns and an iterator over its rows, ``chunk_rows`` at a time
-    from the server. ``ExportError`` when a filter does not apply to this relation."""
+) -> tuple[Selection, Iterator[Sequence[Mapping[str, Any]]]]:
+    """The relation's columns and its rows in chunks of ``chunk_rows``, each fetched from
+    the server when the previous one is done. ``ExportError`` when a filter does not apply
+    to this relation."""
     table = _relation(conn, check_name(name))
     when = _pick(table, TIME_COLUMNS)
     owner = _pick(table, ("business_id",) if name != "businesses" else ("id",))
@@ -119,16 +120,34 @@ def stream_rows(
         owner.name if owner is not None else None,
     )
 
-    def rows() -> Iterator[Mapping[str, Any]]:
-        result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(stmt)
+    def chunks() -> Iterator[Sequence[Mapping[str, Any]]]:
+        # Options for this statement only: Connection.execution_options would change the
+        # caller's connection for good.
+        result = conn.execute(
+            stmt, execution_options={"stream_results": True, "yield_per": chunk_rows}
+        )
         try:
             for partition in result.partitions():
-                for row in partition:
-                    yield dict(row._mapping)
+                yield [cast(Mapping[str, Any], row._mapping) for row in partition]
         finally:
             result.close()
 
-    return selection, rows()
+    return selection, chunks()
+
+
+def stream_rows(
+    conn: Connection,
+    name: str,
+    *,
+    since: datetime | None = None,
+    business: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> tuple[Selection, Iterator[Mapping[str, Any]]]:
+    """``stream_chunks``, row by row."""
+    selection, chunks = stream_chunks(
+        conn, name, since=since, business=business, chunk_rows=chunk_rows
+    )
+    return selection, (row for chunk in chunks for row in chunk)
 
 
 def _cell(value: Any) -> Any:
