@@ -9,7 +9,7 @@ workflow just deployed gives back its file, bar key order and formatting.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ from masterops.workflows.library import (
     MANAGED_TAG,
     NODE_FIELDS,
     SETTINGS_FIELDS,
-    WorkflowDefinition,
 )
 from masterops.workflows.platform import unbind
 
@@ -57,14 +56,6 @@ def library_document(workflow: Workflow, names_by_id: Mapping[str, str]) -> JSON
 def render_document(document: Mapping[str, Any]) -> str:
     """The file text: two-space JSON, as the library's files are written."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def library_path(name: str, definitions: Sequence[WorkflowDefinition]) -> Path | None:
-    """The file that defines ``name`` (None: no file does yet)."""
-    for d in definitions:
-        if d.name == name:
-            return d.path
-    return None
 
 
 def new_file_name(name: str, library: Path) -> Path:
