@@ -82,17 +82,14 @@ def render(
 
     ``strict`` (deploy): anything the binding lacks is a ``BindingError``. Otherwise
     (diff) what cannot be bound stays as the file has it, and shows as a difference."""
-    url = PLATFORM_URL  # nothing to substitute
-    if any(PLATFORM_URL in text for text in _texts(definition.nodes)):
-        if binding.platform_url is None and not strict:
-            pass
-        elif binding.platform_url is None:
-            raise BindingError(
-                f"it calls the platform ({PLATFORM_URL}): give the platform's URL as n8n "
-                "reaches it (--platform-url)"
-            )
-        else:
-            url = check_platform_url(binding.platform_url)
+    url = PLATFORM_URL  # left as written while there is no URL to put there
+    if binding.platform_url is not None:
+        url = check_platform_url(binding.platform_url)
+    elif strict and any(PLATFORM_URL in text for text in _texts(definition.nodes)):
+        raise BindingError(
+            f"it calls the platform ({PLATFORM_URL}): give the platform's URL as n8n "
+            "reaches it (--platform-url)"
+        )
     if (
         strict
         and binding.credential_id is None
