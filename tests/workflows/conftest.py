@@ -14,8 +14,8 @@ from workflows_helpers import LIBRARY
 
 from masterops.integrations.base import ConnectorRuntime, RetryPolicy
 from masterops.integrations.n8n import N8nConnector
-from masterops_sandbox.harness import SandboxTransport
-from masterops_sandbox.n8n import build_n8n
+from masterops_sandbox.harness import SandboxTransport, ServiceHarness
+from masterops_sandbox.n8n import N8nSandbox, build_n8n
 from masterops_sandbox.server import Sandbox
 
 API_KEY = "n8n-test-key"
@@ -32,9 +32,15 @@ def library(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def n8n() -> AsyncIterator[N8nConnector]:
-    """A connector on a fresh, seeded in-process n8n sandbox."""
-    _sandbox, harness = build_n8n(API_KEY, seed=3, executions=150)
+def n8n_sandbox() -> tuple[N8nSandbox, ServiceHarness]:
+    """A fresh, seeded in-process n8n sandbox: its handle and the app serving it."""
+    return build_n8n(API_KEY, seed=3, executions=150)
+
+
+@pytest.fixture
+async def n8n(n8n_sandbox: tuple[N8nSandbox, ServiceHarness]) -> AsyncIterator[N8nConnector]:
+    """A connector on ``n8n_sandbox``."""
+    _sandbox, harness = n8n_sandbox
     connector = N8nConnector(
         business_id="teelixir",
         runtime=ConnectorRuntime(),

@@ -3,7 +3,7 @@ itself (the server may normalise what it stores; a deploy must still be idempote
 
 Runs only when ``MASTEROPS_N8N_URL`` and ``MASTEROPS_N8N_API_KEY`` are set. The library is
 deployed under unique names and webhook paths, and everything created (workflows, new
-tags) is deleted afterwards.
+tags, the platform credential) is deleted afterwards.
 """
 
 from __future__ import annotations
@@ -13,16 +13,17 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from workflows_helpers import LIBRARY
+from workflows_helpers import LIBRARY, unique_names
 
 from masterops.integrations.base import ConnectorRuntime, RetryPolicy
 from masterops.integrations.n8n import N8nConnector
-from masterops.workflows import deploy, diff_library, load_library
-from masterops.workflows.library import WEBHOOK_TYPE, WorkflowDefinition
+from masterops.workflows import PlatformAccess, bound_for_diff, deploy, diff_library, load_library
+from masterops.workflows.deploy import credential_on_server
 from masterops.workflows.remote import all_workflows
 
 REAL_URL = os.environ.get("MASTEROPS_N8N_URL", "")
 REAL_KEY = os.environ.get("MASTEROPS_N8N_API_KEY", "")
+PLATFORM_URL = "http://127.0.0.1:9"  # never called: nothing is triggered here
 
 pytestmark = [
     pytest.mark.real_n8n,
@@ -45,37 +46,35 @@ async def real() -> AsyncIterator[N8nConnector]:
     async with connector:
         tags_before = {t.id async for t in connector.list_tags()}
         yield connector
-        for wf in await all_workflows(connector):
-            if "[mo-test-" in wf.name:
-                await connector.delete_workflow(wf.id)
+        ours = [wf for wf in await all_workflows(connector) if "[mo-test-" in wf.name]
+        credential = credential_on_server(ours)
+        for wf in ours:
+            await connector.delete_workflow(wf.id)
+        if credential is not None:
+            await connector.delete_credential(credential)
         async for tag in connector.list_tags():
             if tag.id not in tags_before:
                 await connector.delete_tag(tag.id)
 
 
-def _unique(definitions: list[WorkflowDefinition]) -> list[WorkflowDefinition]:
-    token = uuid.uuid4().hex[:8]
-    for d in definitions:
-        d.name = f"{d.name} [mo-test-{token}]"
-        for node in d.nodes:
-            if node["type"] == WEBHOOK_TYPE:
-                node["webhookId"] = str(uuid.uuid4())
-                node["parameters"]["path"] = f"mo-test-{token}/{node['parameters']['path']}"
-    return definitions
-
-
 async def test_the_library_deploys_idempotently_on_a_real_n8n(real: N8nConnector) -> None:
-    definitions = _unique(load_library([LIBRARY]))
-    first = await deploy(real, definitions, activate=True)
+    definitions = unique_names(load_library([LIBRARY]), uuid.uuid4().hex[:8])
+    platform = PlatformAccess(PLATFORM_URL, lambda: "mo_not_a_real_token")
+    first = await deploy(real, definitions, activate=True, platform=platform)
     assert {r.status for r in first} == {"created"}
     assert all(r.ok for r in first), [r.error for r in first]
-    second = await deploy(real, definitions, activate=True)
+    second = await deploy(real, definitions, activate=True, platform=platform)
     assert {r.status for r in second} == {"unchanged"}, [r.changes for r in second]
-    diffs = diff_library(definitions, await all_workflows(real), orphans=False)
+    server = await all_workflows(real)
+    diffs = diff_library(bound_for_diff(definitions, server, PLATFORM_URL), server, orphans=False)
     assert {d.status for d in diffs} == {"in sync"}, [d.changes for d in diffs]
 
-    definitions[1].nodes[-1]["parameters"]["url"] += "?v=2"
-    third = {r.name: r for r in await deploy(real, definitions)}
-    assert third[definitions[1].name].status == "updated"
-    diffs = diff_library(definitions, await all_workflows(real), orphans=False)
+    [monitor] = [d for d in definitions if d.name.startswith("Master-Ops health monitor")]
+    [call] = [n for n in monitor.nodes if n["name"] == "Run a health round"]
+    call["parameters"]["url"] += "?v=2"
+    third = {r.name: r for r in await deploy(real, definitions, platform=platform)}
+    assert third[monitor.name].status == "updated"
+    assert {r.status for r in third.values()} == {"updated", "unchanged"}
+    server = await all_workflows(real)
+    diffs = diff_library(bound_for_diff(definitions, server, PLATFORM_URL), server, orphans=False)
     assert {d.status for d in diffs} == {"in sync"}, [d.changes for d in diffs]

@@ -44,18 +44,34 @@ def test_the_shipped_library_is_valid() -> None:
     by_file = {d.path.relative_to(LIBRARY).as_posix(): d for d in definitions}
     assert set(by_file) == {
         "monitoring/error-notifier.json",
-        "orders/order-webhook.json",
-        "reporting/daily-workflow-report.json",
-        "sync/unleashed-stock-to-hubspot.json",
+        "monitoring/health-monitor.json",
+        "orders/orders-sync.json",
+        "reporting/daily-report.json",
+        "reporting/data-export.json",
+        "sync/customers-sync.json",
+        "sync/inventory-sync.json",
     }
-    [hook] = [n for n in by_file["orders/order-webhook.json"].nodes if n["type"] == WEBHOOK_TYPE]
-    assert hook["webhookId"] and hook["parameters"]["path"] == "masterops/order-created"
-    sync = by_file["sync/unleashed-stock-to-hubspot.json"]
-    assert sync.nodes[0]["type"] == "n8n-nodes-base.scheduleTrigger"
-    assert sum(n["type"] == "n8n-nodes-base.httpRequest" for n in sync.nodes) == 2
-    assert sync.wanted_tags == ["inventory", "masterops"]
-    assert not activatable(by_file["monitoring/error-notifier.json"])
-    assert activatable(sync)
+    # Every workflow but the error workflow runs on a schedule and on a webhook (a manual
+    # run: n8n's public API has no "run now").
+    for name, d in by_file.items():
+        types = [n["type"] for n in d.nodes]
+        if name == "monitoring/error-notifier.json":
+            assert types[0] == "n8n-nodes-base.errorTrigger" and not activatable(d)
+            assert "errorWorkflow" not in d.settings
+            continue
+        assert "n8n-nodes-base.scheduleTrigger" in types and WEBHOOK_TYPE in types, name
+        [hook] = [n for n in d.nodes if n["type"] == WEBHOOK_TYPE]
+        assert hook["webhookId"] and hook["parameters"]["path"].startswith("masterops/")
+        assert d.settings["errorWorkflow"] == "Master-Ops error notifier"
+        assert activatable(d)
+    # No sync is re-implemented in n8n: no Code node, and every HTTP call is the platform's.
+    for d in definitions:
+        for node in d.nodes:
+            assert node["type"] != "n8n-nodes-base.code"
+            if node["type"] == "n8n-nodes-base.httpRequest":
+                assert node["parameters"]["url"].removeprefix("=").startswith("{{PLATFORM_URL}}")
+    sync = by_file["sync/inventory-sync.json"]
+    assert sync.wanted_tags == ["sync", "inventory", "masterops"]
 
 
 def test_defaults_and_export_fields(tmp_path: Path) -> None:

@@ -10,9 +10,15 @@ from typing import Any
 
 from workflows_helpers import LIBRARY
 
+from masterops.integrations.n8n import N8nConnector
+from masterops.workflows import PlatformAccess, deploy, load_library
+
 BROKEN = "RHF \u2013 legacy price import"
 ORDERS = "Teelixir \u2013 order to HubSpot"
-HOOK = "Master-Ops: order webhook"
+HOOK = "Master-Ops health monitor"
+NOTIFIER = "Master-Ops error notifier"
+URL = "http://platform.test:8123"
+PLATFORM = ("--platform-url", URL)
 
 
 def _json(result: Any) -> Any:
@@ -103,12 +109,18 @@ def test_activate_bad_input(ops) -> None:  # type: ignore[no-untyped-def]
 
 def test_deploy_then_diff_on_the_embedded_sandbox(ops, library: Path) -> None:  # type: ignore[no-untyped-def]
     lib = str(library)
-    created = _json(ops("workflows", "deploy", lib, "--json"))
+    created = _json(ops("workflows", "deploy", lib, *PLATFORM, "--json"))
     assert {r["status"] for r in created} == {"created"}
+    assert "created the n8n credential 'Master-Ops platform'" in created[0]["note"]
     # The next command sees the deployed workflows: in sync, nothing "only local".
-    diff = ops("workflows", "diff", lib)
+    diff = ops("workflows", "diff", lib, *PLATFORM)
     assert diff.exit_code == 0, diff.stdout + diff.stderr
     assert "only local" not in diff.stdout and f"{HOOK}: in sync" in diff.stdout
+    # The token n8n holds is a real operate token of this platform.
+    tokens = _json(ops("tokens", "list", "--json"))
+    assert [(t["scope"], t["name"].startswith("n8n workflows")) for t in tokens] == [
+        ("operate", True)
+    ]
 
 
 # -- deploy and diff (served sandbox: state survives between calls) -----------------------
@@ -118,47 +130,50 @@ def test_deploy_then_unchanged_then_updated_then_in_sync(  # type: ignore[no-unt
     ops, served_n8n, library: Path
 ) -> None:
     lib = str(library)
-    dry = _json(ops("workflows", "deploy", lib, "--dry-run", "--json"))
+    dry = _json(ops("workflows", "deploy", lib, *PLATFORM, "--dry-run", "--json"))
     assert {r["status"] for r in dry} == {"created"} and all(r["dry_run"] for r in dry)
     assert _json(ops("workflows", "list", "--tag", "masterops", "--json")) == []
 
-    before = ops("workflows", "diff", lib)
+    before = ops("workflows", "diff", lib, *PLATFORM)
     assert before.exit_code == 1 and f"{HOOK}: only local" in before.stdout
-    assert _one_error_line(before) == "error: 4 of 4 workflow(s) differ from n8n"
+    assert _one_error_line(before) == "error: 7 of 7 workflow(s) differ from n8n"
 
-    first = _json(ops("workflows", "deploy", lib, "--json"))
+    first = _json(ops("workflows", "deploy", lib, *PLATFORM, "--json"))
     assert {r["status"] for r in first} == {"created"}
-    second = ops("workflows", "deploy", lib)
-    assert second.exit_code == 0 and second.stdout.count("unchanged") == 4
-    assert ops("workflows", "diff", lib).exit_code == 0
+    second = ops("workflows", "deploy", lib, *PLATFORM)
+    assert second.exit_code == 0 and second.stdout.count("unchanged") == 7
+    assert ops("workflows", "diff", lib, *PLATFORM).exit_code == 0
+    assert len(served_n8n.n8n_api.credentials) == 1
 
-    path = library / "orders" / "order-webhook.json"
+    path = library / "monitoring" / "health-monitor.json"
     data = json.loads(path.read_text())
-    data["nodes"][2]["parameters"]["url"] = "https://api.hubapi.com/crm/v3/objects/deals?v=2"
+    data["nodes"][2]["parameters"]["url"] += "?v=2"
     data["settings"]["saveManualExecutions"] = True
     path.write_text(json.dumps(data))
-    changed = ops("workflows", "diff", lib, "--json")
+    changed = ops("workflows", "diff", lib, *PLATFORM, "--json")
     assert changed.exit_code == 1
     diffs = {d["name"]: d for d in json.loads(changed.stdout)}
     assert diffs[HOOK]["status"] == "changed"
     assert diffs[HOOK]["changes"] == [
-        'node "Create HubSpot deal": parameters.url: server '
-        '"https://api.hubapi.com/crm/v3/objects/deals" -> '
-        'local "https://api.hubapi.com/crm/v3/objects/deals?v=2"',
+        f'node "Run a health round": parameters.url: server "{URL}/api/v1/health/rounds" -> '
+        f'local "{URL}/api/v1/health/rounds?v=2"',
         "settings.saveManualExecutions: only local (true)",
     ]
-    updated = {r["name"]: r for r in _json(ops("workflows", "deploy", lib, "--activate", "--json"))}
+    updated = {
+        r["name"]: r
+        for r in _json(ops("workflows", "deploy", lib, *PLATFORM, "--activate", "--json"))
+    }
     assert updated[HOOK]["status"] == "updated" and updated[HOOK]["active"] is True
-    assert updated["Master-Ops: error notifier"]["note"].startswith("not activated")
-    clean = ops("workflows", "diff", lib)
+    assert updated[NOTIFIER]["note"].startswith("not activated")
+    clean = ops("workflows", "diff", lib, *PLATFORM)
     assert clean.exit_code == 0 and f"{HOOK}: in sync" in clean.stdout
 
     # A workflow removed from the library is reported, as ours, on the server only.
     path.unlink()
-    assert ops("workflows", "diff", lib).exit_code == 0
-    gone = ops("workflows", "diff", lib, "--orphans")
+    assert ops("workflows", "diff", lib, *PLATFORM).exit_code == 0
+    gone = ops("workflows", "diff", lib, *PLATFORM, "--orphans")
     assert gone.exit_code == 1 and f"{HOOK}: only on server" in gone.stdout
-    everything = ops("workflows", "diff", lib, "--all", "--json")
+    everything = ops("workflows", "diff", lib, *PLATFORM, "--all", "--json")
     names = {d["name"] for d in json.loads(everything.stdout) if d["status"] == "only on server"}
     assert len(names) == 19 and HOOK in names  # the 18 seeded ones too
 
@@ -166,11 +181,12 @@ def test_deploy_then_unchanged_then_updated_then_in_sync(  # type: ignore[no-unt
 def test_deploy_refused_activation_is_one_line(  # type: ignore[no-untyped-def]
     ops, served_n8n, library: Path
 ) -> None:
-    path = library / "orders" / "order-webhook.json"
+    path = library / "monitoring" / "health-monitor.json"
     data = json.loads(path.read_text())
-    data["nodes"][0]["parameters"]["path"] = "teelixir/order-created"  # taken by the seed
+    data["nodes"][1]["parameters"]["path"] = "teelixir/order-created"  # taken by the seed
     path.write_text(json.dumps(data))
-    result = ops("workflows", "deploy", str(path), "--activate")
+    notifier = library / "monitoring" / "error-notifier.json"
+    result = ops("workflows", "deploy", str(path), str(notifier), *PLATFORM, "--activate")
     assert result.exit_code == 1
     assert "The URL path that the" in result.stdout
     assert _one_error_line(result) == f"error: 1 workflow(s) failed to deploy: '{HOOK}'"
@@ -179,22 +195,34 @@ def test_deploy_refused_activation_is_one_line(  # type: ignore[no-untyped-def]
     assert refused.exit_code == 1
     line = _one_error_line(refused)
     assert line.startswith(f"error: n8n refused to activate '{HOOK}'")
-    assert 'The URL path that the "Order created" node uses is already taken' in line
+    assert 'The URL path that the "Run now" node uses is already taken' in line
+
+
+async def test_deploy_without_the_error_workflow_on_n8n_says_so(
+    n8n: N8nConnector, library: Path
+) -> None:
+    [monitor] = load_library([library / "monitoring" / "health-monitor.json"])
+    [row] = await deploy(n8n, [monitor], platform=PlatformAccess(URL, lambda: "token"))
+    assert row.status == "failed"
+    assert row.error == (
+        "settings.errorWorkflow names 'Master-Ops error notifier', which is not on n8n "
+        "(deploy it too: it is deployed first)"
+    )
 
 
 def test_deploy_an_invalid_library_deploys_nothing(  # type: ignore[no-untyped-def]
     ops, served_n8n, library: Path, tmp_path: Path
 ) -> None:
     (library / "orders" / "bad.json").write_text("{ nope")
-    hook = library / "orders" / "order-webhook.json"
+    hook = library / "monitoring" / "health-monitor.json"
     data = json.loads(hook.read_text())
-    del data["nodes"][0]["webhookId"]
+    del data["nodes"][1]["webhookId"]
     hook.write_text(json.dumps(data))
-    result = ops("workflows", "deploy", str(library))
+    result = ops("workflows", "deploy", str(library), *PLATFORM)
     assert result.exit_code == 2
     assert "error: 2 problem(s) in the workflow library:" in result.stderr
     assert f"{library / 'orders' / 'bad.json'}: bad JSON at line 1" in result.stderr
-    assert f'{hook}: node "Order created" is a Webhook without a "webhookId"' in result.stderr
+    assert f'{hook}: node "Run now" is a Webhook without a "webhookId"' in result.stderr
     assert _json(ops("workflows", "list", "--tag", "masterops", "--json")) == []
 
     as_json = ops("workflows", "diff", str(library), "--json")
@@ -205,15 +233,21 @@ def test_deploy_an_invalid_library_deploys_nothing(  # type: ignore[no-untyped-d
     assert missing.exit_code == 2 and "no such file or folder" in missing.stderr
 
 
-def test_deploy_uses_the_default_library_path(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # The ops fixture runs in tmp_path: no infra/n8n-workflows there yet.
-    missing = ops("workflows", "deploy")
-    assert (
-        missing.exit_code == 2 and "infra/n8n-workflows: no such file or folder" in missing.stderr
+def test_paths_are_found_in_the_library_folder_from_anywhere(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The ops fixture runs in tmp_path: no infra/n8n-workflows there, so the checkout's.
+    rows = _json(ops("workflows", "deploy", *PLATFORM, "--dry-run", "--json"))
+    assert len(rows) == 7 and {r["status"] for r in rows} == {"created"}
+    # orders/ comes with the error workflow it names (deployed first).
+    notifier, orders = _json(
+        ops("workflows", "deploy", "orders/", *PLATFORM, "--dry-run", "--json")
     )
+    assert notifier["name"] == NOTIFIER and orders["name"] == "Master-Ops orders sync"
+    assert orders["path"] == str(LIBRARY / "orders" / "orders-sync.json")
+    # A library in the current folder wins over the checkout's.
     shutil.copytree(LIBRARY, tmp_path / "infra" / "n8n-workflows")
-    rows = _json(ops("workflows", "deploy", "--dry-run", "--json"))
-    assert len(rows) == 4 and {r["status"] for r in rows} == {"created"}
-    diffs = ops("workflows", "diff", "--json")
+    (tmp_path / "infra" / "n8n-workflows" / "reporting" / "data-export.json").unlink()
+    rows = _json(ops("workflows", "deploy", *PLATFORM, "--dry-run", "--json"))
+    assert len(rows) == 6
+    diffs = ops("workflows", "diff", *PLATFORM, "--json")
     assert diffs.exit_code == 1
     assert {d["status"] for d in json.loads(diffs.stdout)} == {"only local"}

@@ -1,5 +1,5 @@
 """``ops workflows ...``: the n8n workflows, live (list, failures, activate, deactivate) and
-from the library in ``infra/n8n-workflows`` (deploy, diff).
+from the library in ``infra/n8n-workflows`` (validate, show, deploy, diff, export).
 
 n8n is one instance for every business: the commands use the first configured business
 that has n8n, or the one ``--business`` names.
@@ -30,14 +30,25 @@ T = TypeVar("T")
 DEFAULT_LIBRARY = Path("infra/n8n-workflows")
 
 app = typer.Typer(
-    help="n8n workflows: list, failures, (de)activate, and deploy/diff the library.",
+    help="n8n workflows: list, failures, (de)activate; validate, show, deploy, diff and "
+    "export the library.",
     no_args_is_help=True,
 )
 
 PathsArg = Annotated[
     list[Path] | None,
     typer.Argument(
-        help=f"Workflow files or folders (default: {DEFAULT_LIBRARY}).", show_default=False
+        help=f"Workflow files or folders, in the current folder or the library's "
+        f"(default: all of {DEFAULT_LIBRARY}).",
+        show_default=False,
+    ),
+]
+PlatformUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--platform-url",
+        help="The platform's base URL as n8n reaches it (fills {{PLATFORM_URL}}).",
+        show_default=False,
     ),
 ]
 
@@ -57,18 +68,67 @@ def _run(
             return run_on_n8n(services, business, work)
 
 
-def _load(paths: list[Path] | None, json_output: bool) -> list[WorkflowDefinition]:
-    """The library, checked; every problem listed and exit 2 when any file is wrong."""
+def _load(
+    paths: list[Path] | None,
+    json_output: bool,
+    *,
+    checked: bool = True,
+    with_error_workflows: bool = False,
+) -> list[WorkflowDefinition]:
+    """The library (or the files named), checked; every problem listed and exit 2 when
+    any file is wrong. With ``checked``, also the offline checks (``workflows.checks``);
+    with ``with_error_workflows``, the library's error workflows the files name are
+    added (``deploy orders/`` needs its error workflow on n8n to name its id)."""
     from masterops.workflows import LibraryError, load_library
+    from masterops.workflows.checks import check_library
+    from masterops.workflows.library import default_library, resolve_paths
 
+    library = default_library()
     try:
-        return load_library(paths or [DEFAULT_LIBRARY])
+        definitions = load_library(resolve_paths(paths or [library], library))
+        if checked:
+            whole = definitions if not paths else _whole_library(library)
+            problems = check_library(definitions, whole)
+            if problems:
+                raise LibraryError(problems)
+            if with_error_workflows and paths:
+                definitions = _add_error_workflows(definitions, whole)
     except LibraryError as exc:
         if json_output:
             print_json(
                 {"problems": [{"path": str(p.path), "message": p.message} for p in exc.problems]}
             )
         raise CommandFailed(str(exc), exit_code=2) from None
+    return definitions
+
+
+def _platform_url(url: str | None) -> str | None:
+    from masterops.workflows.platform import BindingError, check_platform_url
+
+    if url is None:
+        return None
+    try:
+        return check_platform_url(url)
+    except BindingError as exc:
+        raise UsageError(f"--platform-url: {exc}") from None
+
+
+def _add_error_workflows(
+    definitions: list[WorkflowDefinition], whole: list[WorkflowDefinition]
+) -> list[WorkflowDefinition]:
+    from masterops.workflows.platform import error_workflow_name
+
+    have = {d.name for d in definitions}
+    named = {error_workflow_name(d) for d in definitions} - have
+    return [*definitions, *(d for d in whole if d.name in named)]
+
+
+def _whole_library(library: Path) -> list[WorkflowDefinition]:
+    """Every definition of the library that loads (what an errorWorkflow may name)."""
+    from masterops.workflows.library import definition_files, load_definition
+
+    files, _ = definition_files([library])
+    return [d for d in (load_definition(f)[0] for f in files) if d is not None]
 
 
 def _when(value: datetime | None) -> str:
@@ -270,21 +330,34 @@ def deploy(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would change; change nothing.")
     ] = False,
+    platform_url: PlatformUrlOpt = None,
     business: BusinessOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Create or update the library's workflows on n8n, matched by exact name.
 
-    Every file is checked first: one bad file and nothing is deployed (exit 2). Deployed
-    workflows are tagged "masterops"; a second deploy changes nothing."""
+    Every file is checked first (as `validate` does): one bad file and nothing is
+    deployed (exit 2). The error workflow goes first (also when only other files are
+    named); the others name its id as their error workflow. When n8n has no
+    "Master-Ops platform" credential yet, an operate token is created and kept in a new
+    one. Deployed workflows are tagged "masterops";
+    a second deploy changes nothing."""
     from masterops.operations.n8n_workflows import deploy_workflows
 
-    definitions = _load(paths, json_output)
+    platform_url = _platform_url(platform_url)
+    definitions = _load(paths, json_output, with_error_workflows=True)
     with command_context(json_output) as ctx:
         check_business(ctx.config, business)
+        engine = None if dry_run else ctx.database()
         with ctx.services() as services:
             results = deploy_workflows(
-                services, business, definitions, activate=activate, dry_run=dry_run
+                services,
+                business,
+                definitions,
+                activate=activate,
+                dry_run=dry_run,
+                platform_url=platform_url,
+                engine=engine,
             )
     if json_output:
         print_json([r.to_dict() for r in results])
@@ -334,12 +407,14 @@ def diff(
         bool,
         typer.Option("--all", help="Report every server workflow no file defines."),
     ] = False,
+    platform_url: PlatformUrlOpt = None,
     business: BusinessOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Compare the library with n8n. Exit 1 when anything differs (for CI), 0 when in sync."""
     from masterops.operations.n8n_workflows import diff_workflows
 
+    platform_url = _platform_url(platform_url)
     definitions = _load(paths, json_output)
     with command_context(json_output) as ctx:
         check_business(ctx.config, business)
@@ -352,6 +427,7 @@ def diff(
                 # A few files are part of the library: the rest is not "only on server".
                 orphans=orphans or not paths,
                 all_server=all_server,
+                platform_url=platform_url,
             )
     if json_output:
         print_json([d.to_dict() for d in diffs])
@@ -364,3 +440,103 @@ def diff(
     differing = [d for d in diffs if d.status != "in sync"]
     if differing:
         raise CommandFailed(f"{len(differing)} of {len(diffs)} workflow(s) differ from n8n")
+
+
+# -- validate / show / export -------------------------------------------------------------
+
+
+@app.command("validate")
+def validate(paths: PathsArg = None, json_output: JsonOpt = False) -> None:
+    """Check library files offline: structure, node types and versions of the pinned n8n,
+    placeholders, platform routes and the fields expressions read from them, the error
+    workflow. Exit 2 with every problem listed, 0 when all are valid."""
+    from masterops.workflows.catalogue import N8N_VERSION
+
+    definitions = _load(paths, json_output)
+    rows = [{"workflow": d.name, "file": str(d.path), "nodes": len(d.nodes)} for d in definitions]
+    if json_output:
+        print_json({"valid": rows, "n8n": N8N_VERSION, "problems": []})
+        return
+    print_table(rows, ["workflow", "file", "nodes"], title=f"Valid for n8n {N8N_VERSION}")
+
+
+@app.command("show")
+def show(
+    name: Annotated[str, typer.Argument(help="A library workflow's exact name, or its file.")],
+    json_output: JsonOpt = False,
+) -> None:
+    """A library workflow: its triggers, the platform routes it calls, its error workflow
+    and its nodes (from the file; nothing is read from n8n)."""
+    from masterops.workflows.summary import describe
+
+    definitions = _load(None, json_output, checked=False)
+    chosen = [d for d in definitions if d.name == name or _same_file(d.path, name)]
+    if not chosen:
+        known = "; ".join(sorted(d.name for d in definitions))
+        raise UsageError(f"no library workflow named {name!r} (the library has: {known})")
+    summary = describe(chosen[0])
+    if json_output:
+        print_json(summary)
+        return
+    out = console()
+    for key in ("name", "file", "tags", "triggers", "calls", "credential", "error_workflow"):
+        value = summary[key]
+        text = ", ".join(value) if isinstance(value, list) else str(value or "-")
+        out.print(f"{key.replace('_', ' ')}: {text}", markup=False, highlight=False)
+    print_table(summary["nodes"], ["name", "type", "version"], title="Nodes")
+
+
+def _same_file(path: Path, ref: str) -> bool:
+    candidate = Path(ref)
+    try:
+        return path.resolve() == candidate.resolve() or path.name == ref
+    except OSError:
+        return False
+
+
+@app.command("export")
+def export(
+    workflow: Annotated[str, typer.Argument(help="The workflow's n8n id or exact name.")],
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--to",
+            help="Write here (a file; '-' for stdout). Default: the library file that "
+            "defines it, or a new file in the library.",
+        ),
+    ] = None,
+    business: BusinessOpt = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Pull a workflow edited in n8n back into the library, without what belongs to one
+    server (ids, versions, timestamps, credential ids, the platform URL)."""
+    import sys
+
+    from masterops.operations.n8n_workflows import export_workflow
+    from masterops.workflows.export import new_file_name, render_document
+    from masterops.workflows.library import default_library
+
+    with command_context(json_output) as ctx:
+        check_business(ctx.config, business)
+        with ctx.services() as services:
+            document = export_workflow(services, business, workflow)
+    text = render_document(document)
+    if to is not None and str(to) == "-":
+        sys.stdout.write(text)
+        return
+    library = default_library()
+    target = to
+    if target is None:
+        existing = [d.path for d in _whole_library(library) if d.name == document["name"]]
+        target = existing[0] if existing else new_file_name(document["name"], library)
+    if target.is_dir():
+        raise UsageError(f"--to {target} is a folder; name a file")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CommandFailed(f"cannot write {target}: {exc.strerror or exc}") from None
+    if json_output:
+        print_json({"name": document["name"], "path": str(target)})
+    else:
+        console().print(f"{document['name']} -> {target}", markup=False, highlight=False)

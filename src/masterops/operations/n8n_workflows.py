@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from masterops.db.api_tokens import create_token
 from masterops.integrations.base import IntegrationError
 from masterops.integrations.factory import ServiceDisabled
 from masterops.operations.errors import OperationFailed
@@ -22,9 +24,14 @@ from masterops.workflows import (
     diff_library,
     find_workflow,
 )
-from masterops.workflows.remote import all_workflows
+from masterops.workflows.deploy import PlatformAccess, bound_for_diff
+from masterops.workflows.export import library_document
+from masterops.workflows.failures import WorkflowFailure, record_failure
+from masterops.workflows.remote import all_workflows, pick_workflow
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from masterops.integrations.n8n import N8nConnector
     from masterops.operations.services import Services
 
@@ -66,11 +73,26 @@ def deploy_workflows(
     *,
     activate: bool = False,
     dry_run: bool = False,
+    platform_url: str | None = None,
+    engine: Engine | None = None,
 ) -> list[DeployResult]:
-    """Create or update the library's workflows on n8n, matched by exact name."""
+    """Create or update the library's workflows on n8n, matched by exact name.
+
+    When n8n has no platform credential yet, an operate-scope API token is created in
+    the platform's database (``engine``) and kept only in the new n8n credential."""
+
+    def new_token() -> str:
+        if engine is None:
+            raise OperationFailed("no platform database to create n8n's API token in")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        with engine.begin() as conn:
+            _, token = create_token(conn, name=f"n8n workflows ({stamp})", scope="operate")
+        return token
+
+    access = PlatformAccess(platform_url, new_token if engine is not None else None)
 
     async def work(n8n: N8nConnector) -> list[DeployResult]:
-        return await deploy(n8n, definitions, activate=activate, dry_run=dry_run)
+        return await deploy(n8n, definitions, activate=activate, dry_run=dry_run, platform=access)
 
     return run_on_n8n(services, business, work)
 
@@ -83,14 +105,16 @@ def diff_workflows(
     ignore_positions: bool = False,
     orphans: bool = False,
     all_server: bool = False,
+    platform_url: str | None = None,
 ) -> list[WorkflowDiff]:
-    """The library compared with what n8n holds: one diff per definition, then the
-    server's workflows no definition names (see ``diff_library``)."""
+    """The library compared with what n8n holds: one diff per definition (bound as
+    deploy would bind it), then the server's workflows no definition names."""
 
     async def work(n8n: N8nConnector) -> list[WorkflowDiff]:
+        server = await all_workflows(n8n)
         return diff_library(
-            definitions,
-            await all_workflows(n8n),
+            bound_for_diff(definitions, server, platform_url),
+            server,
             ignore_positions=ignore_positions,
             orphans=orphans,
             all_server=all_server,
@@ -111,3 +135,25 @@ async def set_workflow_active(
         wf = await find_workflow(connector, ref)
         done = await (connector.activate(wf.id) if active else connector.deactivate(wf.id))
     return {"id": wf.id, "name": wf.name, "active": done.active, "was_active": wf.active}
+
+
+def export_workflow(services: Services, business: str | None, ref: str) -> dict[str, Any]:
+    """The library file content of the n8n workflow whose id or exact name is ``ref``."""
+
+    async def work(n8n: N8nConnector) -> dict[str, Any]:
+        server = await all_workflows(n8n)
+        workflow = pick_workflow(server, ref)
+        # The list may leave fields out; the workflow itself has them all.
+        full = await n8n.get_workflow(workflow.id)
+        if not full.tags:
+            full = full.model_copy(update={"tags": workflow.tags})
+        return library_document(full, {wf.id: wf.name for wf in server})
+
+    return run_on_n8n(services, business, work)
+
+
+def record_workflow_failure(engine: Engine, failure: WorkflowFailure) -> int:
+    """Keep a failed n8n execution (as the error workflow reports it) as an error line in
+    ``integration_logs``; the line's id."""
+    with engine.begin() as conn:
+        return record_failure(conn, failure)

@@ -7,11 +7,17 @@ others; its row says why.
 
 An update keeps what n8n gave the live workflow and the file does not name: node ids
 (so n8n's history and pinned data stay attached) and credentials attached in the editor.
+
+Each definition is bound to the installation first (``platform.render``): the platform
+URL, the platform credential's id (created once, from ``PlatformAccess.new_token``, when
+no live workflow uses one yet) and ``settings.errorWorkflow`` from a name to an id.
+Workflows other workflows name as their error workflow are deployed first, so their ids
+exist when the others are bound.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,6 +25,16 @@ from masterops.integrations.base import IntegrationError
 from masterops.integrations.n8n import N8nConnector, Tag, Workflow
 from masterops.workflows.diff import compare
 from masterops.workflows.library import WorkflowDefinition, activatable
+from masterops.workflows.platform import (
+    CREDENTIAL_NAME,
+    CREDENTIAL_TYPE,
+    Binding,
+    BindingError,
+    error_workflow_name,
+    needs_credential,
+    render,
+    uses_platform_credential,
+)
 from masterops.workflows.remote import all_workflows, ensure_tags
 
 Outcome = Literal["created", "updated", "unchanged", "failed"]
@@ -61,14 +77,42 @@ class DeployResult:
         }
 
 
+@dataclass(frozen=True)
+class PlatformAccess:
+    """How the deployed workflows reach the platform: its URL as n8n sees it, and where a
+    token comes from when n8n has no platform credential yet (called at most once)."""
+
+    url: str | None = None
+    new_token: Callable[[], str] | None = None
+
+
+def deploy_order(definitions: Sequence[WorkflowDefinition]) -> list[WorkflowDefinition]:
+    """Error workflows (those another definition names) first, the rest as given."""
+    named = {error_workflow_name(d) for d in definitions}
+    return sorted(definitions, key=lambda d: d.name not in named)
+
+
+def credential_on_server(workflows: Iterable[Workflow]) -> str | None:
+    """The id of the platform credential one of ``workflows`` already uses, if any."""
+    for wf in workflows:
+        for node in wf.nodes:
+            entry = (node.credentials or {}).get(CREDENTIAL_TYPE)
+            if isinstance(entry, dict) and entry.get("name") == CREDENTIAL_NAME and entry.get("id"):
+                return str(entry["id"])
+    return None
+
+
 async def deploy(
     connector: N8nConnector,
     definitions: Sequence[WorkflowDefinition],
     *,
     activate: bool = False,
     dry_run: bool = False,
+    platform: PlatformAccess | None = None,
 ) -> list[DeployResult]:
-    """Create-or-update every definition by exact name; one result per definition."""
+    """Create-or-update every definition by exact name; one result per definition (in
+    deploy order: error workflows first)."""
+    platform = platform or PlatformAccess()
     server: dict[str, Workflow] = {}
     for wf in await all_workflows(connector):
         server.setdefault(wf.name, wf)
@@ -76,17 +120,51 @@ async def deploy(
     if not dry_run:
         wanted = list(dict.fromkeys(t for d in definitions for t in d.wanted_tags))
         tags = await ensure_tags(connector, wanted)
+    # Only the workflows being deployed are asked: another deployment on the same n8n (a
+    # test's, a staging one) may hold a credential for another platform.
+    credential_id = credential_on_server(server[d.name] for d in definitions if d.name in server)
+    credential_note = None
+    if credential_id is None and needs_credential(list(definitions)):
+        if dry_run:
+            credential_id, credential_note = "(new)", "would create the platform credential"
+        elif platform.new_token is not None:
+            created = await connector.create_credential(
+                CREDENTIAL_NAME,
+                CREDENTIAL_TYPE,
+                {"name": "Authorization", "value": f"Bearer {platform.new_token()}"},
+            )
+            credential_id = created.id
+            credential_note = f"created the n8n credential {CREDENTIAL_NAME!r} ({created.id})"
+    ids = {name: wf.id for name, wf in server.items()}
     results = []
-    for definition in definitions:
+    for definition in deploy_order(definitions):
+        try:
+            bound = render(definition, Binding(platform.url, credential_id, ids))
+        except BindingError as exc:
+            results.append(
+                DeployResult(
+                    definition.name,
+                    str(definition.path),
+                    "failed",
+                    workflow_id=ids.get(definition.name),
+                    error=str(exc),
+                    dry_run=dry_run,
+                )
+            )
+            continue
         try:
             result = await _deploy_one(
                 connector,
-                definition,
+                bound,
                 server.get(definition.name),
                 tags,
                 activate=activate,
                 dry_run=dry_run,
             )
+            ids[definition.name] = result.workflow_id or "(new)"
+            if credential_note and any(uses_platform_credential(n) for n in bound.nodes):
+                result.note = "; ".join(filter(None, [credential_note, result.note]))
+                credential_note = None
         except IntegrationError as exc:
             result = DeployResult(
                 definition.name,
@@ -171,3 +249,14 @@ def _merge_nodes(local: Sequence[dict[str, Any]], current: Workflow) -> list[dic
                 node["credentials"] = twin.credentials
         merged.append(node)
     return merged
+
+
+def bound_for_diff(
+    definitions: Sequence[WorkflowDefinition], server: Sequence[Workflow], platform_url: str | None
+) -> list[WorkflowDefinition]:
+    """The definitions bound as a deploy to ``server`` would bind them; what cannot be
+    bound yet (no credential, error workflow not deployed) stays as written."""
+    names = {d.name for d in definitions}
+    credential = credential_on_server(wf for wf in server if wf.name in names)
+    binding = Binding(platform_url, credential, {wf.name: wf.id for wf in server})
+    return [render(d, binding, strict=False) for d in definitions]

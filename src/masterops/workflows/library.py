@@ -67,6 +67,33 @@ SETTINGS_FIELDS = frozenset(
 )
 
 
+#: The library's place in a checkout, relative to the repository root.
+LIBRARY_FOLDER = Path("infra/n8n-workflows")
+
+
+def default_library(cwd: Path | None = None) -> Path:
+    """The library folder: ``infra/n8n-workflows`` under the current folder when there is
+    one, else the one in the checkout this package runs from."""
+    here = (cwd or Path.cwd()) / LIBRARY_FOLDER
+    if here.is_dir():
+        return here
+    # src/masterops/workflows/library.py -> the repository root is three folders up.
+    checkout = Path(__file__).resolve().parents[3] / LIBRARY_FOLDER
+    return checkout if checkout.is_dir() else here
+
+
+def resolve_paths(paths: Iterable[Path], library: Path) -> list[Path]:
+    """Each path as given when it exists, else relative to the library folder when it
+    exists there (``ops workflows deploy orders/`` from anywhere), else as given (the
+    loader then says it is missing)."""
+    resolved = []
+    for path in paths:
+        if not path.exists() and not path.is_absolute() and (library / path).exists():
+            path = library / path
+        resolved.append(path)
+    return resolved
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one file."""

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from masterops_sandbox.harness import ServiceHarness
 from masterops_sandbox.n8n.executor import record_run
 from masterops_sandbox.n8n.responses import N8nJSONResponse, message
+from masterops_sandbox.n8n.routes_credentials import credential_routes
 from masterops_sandbox.n8n.routes_executions import execution_routes
 from masterops_sandbox.n8n.routes_tags import tag_routes
 from masterops_sandbox.n8n.routes_workflows import workflow_routes
@@ -40,6 +41,8 @@ class N8nSandbox:
         self.api_key = api_key
         self.seed = seed
         self.store = N8nStore(seed=seed, clock=now)
+        #: Credentials created through the API, by id, with their data.
+        self.credentials: dict[str, dict[str, Any]] = {}
         self.ready = True  # False makes /healthz/readiness answer 503, as while n8n migrates
         self.app: ASGIApp = _ExpressPaths(self._build_app())
 
@@ -201,6 +204,7 @@ class N8nSandbox:
             *workflow_routes(self.store, current_key),
             *execution_routes(self.store, current_key),
             *tag_routes(self.store, current_key),
+            *credential_routes(self.store, current_key, self.credentials),
             *webhook_routes(self.store),
         ]
         return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

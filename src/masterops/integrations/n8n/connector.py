@@ -1,5 +1,5 @@
-"""``N8nConnector``: n8n's public REST API v1 (workflows, executions, tags), per-workflow
-statistics and health.
+"""``N8nConnector``: n8n's public REST API v1 (workflows, executions, tags, credentials),
+per-workflow statistics and health.
 
 Every call goes through ``BaseConnector.request()`` with the endpoint template as the
 path, so retries, the breaker, the rate limit and telemetry apply, and ids never reach a
@@ -16,13 +16,14 @@ from typing import Any
 
 from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.n8n.client import MAX_PAGE_SIZE, aware_utc
+from masterops.integrations.n8n.credentials import CredentialsApi
 from masterops.integrations.n8n.executions import ExecutionsApi
 from masterops.integrations.n8n.models import WorkflowStats
 from masterops.integrations.n8n.stats import StatsBuilder
 from masterops.integrations.n8n.workflows import WorkflowsApi
 
 
-class N8nConnector(WorkflowsApi, ExecutionsApi):
+class N8nConnector(WorkflowsApi, ExecutionsApi, CredentialsApi):
     """One n8n instance's public API for one business.
 
     ``N8nConnector(business_id=..., runtime=..., base_url="http://127.0.0.1:5678",

@@ -16,7 +16,16 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, Response
 
 from masterops import __version__
-from masterops.web.api import actions, alerts, jobs, reads, tasks, workflows
+from masterops.web.api import (
+    actions,
+    alerts,
+    jobs,
+    reads,
+    reports,
+    tasks,
+    workflow_errors,
+    workflows,
+)
 from masterops.web.api.common import Reader, strict_query
 from masterops.web.responses import JSON, BadRequest, error
 
@@ -72,6 +81,8 @@ def build_api() -> FastAPI:
     api.include_router(alerts.router)
     api.include_router(jobs.router)
     api.include_router(workflows.router)
+    api.include_router(reports.router)
+    api.include_router(workflow_errors.router)
 
     @api.get("/openapi.json", include_in_schema=False)
     async def openapi(request: Request, grant: Reader) -> JSON:
