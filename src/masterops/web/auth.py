@@ -51,7 +51,14 @@ def _presented_digest(request: Request) -> str:
 
 async def authenticate(request: Request) -> TokenGrant:
     """The grant of the request's live token, counted against its rate limit."""
-    token_sha256 = _presented_digest(request)
+    return await live_grant(
+        request, _presented_digest(request), "the token is unknown, revoked or expired"
+    )
+
+
+async def live_grant(request: Request, token_sha256: str, gone: str) -> TokenGrant:
+    """The grant of the token with this digest, counted against its rate limit; 401
+    saying ``gone`` when it no longer exists (revoked or expired)."""
     engine: Engine = request.app.state.engine
 
     def lookup() -> TokenGrant | None:
@@ -60,7 +67,7 @@ async def authenticate(request: Request) -> TokenGrant:
 
     grant = await run_in_threadpool(lookup)
     if grant is None:
-        raise unauthorized("invalid_token", "the token is unknown, revoked or expired")
+        raise unauthorized("invalid_token", gone)
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.take(str(grant.id))
     if wait is not None:

@@ -12,12 +12,10 @@ import hmac
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from masterops.db.api_tokens import TokenGrant, grant_by_digest
-from masterops.web.auth import authenticate, forbidden, require_scope, unauthorized
-from masterops.web.ratelimit import RateLimiter
+from masterops.db.api_tokens import TokenGrant
+from masterops.web.auth import authenticate, forbidden, live_grant, require_scope, unauthorized
 from masterops.web.responses import BadRequest, read_limited
 from masterops.web.sessions import SESSION_COOKIE, SessionStore
 
@@ -77,22 +75,8 @@ async def operator(request: Request, form: dict[str, str]) -> TokenGrant:
         raise unauthorized("missing_session", "sign in to the dashboard first")
     if not hmac.compare_digest(session.csrf.encode(), form.get("csrf", "").encode()):
         raise forbidden("csrf_failed", "the form expired or came from elsewhere; reload the page")
-
-    def lookup() -> TokenGrant | None:
-        with request.app.state.engine.connect() as conn:
-            return grant_by_digest(conn, session.token_sha256)
-
-    grant = await run_in_threadpool(lookup)
-    if grant is None:
-        raise unauthorized("invalid_token", "the session's token was revoked or expired")
-    limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.take(str(grant.id))
-    if wait is not None:
-        raise BadRequest(
-            f"token {grant.name!r} is over its rate limit; retry in {wait} s",
-            status=429,
-            code="rate_limited",
-            headers={"Retry-After": str(wait)},
-        )
+    grant = await live_grant(
+        request, session.token_sha256, "the session's token was revoked or expired"
+    )
     require_scope(grant, "operate")
     return grant
