@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -217,15 +216,21 @@ def _inbox_count(engine: Engine, tag: str) -> int:
         return int(conn.execute(stmt.select_from(webhook_inbox)).scalar_one())
 
 
-async def _measure(kind: str, url: str, engine: Engine, args: argparse.Namespace) -> Result:
+async def _load(
+    port: int, process: subprocess.Popen[bytes], args: argparse.Namespace, tag: str
+) -> Result:
+    await _wait_listening(port, process)
+    return await _drive(port, args.seconds, args.clients, args.events, tag)
+
+
+def _measure(kind: str, url: str, engine: Engine, args: argparse.Namespace) -> Result:
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(port)]
     )
     tag = f"{kind}{int(time.time() * 1000)}"
     try:
-        await _wait_listening(port, process)
-        result = await _drive(port, args.seconds, args.clients, args.events, tag)
+        result = asyncio.run(_load(port, process, args, tag))
     finally:
         process.terminate()  # uvicorn stops gracefully on SIGTERM: in-flight requests finish
         process.wait(timeout=60)
@@ -240,9 +245,9 @@ def _database(name: str, url: str, args: argparse.Namespace) -> None:
     engine = create_db_engine(url)
     migrate.upgrade(engine)
     print(f"{name}: {args.clients} clients, {args.events} event(s) per delivery, {args.seconds} s")
-    baseline = asyncio.run(_measure("baseline", url, engine, args))
+    baseline = _measure("baseline", url, engine, args)
     print(baseline.line("baseline"))
-    receiver = asyncio.run(_measure("receiver", url, engine, args))
+    receiver = _measure("receiver", url, engine, args)
     print(receiver.line("receiver"))
     ratio = receiver.events_per_s / baseline.events_per_s if baseline.events else float("nan")
     print(f"  ratio receiver/baseline events/s: {ratio:.2f}")
