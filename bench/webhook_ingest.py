@@ -114,6 +114,8 @@ class Result:
     events: int
     failures: int
     latencies_ms: list[float]
+    server_cpu_s: float  # CPU the server process used while measured (the machine is shared)
+    client_cpu_s: float  # and the load generator (this process)
 
     @property
     def events_per_s(self) -> float:
@@ -130,6 +132,8 @@ class Result:
             f"  {label:<9} {self.events_per_s:8.0f} events/s  "
             f"{self.deliveries / self.seconds:7.0f} deliveries/s  "
             f"p50 {self.percentile(0.50):6.1f} ms  p99 {self.percentile(0.99):6.1f} ms  "
+            f"CPU/delivery server {1000 * self.server_cpu_s / max(self.deliveries, 1):.2f} ms, "
+            f"clients {1000 * self.client_cpu_s / max(self.deliveries, 1):.2f} ms  "
             f"({self.deliveries} deliveries, {self.failures} refused)"
         )
 
@@ -155,7 +159,18 @@ async def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start listening within 60 s")
 
 
-async def _drive(port: int, seconds: float, clients: int, per_delivery: int, tag: str) -> Result:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of process ``pid`` so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _drive(
+    port: int, pid: int, seconds: float, clients: int, per_delivery: int, tag: str
+) -> Result:
     uri = f"http://127.0.0.1:{port}/webhooks/hubspot"
     latencies: list[float] = []
     counts = {"deliveries": 0, "events": 0, "failures": 0}
@@ -204,10 +219,14 @@ async def _drive(port: int, seconds: float, clients: int, per_delivery: int, tag
         await asyncio.gather(*(one(w + clients, warm) for w in range(clients)))
         latencies.clear()
         counts.update(deliveries=0, events=0, failures=0)
+        cpu, own = _cpu_seconds(pid), time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(one(w, started + seconds) for w in range(clients)))
         elapsed = time.perf_counter() - started
-    return Result(elapsed, counts["deliveries"], counts["events"], counts["failures"], latencies)
+        cpu, own = _cpu_seconds(pid) - cpu, time.process_time() - own
+    return Result(
+        elapsed, counts["deliveries"], counts["events"], counts["failures"], latencies, cpu, own
+    )
 
 
 def _inbox_count(engine: Engine, tag: str) -> int:
@@ -220,7 +239,7 @@ async def _load(
     port: int, process: subprocess.Popen[bytes], args: argparse.Namespace, tag: str
 ) -> Result:
     await _wait_listening(port, process)
-    return await _drive(port, args.seconds, args.clients, args.events, tag)
+    return await _drive(port, process.pid, args.seconds, args.clients, args.events, tag)
 
 
 def _measure(kind: str, url: str, engine: Engine, args: argparse.Namespace) -> Result:

@@ -164,10 +164,12 @@ def parse_events(body: bytes, signer: str, settings: WebSettings) -> list[InboxE
             code="not_an_array",
         )
     events: list[InboxEvent] = []
+    may_hold_nul = b"\\u0000" in body
     for index, raw_item in enumerate(payload):
         if not isinstance(raw_item, dict):
             raise BadRequest(f"event {index} is not a JSON object", code="invalid_event")
-        item, had_nul = without_nul(raw_item)
+        # JSON can only carry a NUL escaped: without one in the body, nothing to replace.
+        item, had_nul = without_nul(raw_item) if may_hold_nul else (raw_item, False)
         event_id = _text_id(item.get("eventId"))
         if event_id is None:
             raise BadRequest(
