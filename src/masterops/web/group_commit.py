@@ -58,7 +58,9 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         waiting = _Waiting(events, loop.create_future())
         self._queue.append(waiting)
-        if self._writer is None or self._writer.done():
+        writer = self._writer
+        # A writer of another loop (one that was closed mid-batch) can never run again.
+        if writer is None or writer.done() or writer.get_loop() is not loop:
             self._writer = loop.create_task(self._write())
         # Shielded: a client that hangs up does not cancel its events' storage midway.
         return await asyncio.shield(waiting.answer)
@@ -87,13 +89,17 @@ class GroupCommit:
                 results = await run_in_threadpool(
                     store_deliveries, self._engine, [w.events for w in batch]
                 )
-            except BaseException as exc:
+            except Exception as exc:
                 for waiting in batch:
                     if not waiting.answer.done():
                         waiting.answer.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise  # cancelled (the loop is closing): stop writing
                 continue
+            except BaseException:
+                # Cancelled (the loop is closing): nobody is left to answer or to write.
+                for waiting in (*batch, *self._queue):
+                    waiting.answer.cancel()
+                self._queue.clear()
+                raise
             for waiting, result in zip(batch, results, strict=True):
                 if not waiting.answer.done():
                     waiting.answer.set_result(result)
