@@ -20,6 +20,9 @@ so it runs unchanged in tests, in ``ops serve`` and behind any ASGI server.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -32,6 +35,7 @@ from masterops.web.api import build_api
 from masterops.web.auth import authenticate, require_every_business
 from masterops.web.bodylimit import BodyLimit
 from masterops.web.graphql import GraphQLEndpoint
+from masterops.web.group_commit import GroupCommit
 from masterops.web.headers import SecurityHeaders
 from masterops.web.metrics import metrics
 from masterops.web.orders_webhook import receive_order
@@ -71,6 +75,14 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette
     """The HTTP service on ``engine`` (a migrated database)."""
     settings = settings or WebSettings()
     api = build_api()
+    inbox_writer = GroupCommit(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        # Stopping: the deliveries still being written are stored before the process ends.
+        await inbox_writer.drain()
+
     app = Starlette(
         routes=[
             Route("/signin", signin_form, methods=["GET"]),
@@ -90,7 +102,9 @@ def create_app(engine: Engine, settings: WebSettings | None = None) -> Starlette
         ],
         middleware=[Middleware(SecurityHeaders, hsts=settings.trust_proxy)],
         exception_handlers={BadRequest: _bad_request, HTTPException: _http_error},
+        lifespan=lifespan,
     )
+    app.state.inbox_writer = inbox_writer
     sessions = SessionStore(settings.session_lifetime_s, settings.monotonic)
     limiter = RateLimiter(
         settings.rate_limit_per_minute, settings.rate_limit_burst, settings.monotonic

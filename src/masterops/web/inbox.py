@@ -4,7 +4,8 @@ A receiver calls ``store_events`` with every event of one delivery; they are wri
 one transaction keyed by ``(source, event_id)``, so a redelivery (HubSpot retries a
 batch it thinks failed) adds nothing and never resets a row already processed. The
 count of new events is the rows the insert itself created (``RETURNING``), so it stays
-exact while identical deliveries arrive at once.
+exact while identical deliveries arrive at once. ``store_deliveries`` writes several
+deliveries in one transaction and counts each one's new events (``group_commit.py``).
 """
 
 from __future__ import annotations
@@ -44,35 +45,56 @@ class StoreResult:
 
 def store_events(engine: Engine, events: Sequence[InboxEvent]) -> StoreResult:
     """Insert every event not already in the inbox, all in one transaction."""
+    return store_deliveries(engine, [events])[0]
+
+
+def store_deliveries(
+    engine: Engine, deliveries: Sequence[Sequence[InboxEvent]]
+) -> list[StoreResult]:
+    """Store several deliveries in one transaction; one result per delivery, in order.
+
+    An event is new for the first delivery of the list that holds it, and only if the
+    insert itself created its row: the ``new`` counts add up to the rows created, however
+    many of the deliveries (or other writers) carry the same event at once.
+    """
+    owner: dict[tuple[str, str], int] = {}  # event key -> the first delivery holding it
     unique: dict[tuple[str, str], InboxEvent] = {}
-    for event in events:
-        unique.setdefault((event.source, event.event_id), event)  # a batch may repeat one
-    if not unique:
-        return StoreResult(received=len(events), new=0)
-    now = datetime.now(UTC)
-    rows = [
-        {
-            "source": e.source,
-            "event_id": e.event_id,
-            "business_id": e.business_id,
-            "subscription_type": e.subscription_type,
-            "object_id": e.object_id,
-            "occurred_at": e.occurred_at,
-            "payload_json": e.payload,
-            "received_at": now,
-            "status": "pending" if e.error is None else "failed",
-            "attempts": 0,
-            "error": e.error,
-        }
-        for e in unique.values()
+    for index, events in enumerate(deliveries):
+        for event in events:
+            key = (event.source, event.event_id)
+            if key not in unique:  # a batch may repeat one
+                unique[key] = event
+                owner[key] = index
+    new = [0] * len(deliveries)
+    if unique:
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "source": e.source,
+                "event_id": e.event_id,
+                "business_id": e.business_id,
+                "subscription_type": e.subscription_type,
+                "object_id": e.object_id,
+                "occurred_at": e.occurred_at,
+                "payload_json": e.payload,
+                "received_at": now,
+                "status": "pending" if e.error is None else "failed",
+                "attempts": 0,
+                "error": e.error,
+            }
+            for e in unique.values()
+        ]
+        t = webhook_inbox
+        with engine.begin() as conn:
+            # ON CONFLICT DO NOTHING: a known event keeps its status and history.
+            stmt = _insert(conn)(t).on_conflict_do_nothing(index_elements=["source", "event_id"])
+            created = conn.execute(stmt.returning(t.c.source, t.c.event_id), rows).all()
+        for source, event_id in created:
+            new[owner[(source, event_id)]] += 1
+    return [
+        StoreResult(received=len(events), new=count)
+        for events, count in zip(deliveries, new, strict=True)
     ]
-    with engine.begin() as conn:
-        # ON CONFLICT DO NOTHING: a known event keeps its status and history.
-        stmt = _insert(conn)(webhook_inbox).on_conflict_do_nothing(
-            index_elements=["source", "event_id"]
-        )
-        created = conn.execute(stmt.returning(webhook_inbox.c.id), rows).all()
-    return StoreResult(received=len(events), new=len(created))
 
 
 def _insert(conn: Connection) -> Any:

@@ -1,8 +1,9 @@
 """``POST /webhooks/hubspot``: verify HubSpot's v3 signature, store the events, answer.
 
-Nothing is processed here: the events go to the webhook inbox in one transaction and
-the answer is immediate, so HubSpot never times out and retries because our processing
-was slow. Every refusal stores nothing; every acceptance stores the whole batch.
+Nothing is processed here: the events go to the webhook inbox in one transaction (shared
+with the deliveries that arrive at the same moment: ``group_commit.py``) and the answer
+follows the commit, so HubSpot never times out and retries because our processing was
+slow. Every refusal stores nothing; every acceptance stores the whole batch.
 
 The signature is ``base64(HMAC-SHA256(client_secret, method + uri + body + timestamp))``
 over the URI HubSpot called, which is the URI as it reached us (or, behind a trusted
@@ -20,11 +21,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from masterops.web.inbox import InboxEvent, StoreResult, store_events
+from masterops.web.group_commit import GroupCommit
+from masterops.web.inbox import InboxEvent, StoreResult
 from masterops.web.nul import NUL_REASON, without_nul
 from masterops.web.responses import JSON, BadRequest, error, read_limited
 from masterops.web.settings import WebSettings
@@ -163,10 +164,12 @@ def parse_events(body: bytes, signer: str, settings: WebSettings) -> list[InboxE
             code="not_an_array",
         )
     events: list[InboxEvent] = []
+    may_hold_nul = b"\\u0000" in body
     for index, raw_item in enumerate(payload):
         if not isinstance(raw_item, dict):
             raise BadRequest(f"event {index} is not a JSON object", code="invalid_event")
-        item, had_nul = without_nul(raw_item)
+        # JSON can only carry a NUL escaped: without one in the body, nothing to replace.
+        item, had_nul = without_nul(raw_item) if may_hold_nul else (raw_item, False)
         event_id = _text_id(item.get("eventId"))
         if event_id is None:
             raise BadRequest(
@@ -223,9 +226,8 @@ async def receive_hubspot(request: Request) -> Response:
     except BadRequest as exc:
         return error(exc.status, exc.code, exc.message)
     try:
-        result: StoreResult = await run_in_threadpool(
-            store_events, request.app.state.engine, events
-        )
+        writer: GroupCommit = request.app.state.inbox_writer
+        result: StoreResult = await writer.store(events)
     except SQLAlchemyError:
         # Nothing was committed; a non-2xx answer makes HubSpot deliver the batch again.
         return error(503, "storage_unavailable", "the events could not be stored; retry later")

@@ -1,0 +1,179 @@
+"""Group commit of the webhook inbox: deliveries of concurrent requests share one
+transaction, each answered only after it commits; a failed transaction stores none of its
+batch and fails every request in it; stopping the app stores what is still queued."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from web_helpers import HOOK_URL, Web
+
+from masterops.db.tables import webhook_inbox
+from masterops.web.group_commit import GroupCommit
+from masterops.web.inbox import InboxEvent
+from masterops_sandbox.hubspot import sign_v3
+
+
+def _event(event_id: str) -> InboxEvent:
+    return InboxEvent(
+        source="hubspot",
+        event_id=event_id,
+        business_id="teelixir",
+        subscription_type="contact.creation",
+        object_id="501",
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        payload={"eventId": event_id},
+    )
+
+
+def _stored(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        stmt = select(webhook_inbox.c.event_id).order_by(webhook_inbox.c.event_id)
+        return [str(r) for r in conn.scalars(stmt)]
+
+
+def _refuse_event(engine: Engine, event_id: str) -> None:
+    """A trigger that makes the database fail any insert of ``event_id``: a real failure
+    in the middle of the transaction, after the rows before it were written."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_event BEFORE INSERT ON webhook_inbox "
+                    f"WHEN NEW.event_id = '{event_id}' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse_event() RETURNS trigger AS $$ BEGIN "
+                    f"IF NEW.event_id = '{event_id}' THEN "
+                    "RAISE EXCEPTION 'refused by the test trigger'; END IF; "
+                    "RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_event BEFORE INSERT ON webhook_inbox "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse_event()"
+                )
+            )
+
+
+async def test_concurrent_deliveries_share_one_transaction_and_count_new_exactly(
+    engine: Engine,
+) -> None:
+    writer = GroupCommit(engine)
+    # 24 deliveries: 8 distinct, each sent three times at once, overlapping their neighbours.
+    deliveries = [[_event(f"e{n}"), _event(f"e{n + 1}")] for n in range(8)] * 3
+    results = await asyncio.gather(*(writer.store(d) for d in deliveries))
+    assert writer.batches == 1  # all were queued before the writer ran
+    assert [r.received for r in results] == [2] * 24
+    assert sum(r.new for r in results) == 9
+    # Each event is new for the first delivery that holds it, and for no other.
+    assert [r.new for r in results[:8]] == [2] + [1] * 7
+    assert all(r.new == 0 for r in results[8:])
+    assert _stored(engine) == sorted(f"e{n}" for n in range(9))
+
+    # Delivered again later: nothing new, nothing duplicated.
+    again = await asyncio.gather(*(writer.store(d) for d in deliveries[:8]))
+    assert sum(r.new for r in again) == 0
+    assert len(_stored(engine)) == 9
+
+
+async def test_a_failed_transaction_fails_its_whole_batch_and_stores_none_of_it(
+    engine: Engine,
+) -> None:
+    writer = GroupCommit(engine)
+    _refuse_event(engine, "boom")
+    batch = [[_event("a1"), _event("a2")], [_event("b1"), _event("boom")], [_event("c1")]]
+    results = await asyncio.gather(*(writer.store(d) for d in batch), return_exceptions=True)
+    assert writer.batches == 1
+    assert all(isinstance(r, SQLAlchemyError) for r in results), results
+    assert _stored(engine) == []  # a1, a2 were written before boom failed: rolled back
+    # The writer carries on: the next batch without the poison is stored.
+    after = await asyncio.gather(*(writer.store(d) for d in (batch[0], batch[2])))
+    assert [r.new for r in after] == [2, 1]
+    assert _stored(engine) == ["a1", "a2", "c1"]
+
+
+async def test_a_batch_larger_than_the_limit_is_split_into_transactions(engine: Engine) -> None:
+    writer = GroupCommit(engine, max_batch_events=4)
+    deliveries = [[_event(f"d{n}-{i}") for i in range(3)] for n in range(5)]
+    results = await asyncio.gather(*(writer.store(d) for d in deliveries))
+    assert writer.batches == 5  # 3 + 3 > 4: one delivery per transaction, never split
+    assert [r.new for r in results] == [3] * 5
+    assert len(_stored(engine)) == 15
+
+
+async def test_drain_stores_everything_queued(engine: Engine) -> None:
+    writer = GroupCommit(engine)
+    tasks = [asyncio.create_task(writer.store([_event(f"q{n}")])) for n in range(10)]
+    await asyncio.sleep(0)  # the tasks queue their events
+    await writer.drain()
+    assert all(t.done() for t in tasks)
+    assert len(_stored(engine)) == 10
+    await writer.drain()  # nothing queued: returns at once
+
+
+def _signed(web: Web, events: list[dict[str, Any]]) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(events).encode()
+    timestamp = int(time.time() * 1000)
+    secret = web.accounts["teelixir"].hubspot_client_secret
+    return body, {
+        "Content-Type": "application/json",
+        "X-HubSpot-Signature-v3": sign_v3(secret, "POST", HOOK_URL, body, timestamp),
+        "X-HubSpot-Request-Timestamp": str(timestamp),
+    }
+
+
+def _hubspot_event(web: Web, event_id: str) -> dict[str, Any]:
+    portal = web.accounts["teelixir"].hubspot_portal_id
+    return {"eventId": event_id, "portalId": portal, "subscriptionType": "contact.creation"}
+
+
+async def test_concurrent_http_deliveries_are_each_answered_after_their_commit(web: Web) -> None:
+    signed = [_signed(web, [_hubspot_event(web, f"h{n}-{i}") for i in range(3)]) for n in range(16)]
+    answers = await asyncio.gather(
+        *(web.client.post(HOOK_URL, content=b, headers=h) for b, h in signed)
+    )
+    assert [a.json() for a in answers] == [{"received": 3, "new": 3}] * 16
+    assert len(_stored(web.engine)) == 48
+    assert web.app.state.inbox_writer.batches < 16  # they shared transactions
+
+
+async def test_a_storage_failure_answers_503_to_the_batch_and_stores_none_of_it(web: Web) -> None:
+    _refuse_event(web.engine, "boom")
+    poisoned = _signed(web, [_hubspot_event(web, "p1"), _hubspot_event(web, "boom")])
+    others = [_signed(web, [_hubspot_event(web, f"o{n}")]) for n in range(8)]
+    answers = await asyncio.gather(
+        *(web.client.post(HOOK_URL, content=b, headers=h) for b, h in [poisoned, *others])
+    )
+    assert answers[0].status_code == 503
+    assert answers[0].json()["error"] == "storage_unavailable"
+    stored = set(_stored(web.engine))
+    assert "p1" not in stored
+    # Every other delivery is either stored whole and answered 200, or (it shared the
+    # poisoned transaction) refused with 503 and not stored at all, for HubSpot to retry.
+    for n, answer in enumerate(answers[1:]):
+        assert answer.status_code in (200, 503)
+        assert (f"o{n}" in stored) == (answer.status_code == 200)
+
+
+async def test_stopping_the_app_stores_what_is_still_queued(web: Web) -> None:
+    queued = 12
+    writer: GroupCommit = web.app.state.inbox_writer
+    async with web.app.router.lifespan_context(web.app):
+        tasks = [asyncio.create_task(writer.store([_event(f"s{n}")])) for n in range(queued)]
+        await asyncio.sleep(0)  # queued, not yet written
+        assert not any(t.done() for t in tasks)
+    # The lifespan's shutdown returned only once the queue was stored.
+    assert all(t.done() and t.result().new == 1 for t in tasks)
+    assert len(_stored(web.engine)) == queued
