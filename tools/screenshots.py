@@ -3,10 +3,12 @@
     .venv/bin/python tools/screenshots.py [--out docs/screenshots]
 
 On a fresh state folder it runs ``ops demo`` (the embedded database and the in-process
-sandbox: a health round, the syncs, the n8n execution history), adds a few tasks and a
-failing sync, starts ``ops serve --run-jobs`` on a free port, signs in to the dashboard
-in Debian's Chromium with an operate token, and saves each page at a desktop width, plus
-the overview and the syncs at a phone's. Nothing here is a test: look at the pictures.
+sandbox: a health round, the syncs, the n8n execution history), resets the sandbox and
+syncs Teelixir's orders again in full (HubSpot no longer has their contacts: refused
+links, with their reasons, for the syncs page), adds a few tasks and queues a sync,
+starts ``ops serve --run-jobs`` on a free port, signs in to the dashboard in Debian's
+Chromium with an operate token, and saves each page at a desktop width, plus the overview
+and the syncs at a phone's. Nothing here is a test: look at the pictures.
 """
 
 from __future__ import annotations
@@ -115,6 +117,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mo-shots-") as folder:
         home = Path(folder)
         ops(home, "demo")
+        ops(home, "sandbox", "reset", "--yes")
+        ops(home, "sync", "orders", "--business", "teelixir", "--full")  # 1: items refused
         token = json.loads(
             ops(home, "tokens", "create", "--name", "screenshots", "--scope", "operate", "--json")
         )["token"]

@@ -360,36 +360,17 @@ def test_an_unknown_time_zone_is_a_one_line_error(tmp_path, zone: str) -> None: 
 
 
 async def test_a_runs_refused_items_show_with_their_reasons(web: Web) -> None:
-    """The refusals partial reads ``sync_refusals`` (added by the sync-reasons change)
-    when it exists: here it is made with that change's columns if this branch lacks it."""
-    from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect
-
-    from masterops.db.tables import Id
-    from masterops.db.types import UTCDateTime
+    """A run's refused items (``sync_refusals``) show under it: how many, the reasons
+    grouped with their counts, and the first items by kind and key."""
+    from masterops.db.tables import sync_refusals
 
     seed_rows(web.engine)
     with web.engine.begin() as conn:
-        if not inspect(conn).has_table("sync_refusals"):
-            Table(
-                "sync_refusals",
-                MetaData(),
-                Column("id", Id, primary_key=True, autoincrement=True),
-                Column("run_id", Id, nullable=False),
-                Column("business_id", String(64), nullable=False),
-                Column("entity", String(64), nullable=False),
-                Column("item_kind", String(32), nullable=False),
-                Column("item_key", String(200), nullable=False),
-                Column("category", String(32)),
-                Column("status_code", Integer),
-                Column("reason", Text, nullable=False),
-                Column("created_at", UTCDateTime()),
-            ).create(conn)
-        refusals = Table("sync_refusals", MetaData(), autoload_with=conn)
         failed = conn.execute(
             select(sync_runs.c.id).where(sync_runs.c.status == "failed")
         ).scalar_one()
         conn.execute(
-            insert(refusals),
+            insert(sync_refusals),
             [
                 {
                     "run_id": failed,

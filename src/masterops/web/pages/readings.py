@@ -16,11 +16,8 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    MetaData,
-    Table,
     case,
     func,
-    inspect,
     select,
     text,
 )
@@ -37,10 +34,10 @@ from masterops.db.tables import (
     workflow_execution_logs,
 )
 from masterops.db.types import time_param
+from masterops.sync.refusals import refused_counts, run_refusals, top_reasons
 from masterops.web.api.rows import FAILED, workflow_summary
 
 Businesses = Sequence[str] | None
-REFUSALS_TABLE = "sync_refusals"
 
 
 def _only(column: Column[Any], businesses: Businesses) -> list[ColumnElement[bool]]:
@@ -190,31 +187,21 @@ def runs(conn: Connection, businesses: Businesses, limit: int = 30) -> list[dict
     return [dict(r._mapping) for r in conn.execute(stmt)]
 
 
-def refusals(conn: Connection, run_ids: Iterable[int], limit: int = 200) -> list[dict[str, Any]]:
-    """The refused items of these runs, from ``sync_refusals`` when that table exists
-    (another change adds it), newest first; [] without it. Read by reflection so this
-    page does not depend on its exact columns: any column naming the run is used."""
-    ids = list(run_ids)
-    if not ids or not inspect(conn).has_table(REFUSALS_TABLE):
-        return []
-    table = Table(REFUSALS_TABLE, MetaData(), autoload_with=conn)
-    run_column = next((c for c in ("run_id", "sync_run_id") if c in table.c), None)
-    if run_column is None:
-        return []
-    stmt = (
-        select(table)
-        .where(table.c[run_column].in_(ids))
-        .order_by(table.c[run_column].desc())
-        .limit(limit)
-    )
-    if "id" in table.c:
-        stmt = stmt.order_by(table.c.id.desc())
-    rows = []
-    for r in conn.execute(stmt):
-        row = dict(r._mapping)
-        row["run_id"] = row.pop(run_column)
-        rows.append(row)
-    return rows
+def refusals(
+    conn: Connection, run_ids: Iterable[int], *, examples: int = 5
+) -> dict[int, dict[str, Any]]:
+    """Per run that refused items: how many, its most frequent reasons with their
+    counts, and its first few items (``ops sync show`` lists them all)."""
+    counts = refused_counts(conn, list(run_ids))
+    reasons = top_reasons(conn, list(counts), per_run=3)
+    return {
+        run_id: {
+            "count": count,
+            "reasons": reasons.get(run_id, []),
+            "items": run_refusals(conn, run_id, limit=examples),
+        }
+        for run_id, count in counts.items()
+    }
 
 
 # -- workflows, alerts, tasks, logs ------------------------------------------------------

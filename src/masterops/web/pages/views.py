@@ -110,11 +110,7 @@ async def integration_series(request: Request, who: Viewer) -> Response:
 async def _runs_context(request: Request, who: Viewer) -> dict[str, Any]:
     def reader(conn: Connection) -> dict[str, Any]:
         runs = readings.runs(conn, _businesses(who))
-        refused = readings.refusals(conn, [r["id"] for r in runs])
-        by_run: dict[int, list[dict[str, Any]]] = {}
-        for row in refused:
-            by_run.setdefault(row["run_id"], []).append(row)
-        return {"runs": runs, "refusals": by_run}
+        return {"runs": runs, "refusals": readings.refusals(conn, [r["id"] for r in runs])}
 
     return await _read(request, reader)
 
