@@ -57,6 +57,25 @@ def expected_signature(secret: str, method: str, uri: str, body: bytes, timestam
     return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
 
 
+def check_timestamp_window(sent_ms: int, settings: WebSettings) -> None:
+    """Refuse a signed request sent ``signature_max_age_ms`` or more before now (a
+    replay, or a clock out of step) or as far in the future. Both receivers use it."""
+    age_ms = settings.now_ms() - sent_ms
+    limit_s = settings.signature_max_age_ms // 1000
+    if age_ms >= settings.signature_max_age_ms:
+        raise Unauthorized(
+            "stale_timestamp",
+            f"the request timestamp is {age_ms // 1000} s old; requests {limit_s} s old "
+            "or more are refused (a replay, or a clock out of step)",
+        )
+    if -age_ms >= settings.signature_max_age_ms:
+        raise Unauthorized(
+            "future_timestamp",
+            f"the request timestamp is {-age_ms // 1000} s in the future; "
+            f"at most {limit_s} s of clock difference is accepted",
+        )
+
+
 def verify(request: Request, body: bytes, settings: WebSettings) -> str:
     """Check the headers and the signature; return the business whose secret signed it.
 
@@ -76,20 +95,7 @@ def verify(request: Request, body: bytes, settings: WebSettings) -> str:
             "invalid_timestamp",
             "X-HubSpot-Request-Timestamp must be milliseconds since the epoch",
         ) from None
-    age_ms = settings.now_ms() - sent_ms
-    limit_s = settings.signature_max_age_ms // 1000
-    if age_ms >= settings.signature_max_age_ms:
-        raise Unauthorized(
-            "stale_timestamp",
-            f"the request timestamp is {age_ms // 1000} s old; requests {limit_s} s old "
-            "or more are refused (a replay, or a clock out of step)",
-        )
-    if -age_ms >= settings.signature_max_age_ms:
-        raise Unauthorized(
-            "future_timestamp",
-            f"the request timestamp is {-age_ms // 1000} s in the future; "
-            f"at most {limit_s} s of clock difference is accepted",
-        )
+    check_timestamp_window(sent_ms, settings)
     uri = signed_uri(request, trust_proxy=settings.trust_proxy)
     matched: str | None = None
     # Compare against every secret (no early exit), so timing says nothing about which.
