@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
@@ -46,7 +45,7 @@ from masterops.ingest.orders_events import (
 from masterops.sync.common import guid_key
 from masterops.web.inbox import InboxEvent, store_events
 from masterops.web.nul import NUL_REASON, without_nul
-from masterops.web.responses import JSON, BadRequest, error, read_limited
+from masterops.web.responses import JSON, BadRequest, error, parse_json_body, read_limited
 from masterops.web.settings import WebSettings
 from masterops.web.webhooks import Unauthorized, check_timestamp_window
 
@@ -91,14 +90,7 @@ def _is_json(request: Request) -> bool:
 
 def parse_delivery(request: Request, body: bytes, business: str) -> InboxEvent:
     """The inbox event of one verified delivery, or ``BadRequest`` saying what is wrong."""
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}", code="malformed_json") from None
-    except RecursionError:
-        raise BadRequest(
-            "the body is not usable JSON: it is nested too deep", code="malformed_json"
-        ) from None
+    payload = parse_json_body(body)
     sender_id = request.headers.get(EVENT_ID_HEADER)
     if sender_id is not None and (problem := check_sender_id(sender_id)):
         raise BadRequest(f"X-MasterOps-Event-Id {problem}", code="invalid_event_id")

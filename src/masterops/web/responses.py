@@ -53,6 +53,19 @@ def error(status: int, code: str, message: str, headers: Mapping[str, str] | Non
     return JSON({"error": code, "message": message}, status_code=status, headers=headers)
 
 
+def parse_json_body(body: bytes) -> Any:
+    """The body as JSON, or a 400 saying why not (a body nested too deep included, which
+    Python's parser answers with a RecursionError)."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest(f"the body is not valid JSON: {exc}", code="malformed_json") from None
+    except RecursionError:
+        raise BadRequest(
+            "the body is not usable JSON: it is nested too deep", code="malformed_json"
+        ) from None
+
+
 async def read_limited(request: Request, limit: int) -> bytes:
     """The request body, read as it streams in and abandoned as soon as it passes
     ``limit`` bytes (a 413), so a huge or endless chunked upload never sits in memory."""

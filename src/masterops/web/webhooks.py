@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +26,7 @@ from starlette.responses import Response
 from masterops.web.group_commit import GroupCommit
 from masterops.web.inbox import InboxEvent, StoreResult
 from masterops.web.nul import NUL_REASON, without_nul
-from masterops.web.responses import JSON, BadRequest, error, read_limited
+from masterops.web.responses import JSON, BadRequest, error, parse_json_body, read_limited
 from masterops.web.settings import WebSettings
 
 SIGNATURE_HEADER = "x-hubspot-signature-v3"
@@ -156,14 +155,7 @@ def parse_events(body: bytes, signer: str, settings: WebSettings) -> list[InboxE
     refuse its batch, or HubSpot would redeliver it forever and the valid events with it:
     it is stored with the NULs replaced, already "failed", with the reason.
     """
-    try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}", code="malformed_json") from None
-    except RecursionError:
-        raise BadRequest(
-            "the body is not usable JSON: it is nested too deep", code="malformed_json"
-        ) from None
+    payload = parse_json_body(body)
     if not isinstance(payload, list):
         raise BadRequest(
             f"the body must be a JSON array of events, got a JSON {type(payload).__name__}",
