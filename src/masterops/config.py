@@ -93,13 +93,7 @@ class BusinessEntry(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'Australia/Melbourne'"
-            ) from None
-        return value
+        return _zone_name(value)
 
     @field_validator("services")
     @classmethod
@@ -171,6 +165,40 @@ class Limits(_Strict):
     database: DatabaseLimits = DatabaseLimits()
 
 
+#: The jobs a ``[schedules.cron]`` entry may name (``jobs.schedules`` runs them).
+CRON_JOBS = ("health", "inventory", "customers", "orders", "executions", "webhooks")
+CronJob = Literal["health", "inventory", "customers", "orders", "executions", "webhooks"]
+
+
+def cron_expression(value: str) -> str:
+    """A cron expression as the scheduler takes it: six fields, seconds first. Five fields
+    (the crontab form, minutes first) fire at second 0. ValueError names what is wrong."""
+    from croniter import croniter
+
+    fields = value.split()
+    if len(fields) == 5:
+        fields = ["0", *fields]
+    if len(fields) != 6:
+        raise ValueError(
+            f"cron expression {value!r} has {len(value.split())} fields; "
+            "give 5 (minute hour day month weekday) or 6 (second first)"
+        )
+    expression = " ".join(fields)
+    if not croniter.is_valid(expression, second_at_beginning=True):
+        raise ValueError(f"cron expression {value!r} is not valid")
+    return expression
+
+
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as 'Australia/Melbourne'"
+        ) from None
+    return value
+
+
 class Schedules(_Strict):
     health_seconds: int = Field(300, ge=10)
     inventory_seconds: int = Field(900, ge=60)
@@ -178,6 +206,71 @@ class Schedules(_Strict):
     orders_seconds: int = Field(900, ge=60)
     executions_seconds: int = Field(600, ge=60)
     webhooks_seconds: int = Field(60, ge=10)
+    # ``[schedules.cron]``: a cron expression that replaces a job's interval, e.g.
+    # inventory = "*/15 6-22 * * *" (every 15 minutes from 06:00 to 22:45). Evaluated in
+    # ``timezone``, so business hours stay business hours across daylight saving.
+    cron: dict[CronJob, str] = Field(default_factory=dict)
+    timezone: str = "UTC"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_expressions(cls, value: dict[CronJob, str]) -> dict[CronJob, str]:
+        return {job: cron_expression(expr) for job, expr in value.items()}
+
+    @field_validator("timezone")
+    @classmethod
+    def _schedule_zone(cls, value: str) -> str:
+        return _zone_name(value)
+
+    def period_s(self, job: CronJob) -> int:
+        """The longest wait between two runs of ``job``: its interval, or the longest gap
+        of its cron expression (what "stale after 3 x its schedule" must measure)."""
+        expression = self.cron.get(job)
+        if expression is None:
+            return int(getattr(self, f"{job}_seconds"))
+        return longest_gap_s(expression, self.timezone)
+
+
+def longest_gap_s(expression: str, timezone: str, *, horizon_days: int = 8) -> int:
+    """The longest time between two consecutive fires of a six-field cron expression in
+    ``timezone`` over the next ``horizon_days`` (a week and a day: weekday patterns and a
+    daylight-saving change show). Stops after 5,000 fires: a schedule that fires that often
+    has its longest gap among them unless it is very irregular."""
+    from datetime import UTC, datetime, timedelta
+
+    from croniter import croniter
+
+    start = datetime.now(UTC).astimezone(ZoneInfo(timezone))
+    fires = croniter(expression, start, second_at_beginning=True)
+    previous = fires.get_next(datetime)
+    end = previous + timedelta(days=horizon_days)
+    longest = 0.0
+    for _ in range(5_000):
+        current = fires.get_next(datetime)
+        longest = max(longest, (current - previous).total_seconds())
+        if current > end:
+            break
+        previous = current
+    return max(1, round(longest))
+
+
+class Retention(_Strict):
+    """``[retention]``: what the housekeeping job deletes, and when it runs."""
+
+    enabled: bool = True
+    # Log tables (integration_logs, api_metrics, ...): the policy of ``ops db prune``;
+    # the same floor as its --force, so a typo cannot empty the logs.
+    logs_days: int = Field(30, ge=7)
+    # Finished jobs in DBOS's system tables (workflow status, step outputs); pending and
+    # running jobs are never deleted.
+    job_history_days: int = Field(14, ge=1)
+    # When, in ``[schedules] timezone``; five fields or six (seconds first).
+    schedule: str = Field("30 3 * * *", validate_default=True)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_cron(cls, value: str) -> str:
+        return cron_expression(value)
 
 
 AlertChannelName = Literal["log", "slack", "email", "webhook"]
@@ -272,15 +365,7 @@ class DashboardSettings(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as 'Australia/Melbourne'"
-            ) from None
-        return value
+        return _zone_name(value)
 
 
 class FileConfig(_Strict):
@@ -295,6 +380,7 @@ class FileConfig(_Strict):
     schedules: Schedules = Schedules()
     alerts: AlertRules = AlertRules()
     reports: ReportSettings = ReportSettings()
+    retention: Retention = Retention()
 
     @model_validator(mode="after")
     def _routes_name_known_businesses(self) -> FileConfig:
@@ -389,6 +475,7 @@ class Config:
     problems: tuple[str, ...] = ()
     reports: ReportSettings = field(default_factory=ReportSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    retention: Retention = field(default_factory=Retention)
 
     @property
     def sandbox(self) -> bool:
@@ -551,6 +638,7 @@ def load_config(
         problems=tuple(dict.fromkeys(problems)),  # a shared setting is named once
         reports=file_config.reports,
         dashboard=file_config.dashboard,
+        retention=file_config.retention,
     )
 
 

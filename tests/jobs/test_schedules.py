@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from masterops.config import load_config
+from masterops.config import ConfigError, load_config
 from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, sync_queue
 from masterops.jobs.schedules import cron_every, plan_schedules
 
@@ -51,6 +51,8 @@ def test_the_default_configuration(tmp_path: Path) -> None:
         *per_business("customers", "0 0 * * * *"),
         *per_business("orders", "0 */15 * * * *"),
         ("sync-executions", "executions", "0 */10 * * * *", {}, N8N_QUEUE),
+        # [retention]: 03:30 every day, one run at a time on the health queue.
+        ("housekeeping", "housekeeping", "0 30 3 * * *", {}, HEALTH_QUEUE),
     ]
 
 
@@ -64,6 +66,7 @@ def test_a_configured_file(tmp_path: Path) -> None:
     # No business uses n8n: no execution import; rhf has no Unleashed: no inventory.
     assert sorted(schedules) == [
         "health",
+        "housekeeping",
         "sync-customers-boo",
         "sync-inventory-boo",
         "sync-orders-boo",
@@ -86,3 +89,65 @@ def test_webhook_processing_is_scheduled_only_when_deliveries_can_arrive(tmp_pat
     )
     schedules = {s.name: s for s in plan_schedules(config)}
     assert (schedules["webhooks"].cron, schedules["webhooks"].queue) == ("0 * * * * *", "webhooks")
+
+
+def test_a_cron_expression_replaces_an_interval_in_the_schedules_time_zone(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "masterops.toml").write_text(
+        '[schedules]\ntimezone = "Australia/Melbourne"\n'
+        "[schedules.cron]\n"
+        'inventory = "*/15 6-22 * * 1-5"\n'  # crontab form: minutes first, at second 0
+        'health = "*/20 * * * * *"\n'  # six fields: seconds first
+        '[businesses.boo]\nname = "Buy Organics Online"\nservices = ["unleashed"]\n'
+    )
+    config = load_config({}, cwd=tmp_path)
+    schedules = {s.name: s for s in plan_schedules(config)}
+    inventory = schedules["sync-inventory-boo"]
+    assert (inventory.cron, inventory.timezone) == ("0 */15 6-22 * * 1-5", "Australia/Melbourne")
+    # Its longest gap: Friday 22:45 to Monday 06:00, local time.
+    assert inventory.period_s == (2 * 24 + 7) * 3600 + 15 * 60
+    assert config.schedules.period_s("inventory") == inventory.period_s
+    assert (schedules["health"].cron, schedules["health"].period_s) == ("*/20 * * * * *", 20)
+    # The jobs without an expression keep their interval, in the same zone.
+    orders = schedules["sync-orders-boo"]
+    assert (orders.cron, orders.period_s, orders.timezone) == (
+        "0 */15 * * * *",
+        900,
+        "Australia/Melbourne",
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[schedules.cron]\ninventory = "*/15 * *"\n', "has 3 fields"),
+        ('[schedules.cron]\ninventory = "61 * * * *"\n', "is not valid"),
+        ('[schedules.cron]\ninventroy = "0 * * * *"\n', "inventroy"),
+        ('[schedules]\ntimezone = "Mars/Olympus"\n', "unknown time zone 'Mars/Olympus'"),
+        ('[retention]\nschedule = "every night"\n', "has 2 fields"),
+        ("[retention]\nlogs_days = 2\n", "logs_days"),
+    ],
+)
+def test_bad_schedules_are_named(tmp_path: Path, toml: str, message: str) -> None:
+    (tmp_path / "masterops.toml").write_text(toml)
+    with pytest.raises(ConfigError) as raised:
+        load_config({}, cwd=tmp_path)
+    assert message in str(raised.value)
+    assert "masterops.toml" in str(raised.value)
+
+
+def test_housekeeping_follows_the_retention_settings(tmp_path: Path) -> None:
+    (tmp_path / "masterops.toml").write_text(
+        '[schedules]\ntimezone = "Australia/Perth"\n'
+        '[retention]\nschedule = "0 2 * * 0"\nlogs_days = 90\n'
+    )
+    config = load_config({}, cwd=tmp_path)
+    housekeeping = {s.name: s for s in plan_schedules(config)}["housekeeping"]
+    assert (housekeeping.cron, housekeeping.timezone, housekeeping.period_s) == (
+        "0 0 2 * * 0",
+        "Australia/Perth",
+        7 * 86_400,
+    )
+    (tmp_path / "masterops.toml").write_text("[retention]\nenabled = false\n")
+    assert "housekeeping" not in {s.name for s in plan_schedules(load_config({}, cwd=tmp_path))}

@@ -19,16 +19,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, select
 
 from masterops.alerts.rules import Condition
-from masterops.config import AlertRules, Schedules
+from masterops.config import AlertRules, CronJob, Schedules
 from masterops.db.tables import sync_runs, webhook_inbox, workflow_execution_logs
 
-#: The scheduled interval of each sync entity, from ``[schedules]``.
-SCHEDULE_FIELD = {
-    "inventory": "inventory_seconds",
-    "customers": "customers_seconds",
-    "orders": "orders_seconds",
-    "executions": "executions_seconds",
-}
+#: The sync entities run on a schedule (``Schedules.period_s`` says how often).
+SCHEDULED_ENTITIES: tuple[CronJob, ...] = ("inventory", "customers", "orders", "executions")
 
 
 #: n8n's statuses of a failed execution (as sync/executions.py, a sibling this cannot import).
@@ -81,13 +76,13 @@ def stale_conditions(
             sync_runs.c.entity,
             func.max(sync_runs.c.finished_at).filter(sync_runs.c.status == "succeeded"),
         )
-        .where(sync_runs.c.entity.in_(SCHEDULE_FIELD))
+        .where(sync_runs.c.entity.in_(SCHEDULED_ENTITIES))
         .group_by(sync_runs.c.business_id, sync_runs.c.entity)
         .order_by(sync_runs.c.business_id, sync_runs.c.entity)
     )
     found = []
     for business_id, entity, at in conn.execute(last_success):
-        interval = timedelta(seconds=getattr(schedules, SCHEDULE_FIELD[entity]))
+        interval = timedelta(seconds=schedules.period_s(entity))
         limit = interval * rules.stale_after_schedules
         if at is not None and now - at <= limit:
             status, message = "healthy", f"{entity} data was synced at {at:%Y-%m-%d %H:%M} UTC"

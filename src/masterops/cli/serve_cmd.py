@@ -58,7 +58,7 @@ def web_settings(
         telemetry=telemetry,
         timezone=config.dashboard.timezone,
         # As the staleness alert counts it: a few missed health rounds.
-        stale_after_s=config.schedules.health_seconds * config.alerts.stale_after_schedules,
+        stale_after_s=config.schedules.period_s("health") * config.alerts.stale_after_schedules,
     )
 
 

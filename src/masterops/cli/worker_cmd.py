@@ -150,11 +150,11 @@ def _fire_now(schedules: list[JobSchedule]) -> None:
 
     from dbos import DBOS
 
-    from masterops.jobs.durable import SCHEDULED_WORKFLOWS
+    from masterops.jobs.schedules import scheduled_workflow
 
     now = datetime.now(UTC)
     for schedule in schedules:
-        workflow = SCHEDULED_WORKFLOWS[schedule.job]
+        workflow = scheduled_workflow(schedule.job)
         if schedule.queue is None:
             DBOS.start_workflow(workflow, now, schedule.context)
         else:
@@ -257,6 +257,12 @@ def _run_once(
             handles = [start(durable.executions_sync_job, False)]
         elif job == "webhooks":
             handles = [start(durable.webhooks_job)]
+        elif job == "housekeeping":
+            from datetime import UTC, datetime
+
+            from masterops.jobs.housekeeping import housekeeping_job
+
+            handles = [start(housekeeping_job, datetime.now(UTC).isoformat())]
         else:
             slugs = [
                 slug
@@ -298,6 +304,14 @@ def _report_once(job: str, results: list[dict[str, Any]], *, json_output: bool) 
         code = 1 if any(r.get("status") in FAILED_RUN_STATUSES for r in results) else 0
     if json_output:
         print_json({"job": job, "exit_code": code, "results": results})
+    elif job == "housekeeping":
+        [result] = results
+        pruned = ", ".join(f"{n} {t}" for t, n in result.get("deleted", {}).items() if n)
+        _say(
+            f"housekeeping: {result.get('status')}; log rows deleted: {pruned or 'none'}; "
+            f"finished jobs deleted from the job history: {result.get('deleted_jobs', 0)}",
+            json_output=False,
+        )
     elif job == "health":
         counts = ", ".join(f"{n} {s}" for s, n in results[0].get("counts", {}).items() if n)
         _say(

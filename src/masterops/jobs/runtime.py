@@ -96,7 +96,8 @@ def launched(
     from dbos import DBOS
 
     # The decorators register the workflows; recovery at launch needs them known.
-    import masterops.jobs.durable  # noqa: F401
+    import masterops.jobs.durable
+    import masterops.jobs.housekeeping  # noqa: F401
 
     settings = dbos_config(config, worker_name=worker_name, polling_interval_s=polling_interval_s)
     _log_to_current_stderr()

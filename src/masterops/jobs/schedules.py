@@ -5,7 +5,9 @@ database: every worker may apply them and each run still starts once, because a 
 workflow id is the schedule's name and its time. An interval is turned into the cron
 expression that fires every so many seconds, minutes or hours; an interval cron cannot
 express evenly (every 45 s, every 7 min) runs at the next shorter one that it can,
-so a job never runs less often than configured.
+so a job never runs less often than configured. ``[schedules.cron]`` replaces a job's
+interval by an expression of the operator's, evaluated in ``[schedules] timezone``;
+housekeeping (``[retention]``) runs by its cron expression only.
 
 Which jobs exist is ``SCHEDULED_JOBS``; a new job needs its workflow in ``durable.py``
 and its entry here. The Unleashed syncs of one business share its queue, so inventory,
@@ -14,14 +16,18 @@ customers and orders of a business never run at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, get_args
 
-from masterops.config import Config
+from masterops.config import Config, CronJob, longest_gap_s
 from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, WEBHOOK_QUEUE, sync_queue
 from masterops.reports.schedule import TICK_MINUTES
 
-JobName = Literal["health", "inventory", "customers", "orders", "executions", "webhooks"]
+JobName = Literal[
+    "health", "inventory", "customers", "orders", "executions", "webhooks", "housekeeping"
+]
 #: Every job, the one list (``ops worker --once`` offers the same).
 JOB_NAMES: tuple[JobName, ...] = get_args(JobName)
 #: What a schedule runs: a job, or the reports' tick (``ops report`` sends on demand; the
@@ -29,8 +35,8 @@ JOB_NAMES: tuple[JobName, ...] = get_args(JobName)
 ScheduledJob = JobName | Literal["reports"]
 
 # Job -> (Schedules field, scope). "business": one schedule per business using the
-# service; "platform": one schedule for everything.
-SCHEDULED_JOBS: dict[JobName, tuple[str, Literal["platform", "business"]]] = {
+# service; "platform": one schedule for everything. (Housekeeping: see plan_schedules.)
+SCHEDULED_JOBS: dict[CronJob, tuple[str, Literal["platform", "business"]]] = {
     "health": ("health_seconds", "platform"),
     "inventory": ("inventory_seconds", "business"),
     "customers": ("customers_seconds", "business"),
@@ -46,8 +52,9 @@ _HOUR_STEPS = (1, 2, 3, 4, 6, 8, 12)  # divisors of 24
 
 @dataclass(frozen=True)
 class JobSchedule:
-    """One schedule: ``job`` runs every ``period_s`` seconds (``cron``), with
-    ``context`` (plain data) as its argument, on ``queue`` (None: DBOS's own)."""
+    """One schedule: ``job`` runs at ``cron`` (in ``timezone``), at most ``period_s``
+    seconds apart, with ``context`` (plain data) as its argument, on ``queue`` (None:
+    DBOS's own)."""
 
     name: str
     job: ScheduledJob
@@ -55,6 +62,7 @@ class JobSchedule:
     period_s: int
     context: dict[str, Any] = field(default_factory=dict)
     queue: str | None = None
+    timezone: str = "UTC"
 
 
 def cron_every(seconds: int) -> tuple[str, int]:
@@ -77,10 +85,11 @@ def cron_every(seconds: int) -> tuple[str, int]:
 def plan_schedules(config: Config) -> list[JobSchedule]:
     """Every schedule this configuration asks for, in a stable order."""
     schedules: list[JobSchedule] = []
+    zone = config.schedules.timezone
     for job, (setting, scope) in SCHEDULED_JOBS.items():
-        cron, period = cron_every(int(getattr(config.schedules, setting)))
+        cron, period = _job_cron(config, job, setting)
         if job == "health":
-            schedules.append(JobSchedule("health", job, cron, period, {}, HEALTH_QUEUE))
+            schedules.append(JobSchedule("health", job, cron, period, {}, HEALTH_QUEUE, zone))
         elif job == "webhooks":
             # Events arrive only through `ops serve`, which needs a business with a
             # HubSpot client secret or an order webhook secret; without one there is
@@ -89,10 +98,14 @@ def plan_schedules(config: Config) -> list[JobSchedule]:
                 (b.hubspot and b.hubspot.client_secret) or b.order_webhook_secret
                 for b in config.businesses.values()
             ):
-                schedules.append(JobSchedule("webhooks", job, cron, period, {}, WEBHOOK_QUEUE))
+                schedules.append(
+                    JobSchedule("webhooks", job, cron, period, {}, WEBHOOK_QUEUE, zone)
+                )
         elif job == "executions":
             if any("n8n" in b.services for b in config.businesses.values()):
-                schedules.append(JobSchedule("sync-executions", job, cron, period, {}, N8N_QUEUE))
+                schedules.append(
+                    JobSchedule("sync-executions", job, cron, period, {}, N8N_QUEUE, zone)
+                )
         elif scope == "business":
             for slug, business in config.businesses.items():
                 if "unleashed" in business.services:
@@ -104,13 +117,47 @@ def plan_schedules(config: Config) -> list[JobSchedule]:
                             period,
                             {"business_id": slug},
                             sync_queue(slug),
+                            zone,
                         )
                     )
     if config.reports.scheduled and config.businesses and _reports_can_go(config):
         # A tick, not a cron per report: cron is UTC and a business's 07:00 is local.
         period = TICK_MINUTES * 60
         schedules.append(JobSchedule("reports", "reports", cron_every(period)[0], period))
+    if config.retention.enabled:
+        cron = config.retention.schedule
+        # On the health queue: one run at a time across every worker, never overlapping.
+        schedules.append(
+            JobSchedule(
+                "housekeeping",
+                "housekeeping",
+                cron,
+                longest_gap_s(cron, zone),
+                {},
+                HEALTH_QUEUE,
+                zone,
+            )
+        )
     return schedules
+
+
+def _job_cron(config: Config, job: CronJob, setting: str) -> tuple[str, int]:
+    """The job's cron expression and longest period: the operator's own from
+    ``[schedules.cron]``, else its interval's."""
+    expression = config.schedules.cron.get(job)
+    if expression is not None:
+        return expression, config.schedules.period_s(job)
+    return cron_every(int(getattr(config.schedules, setting)))
+
+
+def scheduled_workflow(job: ScheduledJob) -> Callable[[datetime, Any], None]:
+    """The DBOS workflow a schedule of ``job`` starts (imports DBOS)."""
+    from masterops.jobs.durable import SCHEDULED_WORKFLOWS
+    from masterops.jobs.housekeeping import scheduled_housekeeping
+
+    if job == "housekeeping":
+        return scheduled_housekeeping
+    return SCHEDULED_WORKFLOWS[job]
 
 
 def _reports_can_go(config: Config) -> bool:
@@ -126,16 +173,15 @@ def apply_schedules(schedules: list[JobSchedule]) -> list[str]:
     Returns the names of the schedules deleted."""
     from dbos import DBOS
 
-    from masterops.jobs.durable import SCHEDULED_WORKFLOWS
-
     DBOS.apply_schedules(
         [
             {
                 "schedule_name": s.name,
-                "workflow_fn": SCHEDULED_WORKFLOWS[s.job],
+                "workflow_fn": scheduled_workflow(s.job),
                 "schedule": s.cron,
                 "context": s.context,
                 "queue_name": s.queue,
+                "cron_timezone": None if s.timezone == "UTC" else s.timezone,
             }
             for s in schedules
         ]
