@@ -568,6 +568,9 @@ def load_config(
     if dotenv_path.is_file():
         env.update(_read_dotenv(dotenv_path, problems))
     env.update(os.environ if environ is None else environ)
+    # An empty variable is an unset one: `.env.example` copied as it is lists every
+    # variable, blank, and must mean "the defaults", not "a folder named ''".
+    env = {name: value for name, value in env.items() if value.strip()}
 
     home = Path(env.get("MASTEROPS_HOME", str(cwd / ".masterops")))
     file_path = config_file or Path(env.get("MASTEROPS_CONFIG", str(cwd / "masterops.toml")))
