@@ -34,6 +34,7 @@ Status = Literal["ok", "warning", "problem"]
 
 _PAT = re.compile(r"pat-[a-z]{2,3}\d-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_N8N_LEGACY = re.compile(r"n8n_api_[A-Za-z0-9]{20,}")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
 #: A signing key the platform generates or verifies with: at least this long.
 MIN_SIGNING_KEY = 32
@@ -57,13 +58,14 @@ def format_problem(kind: SecretKind, value: str) -> str | None:
         return "has spaces or a line break at its start or end (a copy-paste slip?)"
     if kind == "hubspot_token" and not _PAT.fullmatch(value):
         return "is not a HubSpot private-app token (pat-<region>-<uuid>, e.g. pat-na1-...)"
-    if kind in ("hubspot_client_secret", "unleashed_api_id") and not _GUID.fullmatch(value):
-        what = "an Unleashed API id" if kind == "unleashed_api_id" else "a HubSpot client secret"
-        return f"is not a GUID, as {what} is (8-4-4-4-12 hex digits)"
+    if kind == "unleashed_api_id" and not _GUID.fullmatch(value):
+        return "is not a GUID, as an Unleashed API id is (8-4-4-4-12 hex digits)"
+    if kind == "hubspot_client_secret" and len(value) < MIN_SIGNING_KEY:
+        return f"is {len(value)} characters; a HubSpot app's client secret is longer"
     if kind == "unleashed_api_key" and not _BASE64.fullmatch(value):
         return "is not an Unleashed API key (a long base64 string)"
-    if kind == "n8n_api_key" and not _jwt(value):
-        return "is not an n8n API key (a JWT: three dot-separated base64url parts)"
+    if kind == "n8n_api_key" and not (_jwt(value) or _N8N_LEGACY.fullmatch(value)):
+        return "is not an n8n API key (a JWT, or n8n_api_... from n8n before 1.80)"
     if kind == "supabase_key" and not (_jwt(value) or value.startswith(("sb_secret_", "sb_"))):
         return "is not a Supabase key (a JWT, or sb_secret_...)"
     if kind in ("order_webhook_secret", "previous_secret", "alert_webhook_secret") and (
