@@ -27,6 +27,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from urllib.parse import unquote, urlsplit
@@ -306,6 +307,10 @@ class AlertRules(_Strict):
     quota_critical_percent: float = Field(95.0, gt=0, le=100)
     # A circuit breaker that health rounds have seen open for this long.
     breaker_open_minutes: int = Field(15, ge=1)
+    # A secret unchanged for longer than this (``ops secrets check`` records when each
+    # changed): degraded, time to rotate. An API token expiring within the second: degraded.
+    secret_max_age_days: int = Field(180, ge=1)
+    token_expiry_warn_days: int = Field(14, ge=1)
     # No worker heartbeat for this long; alerted only once a worker has been seen, or
     # always with ``expect_worker``.
     worker_missing_minutes: int = Field(5, ge=2)
@@ -446,6 +451,45 @@ class Business:
     timezone: str = DEFAULT_TIMEZONE
     # The HMAC key of the business's own order webhook; only `ops serve` needs it.
     order_webhook_secret: SecretStr | None = None
+    # The key a rotation replaced, accepted beside the new one until it retires.
+    order_webhook_retiring: RetiringSecret | None = None
+
+
+@dataclass(frozen=True)
+class RetiringSecret:
+    """A secret replaced by a rotation, still accepted until ``until`` (aware)."""
+
+    value: SecretStr
+    until: datetime
+
+
+#: What a configured secret is: its format is checked by ``ops secrets check``.
+SecretKind = Literal[
+    "database_password",
+    "hubspot_token",
+    "hubspot_client_secret",
+    "unleashed_api_id",
+    "unleashed_api_key",
+    "n8n_api_key",
+    "order_webhook_secret",
+    "previous_secret",
+    "slack_webhook_url",
+    "alert_webhook_url",
+    "alert_webhook_secret",
+    "smtp_password",
+    "supabase_key",
+]
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    """One secret as configured: the variable that holds it, what kind it is, the
+    business it belongs to (None: the platform's), and the value."""
+
+    variable: str
+    kind: SecretKind
+    business: str | None
+    value: SecretStr
 
 
 @dataclass(frozen=True)
@@ -474,6 +518,9 @@ class Config:
     supabase_key: SecretStr | None = None
     problems: tuple[str, ...] = ()
     reports: ReportSettings = field(default_factory=ReportSettings)
+    # Every secret variable that is set (``ops secrets check``), and the .env file read.
+    secret_sources: tuple[SecretSource, ...] = ()
+    dotenv_file: Path | None = None
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     retention: Retention = field(default_factory=Retention)
 
@@ -511,6 +558,7 @@ class Config:
                 b.unleashed.api_key if b.unleashed else None,
                 b.n8n.api_key if b.n8n else None,
                 b.order_webhook_secret,
+                b.order_webhook_retiring.value if b.order_webhook_retiring else None,
             ]
         secrets = [v.get_secret_value() for v in values if v is not None]
         password = _url_password(self.database_url.get_secret_value())
@@ -611,7 +659,9 @@ def load_config(
         "MASTEROPS_ALERT_WEBHOOK_URL",
         "MASTEROPS_SUPABASE_URL",
     ):
-        _check_url(name, env.get(name), problems)
+        if not _check_url(name, env.get(name), problems):
+            env.pop(name)  # refused: as if unset, so nothing is ever sent there
+    secret_sources = _secret_sources(env, file_config)
 
     def secret(name: str) -> SecretStr | None:
         value = env.get(name)
@@ -639,6 +689,8 @@ def load_config(
         supabase_url=env.get("MASTEROPS_SUPABASE_URL"),
         supabase_key=secret("MASTEROPS_SUPABASE_KEY"),
         problems=tuple(dict.fromkeys(problems)),  # a shared setting is named once
+        secret_sources=secret_sources,
+        dotenv_file=dotenv_path if dotenv_path.is_file() else None,
         reports=file_config.reports,
         dashboard=file_config.dashboard,
         retention=file_config.retention,
@@ -695,20 +747,24 @@ def _log_level(text: str) -> str:
 _LOOPBACK_NAMES = {"localhost"}
 
 
-def _check_url(name: str, url: str | None, problems: list[str]) -> None:
+def _check_url(name: str, url: str | None, problems: list[str]) -> bool:
     """A service URL must be https://, or http:// to this machine only: over plain http
-    a token or key would cross the network readable by anyone on the way."""
+    a token or key would cross the network readable by anyone on the way. False when
+    the URL is refused: the caller then never uses it (the service is disabled, the
+    channel left unset), so no credential is ever sent over it."""
     if not url:
-        return
+        return True
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         problems.append(f"{name} must be a URL starting https:// (or http:// on loopback)")
-        return
+        return False
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         problems.append(
-            f"{name} is http://{parts.hostname}: credentials would travel unencrypted; "
-            "use https:// (http:// is for 127.0.0.1/localhost only)"
+            f"{name} is http://{parts.hostname}: refused, credentials would travel "
+            "unencrypted; use https:// (http:// is for 127.0.0.1/localhost only)"
         )
+        return False
+    return True
 
 
 def _is_loopback(host: str) -> bool:
@@ -795,9 +851,10 @@ def _business(
                 portal_id = int(portal_text)
             except ValueError:
                 problems.append(f"{prefix}HUBSPOT_PORTAL_ID must be a number, got {portal_text!r}")
-        if token:
-            base = env.get(prefix + "HUBSPOT_URL", "https://api.hubapi.com")
-            _check_url(prefix + "HUBSPOT_URL", base, problems)
+        base = env.get(prefix + "HUBSPOT_URL", "https://api.hubapi.com")
+        if token and not _check_url(prefix + "HUBSPOT_URL", base, problems):
+            disabled["hubspot"] = f"{prefix}HUBSPOT_URL is refused (plain http:// off this machine)"
+        elif token:
             hubspot = HubSpotCredentials(
                 SecretStr(token),
                 tier,
@@ -833,8 +890,12 @@ def _business(
         )
         if api_id and api_key:
             base = env.get(prefix + "UNLEASHED_URL", "https://api.unleashedsoftware.com")
-            _check_url(prefix + "UNLEASHED_URL", base, problems)
-            unleashed = UnleashedCredentials(api_id, SecretStr(api_key), base)
+            if _check_url(prefix + "UNLEASHED_URL", base, problems):
+                unleashed = UnleashedCredentials(api_id, SecretStr(api_key), base)
+            else:
+                disabled["unleashed"] = (
+                    f"{prefix}UNLEASHED_URL is refused (plain http:// off this machine)"
+                )
         else:
             missing = [
                 n
@@ -853,12 +914,16 @@ def _business(
         key = env.get(prefix + "N8N_API_KEY") or env.get("MASTEROPS_N8N_API_KEY")
         if url and key:
             shared = not env.get(prefix + "N8N_URL")
-            _check_url("MASTEROPS_N8N_URL" if shared else prefix + "N8N_URL", url, problems)
-            n8n = N8nCredentials(url.rstrip("/"), SecretStr(key))
+            variable = "MASTEROPS_N8N_URL" if shared else prefix + "N8N_URL"
+            if _check_url(variable, url, problems):
+                n8n = N8nCredentials(url.rstrip("/"), SecretStr(key))
+            else:
+                disabled["n8n"] = f"{variable} is refused (plain http:// off this machine)"
         else:
             disabled["n8n"] = f"set {prefix}N8N_URL and {prefix}N8N_API_KEY (or MASTEROPS_N8N_*)"
 
     order_secret = env.get(prefix + "ORDER_WEBHOOK_SECRET")
+    previous = _retiring_secret(prefix + "ORDER_WEBHOOK_SECRET", env, problems)
     return Business(
         slug=slug,
         name=entry.name or dict(DEFAULT_BUSINESSES).get(slug, slug),
@@ -871,4 +936,71 @@ def _business(
         or ("companies" if slug in WHOLESALE_BUSINESSES else "contacts"),
         timezone=entry.timezone,
         order_webhook_secret=SecretStr(order_secret) if order_secret else None,
+        order_webhook_retiring=previous if order_secret else None,
     )
+
+
+#: Per-business secret variables (after ``MASTEROPS_<BUSINESS>_``) and their kinds.
+_BUSINESS_SECRETS: tuple[tuple[str, SecretKind], ...] = (
+    ("HUBSPOT_TOKEN", "hubspot_token"),
+    ("HUBSPOT_CLIENT_SECRET", "hubspot_client_secret"),
+    ("UNLEASHED_API_ID", "unleashed_api_id"),
+    ("UNLEASHED_API_KEY", "unleashed_api_key"),
+    ("N8N_API_KEY", "n8n_api_key"),
+    ("ORDER_WEBHOOK_SECRET", "order_webhook_secret"),
+    ("ORDER_WEBHOOK_SECRET_PREVIOUS", "previous_secret"),
+)
+#: The platform's own secret variables and their kinds.
+_PLATFORM_SECRETS: tuple[tuple[str, SecretKind], ...] = (
+    ("MASTEROPS_N8N_API_KEY", "n8n_api_key"),
+    ("MASTEROPS_SLACK_WEBHOOK_URL", "slack_webhook_url"),
+    ("MASTEROPS_ALERT_WEBHOOK_URL", "alert_webhook_url"),
+    ("MASTEROPS_ALERT_WEBHOOK_SECRET", "alert_webhook_secret"),
+    ("MASTEROPS_SMTP_PASSWORD", "smtp_password"),
+    ("MASTEROPS_SUPABASE_KEY", "supabase_key"),
+)
+
+
+def _secret_sources(env: Mapping[str, str], file_config: FileConfig) -> tuple[SecretSource, ...]:
+    """Every secret variable that is set, in a stable order (see ``SecretSource``)."""
+    found: list[SecretSource] = []
+    url = env.get("MASTEROPS_DATABASE_URL") or env.get("DATABASE_URL")
+    password = _url_password(url) if url else None
+    if password:
+        found.append(
+            SecretSource("MASTEROPS_DATABASE_URL", "database_password", None, SecretStr(password))
+        )
+    for variable, kind in _PLATFORM_SECRETS:
+        if env.get(variable):
+            found.append(SecretSource(variable, kind, None, SecretStr(env[variable])))
+    for slug in file_config.businesses:
+        prefix = f"MASTEROPS_{slug.upper().replace('-', '_')}_"
+        for suffix, kind in _BUSINESS_SECRETS:
+            value = env.get(prefix + suffix)
+            if value:
+                found.append(SecretSource(prefix + suffix, kind, slug, SecretStr(value)))
+    return tuple(found)
+
+
+def _retiring_secret(
+    variable: str, env: Mapping[str, str], problems: list[str]
+) -> RetiringSecret | None:
+    """``<variable>_PREVIOUS`` and ``<variable>_PREVIOUS_UNTIL``: the secret a rotation
+    replaced (``ops secrets rotate``), still accepted until that time so that senders can
+    switch over. Without a valid time it is not accepted at all."""
+    value = env.get(variable + "_PREVIOUS")
+    until_text = env.get(variable + "_PREVIOUS_UNTIL")
+    if not value:
+        return None
+    try:
+        until = datetime.fromisoformat(until_text or "")
+    except ValueError:
+        problems.append(
+            f"{variable}_PREVIOUS is set but {variable}_PREVIOUS_UNTIL is not a time "
+            "(e.g. 2026-12-31T09:00:00+00:00): the previous secret is not accepted"
+        )
+        return None
+    if until.tzinfo is None:
+        problems.append(f"{variable}_PREVIOUS_UNTIL needs a UTC offset (e.g. +00:00)")
+        return None
+    return RetiringSecret(SecretStr(value), until)

@@ -13,6 +13,7 @@ from masterops.cli import (
     db_cmd,
     events_cmd,
     sandbox_cmd,
+    secrets_cmd,
     sync_cmd,
     tasks_cmd,
     tokens_cmd,
@@ -46,6 +47,7 @@ app.add_typer(webhooks_cmd.app, name="webhooks")
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(secrets_cmd.app, name="secrets")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("report")(report)

@@ -39,9 +39,14 @@ def web_settings(
     secrets: dict[str, str] = {}
     portals: dict[int, str] = {}
     order_secrets: dict[str, str] = {}
+    retiring: dict[str, tuple[str, int]] = {}
     for slug, business in config.businesses.items():
         if business.order_webhook_secret is not None:
             order_secrets[slug] = business.order_webhook_secret.get_secret_value()
+        if business.order_webhook_retiring is not None:
+            previous = business.order_webhook_retiring
+            until_ms = int(previous.until.timestamp() * 1000)
+            retiring[slug] = (previous.value.get_secret_value(), until_ms)
         hubspot = business.hubspot
         if hubspot is None:
             continue
@@ -53,6 +58,7 @@ def web_settings(
         hubspot_secrets=secrets,
         hubspot_portals=portals,
         order_webhook_secrets=order_secrets,
+        retiring_order_webhook_secrets=retiring,
         trust_proxy=trust_proxy,
         breakers=breakers,
         telemetry=telemetry,

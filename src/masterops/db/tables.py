@@ -268,6 +268,23 @@ worker_heartbeats = Table(
 )
 
 QUERYABLE.update({t.name: t for t in (health_checks, alert_history, alert_acks, worker_heartbeats)})
+
+# When each configured secret was first seen and last changed; never its value (a short
+# keyed fingerprint tells a change). ``ops secrets check`` and ``rotate`` keep it.
+secret_records = Table(
+    "secret_records",
+    metadata,
+    Column("variable", String(120), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("business_id", String(64)),
+    Column("fingerprint", String(16), nullable=False),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    Column("checked_at", UTCDateTime(), nullable=False),
+    Column("rotated_at", UTCDateTime()),
+    Column("rotated_by", String(100)),
+)
+QUERYABLE[secret_records.name] = secret_records
 PRUNABLE.update(
     {
         "health_checks": health_checks.c.checked_at,

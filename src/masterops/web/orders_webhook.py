@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
@@ -61,7 +62,9 @@ def order_signature(secret: str, timestamp: str, body: bytes) -> str:
     return SIGNATURE_PREFIX + digest.hexdigest()
 
 
-def _verify(request: Request, body: bytes, secret: str, settings: WebSettings) -> None:
+def _verify(request: Request, body: bytes, secrets: Sequence[str], settings: WebSettings) -> None:
+    """The signature must match one of ``secrets``: the business's key and, during a
+    rotation's overlap, the key it replaced (``WebSettings.order_webhook_keys``)."""
     signature = request.headers.get(SIGNATURE_HEADER)
     timestamp = request.headers.get(TIMESTAMP_HEADER)
     if not signature:
@@ -73,8 +76,11 @@ def _verify(request: Request, body: bytes, secret: str, settings: WebSettings) -
             "invalid_timestamp", "X-MasterOps-Timestamp must be seconds since the epoch"
         )
     check_timestamp_window(int(timestamp) * 1000, settings)
-    wanted = order_signature(secret, timestamp, body)
-    if not hmac.compare_digest(wanted.encode(), signature.encode()):
+    matches = [
+        hmac.compare_digest(order_signature(secret, timestamp, body).encode(), signature.encode())
+        for secret in secrets
+    ]
+    if not any(matches):
         raise Unauthorized(
             "bad_signature",
             "the X-MasterOps-Signature does not match this request: it must be "
@@ -136,7 +142,7 @@ async def receive_order(request: Request) -> Response:
                 code="unsupported_media_type",
             )
         body = await read_limited(request, settings.max_webhook_body)
-        _verify(request, body, secret, settings)
+        _verify(request, body, settings.order_webhook_keys(business), settings)
         event = parse_delivery(request, body, business)
     except BadRequest as exc:
         return error(exc.status, exc.code, exc.message)

@@ -43,6 +43,8 @@ class WebSettings:
     hubspot_secrets: Mapping[str, str] = field(default_factory=dict)
     hubspot_portals: Mapping[int, str] = field(default_factory=dict)
     order_webhook_secrets: Mapping[str, str] = field(default_factory=dict)
+    # A rotated key still accepted beside the new one: business -> (key, until, ms).
+    retiring_order_webhook_secrets: Mapping[str, tuple[str, int]] = field(default_factory=dict)
     trust_proxy: bool = False
     max_webhook_body: int = MAX_WEBHOOK_BODY
     signature_max_age_ms: int = 300_000
@@ -60,3 +62,15 @@ class WebSettings:
     log_stream_s: float = 300.0
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
     monotonic: Callable[[], float] = time.monotonic
+
+    def order_webhook_keys(self, business: str) -> list[str]:
+        """The keys an order delivery for ``business`` may be signed with now: its own,
+        and the one a rotation replaced until that one retires."""
+        keys = []
+        current = self.order_webhook_secrets.get(business)
+        if current is not None:
+            keys.append(current)
+        retiring = self.retiring_order_webhook_secrets.get(business)
+        if retiring is not None and self.now_ms() < retiring[1]:
+            keys.append(retiring[0])
+        return keys
