@@ -88,11 +88,13 @@ _ROUTES: tuple[tuple[str, str, Handler, Access, bool], ...] = (
     (_PIPELINES, "POST", routes_pipelines.create_pipeline, "write", False),
     (_PIPELINE, "GET", routes_pipelines.get_pipeline, "read", False),
     (_PIPELINE, "PATCH", routes_pipelines.update_pipeline, "write", False),
+    (_PIPELINE, "PUT", routes_pipelines.replace_pipeline, "write", False),
     (_PIPELINE, "DELETE", routes_pipelines.archive_pipeline, "write", False),
     (_STAGES, "GET", routes_pipelines.list_stages, "read", False),
     (_STAGES, "POST", routes_pipelines.create_stage, "write", False),
     (_STAGES + "/{stageId}", "GET", routes_pipelines.get_stage, "read", False),
     (_STAGES + "/{stageId}", "PATCH", routes_pipelines.update_stage, "write", False),
+    (_STAGES + "/{stageId}", "PUT", routes_pipelines.replace_stage, "write", False),
     (_STAGES + "/{stageId}", "DELETE", routes_pipelines.archive_stage, "write", False),
     # The official SDKs call the owners list with a trailing slash.
     (_OWNERS, "GET", routes_owners.list_owners, OWNERS_SCOPE, False),

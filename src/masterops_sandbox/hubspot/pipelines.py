@@ -200,6 +200,23 @@ class Pipelines:
         pipeline.updated_ms = ms
         return pipeline
 
+    def replace(self, pipeline_id: str, body: Mapping[str, Any], ms: int) -> Pipeline:
+        """``PUT``: a new label, order and set of stages (the old stages are archived)."""
+        pipeline = self.get(pipeline_id)
+        label = _label(body.get("label"), "Pipeline")
+        order = _order(body.get("displayOrder"), "Pipeline")
+        raw_stages = body.get("stages")
+        if not isinstance(raw_stages, list) or not raw_stages:
+            raise validation_error("A pipeline needs at least one stage.")
+        if len(raw_stages) > MAX_STAGES:
+            raise validation_error(f"A pipeline can have at most {MAX_STAGES} stages.")
+        fresh = [self._stage(raw if isinstance(raw, dict) else {}, ms) for raw in raw_stages]
+        for stage in pipeline.stages:
+            stage.archived = True
+        pipeline.stages.extend(fresh)
+        pipeline.label, pipeline.display_order, pipeline.updated_ms = label, order, ms
+        return pipeline
+
     def archive(self, pipeline_id: str, ms: int) -> None:
         pipeline = self.get(pipeline_id)
         if len(self.live()) == 1:
@@ -226,6 +243,20 @@ class Pipelines:
             stage.display_order = _order(body["displayOrder"], "Stage")
         if "metadata" in body:
             stage.metadata = _metadata(body["metadata"])
+        stage.updated_ms = ms
+        return stage
+
+    def replace_stage(
+        self, pipeline_id: str, stage_id: str, body: Mapping[str, Any], ms: int
+    ) -> Stage:
+        """``PUT``: label, order and metadata all given anew."""
+        stage = self.get(pipeline_id).stage(stage_id)
+        fresh = self._stage(body, ms)
+        stage.label, stage.display_order, stage.metadata = (
+            fresh.label,
+            fresh.display_order,
+            fresh.metadata,
+        )
         stage.updated_ms = ms
         return stage
 

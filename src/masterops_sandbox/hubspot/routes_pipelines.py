@@ -41,6 +41,13 @@ async def update_pipeline(call: Call) -> Response:
     return json_response(pipeline.to_json())
 
 
+async def replace_pipeline(call: Call) -> Response:
+    body = await call.json_object()
+    pipeline = _pipelines(call).replace(call.params["pipelineId"], body, call.now_ms())
+    call.portal.refresh_pipeline_options()
+    return json_response(pipeline.to_json())
+
+
 async def archive_pipeline(call: Call) -> Response:
     _pipelines(call).archive(call.params["pipelineId"], call.now_ms())
     call.portal.refresh_pipeline_options()
@@ -68,6 +75,15 @@ async def update_stage(call: Call) -> Response:
     body = await call.json_object()
     pipelines = _pipelines(call)
     stage = pipelines.update_stage(
+        call.params["pipelineId"], call.params["stageId"], body, call.now_ms()
+    )
+    call.portal.refresh_pipeline_options()
+    return json_response(stage.to_json())
+
+
+async def replace_stage(call: Call) -> Response:
+    body = await call.json_object()
+    stage = _pipelines(call).replace_stage(
         call.params["pipelineId"], call.params["stageId"], body, call.now_ms()
     )
     call.portal.refresh_pipeline_options()
