@@ -16,6 +16,7 @@ from hubspot_fixtures import (  # noqa: F401 - fixtures
 )
 
 from masterops_sandbox.faults import FaultConfig
+from masterops_sandbox.server import parse_faults
 
 
 async def _schema_changes(api: httpx.AsyncClient) -> dict[str, str]:
@@ -121,3 +122,11 @@ def test_retry_after_is_sent_in_whole_seconds() -> None:
     assert FaultConfig(retry_after=2.0).retry_after_seconds() == 2
     assert FaultConfig(retry_after=0).retry_after_seconds() == 0
     assert FaultConfig().retry_after_seconds() is None
+
+
+def test_the_policy_switch_in_a_faults_spec() -> None:
+    assert parse_faults("hubspot:rate_429=1,policy_429=daily") == {
+        "hubspot": {"rate_429": 1.0, "policy_429": "DAILY"}
+    }
+    with pytest.raises(ValueError, match="policy_429"):
+        parse_faults("hubspot:policy_429=hourly")

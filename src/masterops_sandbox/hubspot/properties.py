@@ -23,6 +23,7 @@ from masterops_sandbox.hubspot.default_properties import (
 from masterops_sandbox.hubspot.errors import HubSpotError, validation_error
 from masterops_sandbox.hubspot.groups import PropertyGroups
 from masterops_sandbox.hubspot.objecttypes import ObjectType
+from masterops_sandbox.hubspot.property_edits import edited, option_labels
 from masterops_sandbox.hubspot.values import is_midnight, iso_date, iso_ms, parse_number, parse_time
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -87,33 +88,6 @@ class PropertyDef:
             "dataSensitivity": "non_sensitive",
             "archived": self.archived,
         }
-
-
-_UPDATABLE = frozenset(
-    {
-        "label",
-        "type",
-        "fieldType",
-        "groupName",
-        "description",
-        "options",
-        "displayOrder",
-        "hidden",
-        "formField",
-    }
-)
-
-
-def _option_labels(raw_options: Any) -> dict[str, str]:
-    """``{value: label}`` from a request's ``options`` list."""
-    if not isinstance(raw_options, list):
-        raise validation_error("options must be a list")
-    labels: dict[str, str] = {}
-    for option in raw_options:
-        if not isinstance(option, dict) or not isinstance(option.get("value"), str):
-            raise validation_error("Each option needs a string value and label.")
-        labels[option["value"]] = str(option.get("label", option["value"]))
-    return labels
 
 
 def _invalid(name: str, code: str, message: str) -> dict[str, Any]:
@@ -203,38 +177,7 @@ class PropertyRegistry:
 
     def update(self, name: str, body: Mapping[str, Any], ms: int) -> PropertyDef:
         """Change a custom property's definition (``PATCH``); HubSpot's own are read-only."""
-        current = self.require(name)
-        if current.hubspot_defined:
-            raise validation_error(
-                f"{name} is a HubSpot-defined property; its definition cannot be changed."
-            )
-        unknown = sorted(set(body) - _UPDATABLE)
-        if unknown:
-            raise validation_error(f"Unrecognized fields for a property update: {unknown}")
-        kind = body.get("type", current.type)
-        field_type = body.get("fieldType", current.field_type)
-        if kind not in FIELD_TYPES:
-            raise validation_error(f"Invalid property type: {kind!r}")
-        if field_type not in FIELD_TYPES[kind]:
-            raise validation_error(f"fieldType {field_type!r} is not valid for type {kind!r}")
-        changed = replace(current, type=kind, field_type=field_type, updated_ms=ms)
-        for key, attribute in (("label", "label"), ("description", "description")):
-            if key in body:
-                if not isinstance(body[key], str) or (key == "label" and not body[key]):
-                    raise validation_error(f"Property {key} must be a non-empty string.")
-                changed = replace(changed, **{attribute: body[key]})
-        if "groupName" in body:
-            self.groups.require(str(body["groupName"]))
-            changed = replace(changed, group_name=str(body["groupName"]))
-        if "displayOrder" in body:
-            if not isinstance(body["displayOrder"], int):
-                raise validation_error("displayOrder must be an integer.")
-            changed = replace(changed, display_order=body["displayOrder"])
-        if "options" in body:
-            labels = _option_labels(body["options"])
-            changed = replace(changed, options=tuple((lbl, v) for v, lbl in labels.items()))
-        if changed.type == "enumeration" and not changed.options:
-            raise validation_error("Enumeration properties need at least one option.")
+        changed = edited(self.require(name), body, self.groups, ms)
         self._by_name[name] = changed
         return changed
 
@@ -282,17 +225,17 @@ class PropertyRegistry:
             if not isinstance(body.get(key), str) or not body[key]:
                 raise validation_error(f"Property {key} is required.")
         self.groups.require(body["groupName"])
-        option_labels = _option_labels(body.get("options") or [])
-        if kind == "bool" and not option_labels:
-            option_labels = {"true": "Yes", "false": "No"}
-        if kind == "enumeration" and not option_labels:
+        labels = option_labels(body.get("options") or [])
+        if kind == "bool" and not labels:
+            labels = {"true": "Yes", "false": "No"}
+        if kind == "enumeration" and not labels:
             raise validation_error("Enumeration properties need at least one option.")
         spec = PropertySpec(
             name=name,
             label=body["label"],
             type=kind,
             field_type=field_type,
-            options=tuple(option_labels),
+            options=tuple(labels),
             has_unique_value=bool(body.get("hasUniqueValue", False)),
         )
         return self._add(
@@ -301,7 +244,7 @@ class PropertyRegistry:
             created_ms=created_ms,
             group_name=body["groupName"],
             description=str(body.get("description", "")),
-            option_labels=option_labels,
+            option_labels=labels,
         )
 
     def normalize(self, properties: Any) -> list[tuple[PropertyDef, str | None]]:
