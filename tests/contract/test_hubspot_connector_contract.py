@@ -133,8 +133,13 @@ async def test_search_with_paging(hubspot: HubSpotConnector, wire: RecordingTran
             break
         after = page.after
     assert found == [f"{tag}{n}@example.com" for n in range(5)]
-    for body in wire.bodies("POST", "/search"):
+    bodies = wire.bodies("POST", "/search")
+    assert len(bodies) == 3
+    assert bodies[0]["after"] == "0"  # the first page, named as HubSpot's description requires
+    for body in bodies:
         as_sdk_model(body, "PublicObjectSearchRequest")
+        # Every field HubSpot's request description marks required (v12 SDK does not check).
+        assert {"filterGroups", "sorts", "properties", "limit", "after"} <= set(body)
         # The documented sort object, not the SDK's bare string.
         assert body["sorts"] == [{"propertyName": "email", "direction": "ASCENDING"}]
 

@@ -95,7 +95,7 @@ class Pipeline:
 def _label(raw: Any, what: str) -> str:
     if not isinstance(raw, str) or not _LABEL_RE.search(raw):
         raise validation_error(f"{what} label is required.")
-    if len(raw) > MAX_LABEL:
+    if what == "Pipeline" and len(raw) > MAX_LABEL:  # documented for pipelines only
         raise validation_error(f"{what} label must be at most {MAX_LABEL} characters.")
     return raw
 
