@@ -130,3 +130,34 @@ def test_the_policy_switch_in_a_faults_spec() -> None:
     }
     with pytest.raises(ValueError, match="policy_429"):
         parse_faults("hubspot:policy_429=hourly")
+
+
+async def test_owners_need_their_scope(rig: HubSpotRig, api: httpx.AsyncClient) -> None:
+    assert (await api.get("/crm/v3/owners")).status_code == 200
+    rig.sandbox.remove_scopes("teelixir", "crm.objects.owners.read")
+    response = await api.get("/crm/v3/owners/")
+    assert response.status_code == 403
+    assert response.json()["category"] == "MISSING_SCOPES"
+
+
+async def test_owner_and_pipeline_input_errors(api: httpx.AsyncClient) -> None:
+    bad_id_property = await api.get("/crm/v3/owners/1?idProperty=email")
+    assert bad_id_property.status_code == 400
+    assert "idProperty" in bad_id_property.json()["message"]
+    too_many = await api.get("/crm/v3/owners?limit=501")
+    assert too_many.status_code == 400
+    no_probability = await api.post(
+        "/crm/v3/pipelines/deals",
+        json={"label": "P", "displayOrder": 0, "stages": [{"label": "S", "displayOrder": 0}]},
+    )
+    assert no_probability.status_code == 400
+    assert "metadata" in no_probability.json()["message"]
+    long_label = await api.post(
+        "/crm/v3/pipelines/deals",
+        json={
+            "label": "L" * 37,
+            "displayOrder": 0,
+            "stages": [{"label": "S", "displayOrder": 0, "metadata": {"probability": "0.1"}}],
+        },
+    )
+    assert long_label.status_code == 400
