@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/_sandbox"
+
+#: The policies a HubSpot 429 names; ``FaultConfig.policy_429`` picks one for injected 429s.
+RATE_LIMIT_POLICIES = ("TEN_SECONDLY_ROLLING", "SECONDLY", "DAILY")
+
+# A service's own rate-limit answer, built for an injected 429 so that it looks exactly
+# like the real one: (request scope, Retry-After whole seconds or None, policy or None)
+# -> an ASGI app (a response) to answer with.
+RateLimitAnswer = Callable[[Scope, int | None, str | None], ASGIApp]
 
 
 class ConnectionDropped(Exception):
@@ -30,7 +40,12 @@ class FaultConfig:
     """Shares (0..1) of requests that misbehave, and how."""
 
     rate_429: float = 0.0
-    retry_after: float | None = None  # seconds sent with an injected 429; None sends no header
+    # Seconds sent in Retry-After with an injected 429, rounded up to whole seconds (HTTP
+    # allows only whole seconds or a date); None sends no header.
+    retry_after: float | None = None
+    # The policyName of an injected HubSpot 429 (one of RATE_LIMIT_POLICIES); None picks
+    # SECONDLY on search paths and TEN_SECONDLY_ROLLING elsewhere, as the real limits do.
+    policy_429: str | None = None
     rate_5xx: float = 0.0
     status_5xx: int = 503
     rate_html: float = 0.0  # a 502 with an HTML page, as a proxy in front would answer
@@ -49,6 +64,17 @@ class FaultConfig:
                     raise ValueError(f"{f.name} must be between 0 and 1, got {value}")
         if self.path_pattern is not None:
             re.compile(self.path_pattern)
+        if self.retry_after is not None and not 0 <= self.retry_after < 86_400 * 366:
+            raise ValueError(f"retry_after must be seconds >= 0, got {self.retry_after}")
+        if self.policy_429 is not None and self.policy_429 not in RATE_LIMIT_POLICIES:
+            raise ValueError(
+                f"policy_429 must be one of {', '.join(RATE_LIMIT_POLICIES)}, "
+                f"got {self.policy_429!r}"
+            )
+
+    def retry_after_seconds(self) -> int | None:
+        """``retry_after`` as the whole seconds the header carries (rounded up)."""
+        return None if self.retry_after is None else math.ceil(self.retry_after)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,9 +89,19 @@ HTML_ERROR_PAGE = (
 class FaultInjector:
     """ASGI middleware that injects faults into the wrapped service."""
 
-    def __init__(self, app: ASGIApp, service: str, config: FaultConfig | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: str,
+        config: FaultConfig | None = None,
+        *,
+        rate_limited: RateLimitAnswer | None = None,
+    ) -> None:
+        """``rate_limited`` builds the service's own 429 answer; without one an injected 429
+        is a small generic JSON body."""
         self.app = app
         self.service = service
+        self.rate_limited = rate_limited
         self.config = config or FaultConfig()
         self._random = random.Random(self.config.seed)
         self.injected: dict[str, int] = {}
@@ -105,13 +141,7 @@ class FaultInjector:
             return
         self.injected[fault] = self.injected.get(fault, 0) + 1
         if fault == "429":
-            headers = [(b"content-type", b"application/json")]
-            if self.config.retry_after is not None:
-                headers.append((b"retry-after", str(self.config.retry_after).encode()))
-            body = json.dumps(
-                {"status": "error", "message": "Injected rate limit", "errorType": "RATE_LIMIT"}
-            ).encode()
-            await _answer(send, 429, headers, body)
+            await self._rate_limited(scope, receive, send)
         elif fault == "5xx":
             body = json.dumps({"status": "error", "message": "Injected server error"}).encode()
             await _answer(
@@ -134,6 +164,20 @@ class FaultInjector:
             )
             await send({"type": "http.response.body", "body": b'{"results": [', "more_body": True})
             raise ConnectionDropped(f"{self.service}: connection dropped by fault injection")
+
+    async def _rate_limited(self, scope: Scope, receive: Receive, send: Send) -> None:
+        seconds = self.config.retry_after_seconds()
+        if self.rate_limited is not None:
+            answer = self.rate_limited(scope, seconds, self.config.policy_429)
+            await answer(scope, receive, send)
+            return
+        headers = [(b"content-type", b"application/json")]
+        if seconds is not None:
+            headers.append((b"retry-after", str(seconds).encode()))
+        body = json.dumps(
+            {"status": "error", "message": "Injected rate limit", "errorType": "RATE_LIMIT"}
+        ).encode()
+        await _answer(send, 429, headers, body)
 
     async def _truncated(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the real app, then send only the first half of its body."""

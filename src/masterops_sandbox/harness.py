@@ -22,7 +22,13 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from masterops_sandbox.faults import CONTROL_PREFIX, ConnectionDropped, FaultConfig, FaultInjector
+from masterops_sandbox.faults import (
+    CONTROL_PREFIX,
+    ConnectionDropped,
+    FaultConfig,
+    FaultInjector,
+    RateLimitAnswer,
+)
 
 StateFn = Callable[[], dict[str, Any]]
 
@@ -31,12 +37,19 @@ class ServiceHarness:
     """One sandbox service: its app, its faults, its call log and its control routes."""
 
     def __init__(
-        self, name: str, app: ASGIApp, *, state: StateFn, fault_config: FaultConfig | None = None
+        self,
+        name: str,
+        app: ASGIApp,
+        *,
+        state: StateFn,
+        fault_config: FaultConfig | None = None,
+        rate_limited: RateLimitAnswer | None = None,
     ) -> None:
+        """``rate_limited`` builds the service's own 429 for injected rate limits."""
         self.name = name
         self.service_app = app
         self._state = state
-        self.faults = FaultInjector(app, name, fault_config)
+        self.faults = FaultInjector(app, name, fault_config, rate_limited=rate_limited)
         self.calls: Counter[tuple[str, str]] = Counter()
 
     def state(self) -> dict[str, Any]:

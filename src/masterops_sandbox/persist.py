@@ -39,7 +39,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from masterops_sandbox.folderlock import FolderLock, FolderLockError
 from masterops_sandbox.server import SERVICES, Sandbox
 
-FORMAT = 1
+# 2: HubSpot portals gained owners (a new default property, which shifts the value slots
+# of custom ones), pipelines, property groups and association labels.
+FORMAT = 2
 IDLE_S = 0.05
 LEASE_S = 1.0
 CLOSE_WAIT_S = 30.0

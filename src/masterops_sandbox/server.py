@@ -330,6 +330,8 @@ def _fault_value(service: str, name: str, raw: str) -> Any:
     try:
         if name == "path_pattern":
             return raw
+        if name == "policy_429":
+            return None if raw.lower() == "none" else raw.upper()
         if name == "retry_after" and raw.lower() == "none":
             return None
         if name in ("status_5xx", "seed"):

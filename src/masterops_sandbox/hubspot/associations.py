@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from masterops_sandbox.hubspot.errors import validation_error
+from masterops_sandbox.hubspot.labels import AssociationLabels
 
 HUBSPOT_DEFINED = "HUBSPOT_DEFINED"
 USER_DEFINED = "USER_DEFINED"
@@ -61,8 +62,16 @@ def default_spec(from_type: str, to_type: str) -> Spec:
     return (HUBSPOT_DEFINED, type_id)
 
 
-def parse_specs(raw: Any, from_type: str, to_type: str) -> list[Spec]:
-    """``[{associationCategory, associationTypeId}]`` from a request, checked for the pair."""
+def defined_types(from_type: str, to_type: str) -> list[AssociationType]:
+    """HubSpot's own association types from one object type to another."""
+    return [t for t in _TYPES if (t.from_type, t.to_type) == (from_type, to_type)]
+
+
+def parse_specs(
+    raw: Any, from_type: str, to_type: str, labels: AssociationLabels | None = None
+) -> list[Spec]:
+    """``[{associationCategory, associationTypeId}]`` from a request, checked for the pair
+    (user-defined types against the portal's ``labels``)."""
     if not isinstance(raw, list) or not raw:
         raise validation_error("Invalid input JSON: expected a list of association types")
     specs: list[Spec] = []
@@ -81,21 +90,35 @@ def parse_specs(raw: Any, from_type: str, to_type: str) -> list[Spec]:
                 raise validation_error(
                     f"{type_id} is not a valid association type from {from_type} to {to_type}"
                 )
+        elif labels is not None and category == USER_DEFINED:
+            label = labels.get(type_id)
+            if label is None or (label.from_type, label.to_type) != (from_type, to_type):
+                raise validation_error(
+                    f"{type_id} is not a valid association type from {from_type} to {to_type}"
+                )
         specs.append((category, type_id))
     return specs
 
 
-def _inverse(spec: Spec) -> Spec:
+def _inverse(spec: Spec, labels: AssociationLabels) -> Spec:
     category, type_id = spec
     if category == HUBSPOT_DEFINED:
         return (category, ASSOCIATION_TYPES[type_id].inverse)
-    return spec  # labels we did not define read the same from both ends
+    label = labels.get(type_id)
+    # A user-defined label has a paired type for the other direction; types nobody
+    # defined here (integrator ones) read the same from both ends.
+    return spec if label is None else (category, label.inverse)
 
 
-def spec_json(spec: Spec) -> dict[str, Any]:
+def spec_json(spec: Spec, labels: AssociationLabels | None = None) -> dict[str, Any]:
     category, type_id = spec
-    known = ASSOCIATION_TYPES.get(type_id) if category == HUBSPOT_DEFINED else None
-    return {"category": category, "typeId": type_id, "label": known.label if known else None}
+    text: str | None = None
+    if category == HUBSPOT_DEFINED:
+        known = ASSOCIATION_TYPES.get(type_id)
+        text = known.label if known else None
+    elif labels is not None and (label := labels.get(type_id)) is not None:
+        text = label.label
+    return {"category": category, "typeId": type_id, "label": text}
 
 
 Key = tuple[str, int]  # (object type name, record id)
@@ -106,18 +129,20 @@ class AssociationStore:
 
     def __init__(self) -> None:
         self._links: dict[Key, dict[str, dict[int, set[Spec]]]] = {}
+        self.labels = AssociationLabels()
 
     def add(self, src: Key, dst: Key, specs: list[Spec]) -> None:
         forward = self._links.setdefault(src, {}).setdefault(dst[0], {}).setdefault(dst[1], set())
         backward = self._links.setdefault(dst, {}).setdefault(src[0], {}).setdefault(src[1], set())
         for spec in specs:
             forward.add(spec)
-            backward.add(_inverse(spec))
+            backward.add(_inverse(spec, self.labels))
 
     def remove(self, src: Key, dst: Key, specs: list[Spec] | None = None) -> None:
         """Remove the given types between two records, or every type when ``specs`` is None."""
+        inverse = None if specs is None else {_inverse(s, self.labels) for s in specs}
         self._discard(src, dst, None if specs is None else set(specs))
-        self._discard(dst, src, None if specs is None else {_inverse(s) for s in specs})
+        self._discard(dst, src, inverse)
 
     def _discard(self, src: Key, dst: Key, specs: set[Spec] | None) -> None:
         targets = self._links.get(src, {}).get(dst[0])
@@ -140,6 +165,23 @@ class AssociationStore:
                 back = self._links.get((to_type, to_id), {}).get(key[0])
                 if back is not None:
                     back.pop(key[1], None)
+
+    def links_of(self, src: Key) -> list[tuple[Key, list[Spec]]]:
+        """Every link of one record: ((to type, to id), types)."""
+        return [
+            ((to_type, to_id), sorted(specs))
+            for to_type, targets in self._links.get(src, {}).items()
+            for to_id, specs in targets.items()
+        ]
+
+    def forget_type(self, spec: Spec) -> None:
+        """Remove one association type from every link (its label was deleted)."""
+        for by_type in self._links.values():
+            for targets in by_type.values():
+                for to_id in [t for t, specs in targets.items() if spec in specs]:
+                    targets[to_id].discard(spec)
+                    if not targets[to_id]:
+                        del targets[to_id]
 
     def count(self) -> int:
         """Associated pairs, each counted once from each end."""

@@ -42,6 +42,8 @@ class PropertySpec:
     computed: str | None = None
 
 
+#: The enumeration whose options are the portal's owners (set per portal, not here).
+OWNER_PROPERTY = "hubspot_owner_id"
 LIFECYCLE_STAGES = (
     "subscriber",
     "lead",
@@ -103,6 +105,7 @@ DEFAULT_PROPERTIES: dict[str, tuple[PropertySpec, ...]] = {
             ("NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT"),
         ),
         PropertySpec("notes_last_updated", "Last Activity Date", "datetime", "date"),
+        PropertySpec("hubspot_owner_id", "Contact owner", "enumeration", "select"),
     ),
     "companies": (
         *_COMMON,
@@ -124,6 +127,7 @@ DEFAULT_PROPERTIES: dict[str, tuple[PropertySpec, ...]] = {
             "select",
             ("PROSPECT", "PARTNER", "RESELLER", "VENDOR", "OTHER"),
         ),
+        PropertySpec("hubspot_owner_id", "Company owner", "enumeration", "select"),
     ),
     "deals": (
         *_COMMON,
@@ -139,6 +143,7 @@ DEFAULT_PROPERTIES: dict[str, tuple[PropertySpec, ...]] = {
         PropertySpec("description", "Deal Description", field_type="textarea"),
         PropertySpec("hs_priority", "Priority", "enumeration", "radio", ("low", "medium", "high")),
         PropertySpec("deal_currency_code", "Currency"),
+        PropertySpec("hubspot_owner_id", "Deal owner", "enumeration", "select"),
     ),
     "products": (
         *_COMMON,

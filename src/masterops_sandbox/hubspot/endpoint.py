@@ -17,7 +17,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from masterops_sandbox.hubspot.errors import HubSpotError, json_response, validation_error
+from masterops_sandbox.hubspot.errors import (
+    HubSpotError,
+    error_response,
+    validation_error,
+)
 from masterops_sandbox.hubspot.objecttypes import ObjectType, object_type
 from masterops_sandbox.hubspot.portal import Portal
 from masterops_sandbox.hubspot.sandbox import HubSpotSandbox
@@ -32,7 +36,8 @@ _SCOPES_MESSAGE = (
     "required scopes here: https://developers.hubspot.com/scopes."
 )
 
-# Which scope of a type a route needs: "read", "write", "schema_read", "schema_write" or None.
+# Which scope of a type a route needs: "read", "write", "schema_read", "schema_write", a
+# literal scope ("crm.objects.owners.read") or None.
 Access = str | None
 
 
@@ -81,6 +86,8 @@ Handler = Callable[[Call], Awaitable[Response]]
 
 
 def _scope_for(kind: ObjectType, access: str) -> str:
+    if access.startswith("crm."):  # a route that needs one fixed scope (owners)
+        return access
     return {
         "read": kind.read_scope,
         "write": kind.write_scope,
@@ -143,10 +150,7 @@ def endpoint(
                     )
             response = await handler(Call(request, sandbox, portal, kind, to_kind))
         except HubSpotError as error:
-            headers = {**headers, **error.headers}
-            correlation = sandbox.correlation.next()
-            headers["X-HubSpot-Correlation-Id"] = correlation
-            return json_response(error.body(correlation), error.status, headers)
+            return error_response(error, sandbox.correlation.next(), headers)
         response.headers.update(headers)
         return response
 

@@ -91,3 +91,12 @@ def json_response(
 
 def empty_response(status: int = 204, headers: Mapping[str, str] | None = None) -> Response:
     return Response(b"", status, headers=headers)
+
+
+def error_response(
+    error: HubSpotError, correlation_id: str, headers: Mapping[str, str] | None = None
+) -> Response:
+    """The answer for ``error``: its body and status, ``headers`` plus its own, and the
+    correlation id in ``X-HubSpot-Correlation-Id`` as HubSpot sends it."""
+    merged = {**(headers or {}), **error.headers, "X-HubSpot-Correlation-Id": correlation_id}
+    return json_response(error.body(correlation_id), error.status, merged)

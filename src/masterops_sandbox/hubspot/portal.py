@@ -18,8 +18,12 @@ from masterops_sandbox.hubspot.associations import (
     Spec,
     parse_specs,
 )
+from masterops_sandbox.hubspot.default_properties import OWNER_PROPERTY
 from masterops_sandbox.hubspot.errors import HubSpotError, validation_error
 from masterops_sandbox.hubspot.objecttypes import OBJECT_TYPES, ObjectType
+from masterops_sandbox.hubspot.objecttypes import object_type as type_named
+from masterops_sandbox.hubspot.owners import Owners, seed_owners
+from masterops_sandbox.hubspot.pipelines import Pipelines
 from masterops_sandbox.hubspot.properties import PropertyDef, PropertyRegistry
 from masterops_sandbox.hubspot.ratelimit import PortalLimits
 from masterops_sandbox.hubspot.store import Change, ObjectStore, Record
@@ -30,10 +34,14 @@ EmitFn = Callable[["Portal", ObjectType, int, str, list[Change]], None]
 
 
 def all_scopes() -> frozenset[str]:
-    scopes: set[str] = set()
+    scopes: set[str] = {OWNERS_SCOPE}
     for t in OBJECT_TYPES:
         scopes.update((t.read_scope, t.write_scope, t.schema_read_scope, t.schema_write_scope))
     return frozenset(scopes)
+
+
+#: The scope ``/crm/v3/owners`` needs.
+OWNERS_SCOPE = "crm.objects.owners.read"
 
 
 class Portal:
@@ -63,6 +71,20 @@ class Portal:
             self.stores[object_type.name] = ObjectStore(object_type, registry, first)
             for kind in ("creation", "deletion", "propertyChange"):
                 self.subscriptions.add(f"{object_type.singular}.{kind}")
+        self.owners = Owners(
+            seed_owners(seed, account.business, f"{account.business}.example.com", created_ms)
+        )
+        self.pipelines = Pipelines(created_ms)
+        owner_options = [(o.label, str(o.id)) for o in self.owners.active()]
+        for store in self.stores.values():
+            store.registry.set_options(OWNER_PROPERTY, owner_options)
+        self.refresh_pipeline_options()
+
+    def refresh_pipeline_options(self) -> None:
+        """Make the deal ``pipeline`` and ``dealstage`` options the live pipelines' ids."""
+        registry = self.store(type_named("deals")).registry
+        registry.set_options("pipeline", [(p.label, p.id) for p in self.pipelines.live()])
+        registry.set_options("dealstage", self.pipelines.stage_ids())
 
     def store(self, object_type: ObjectType) -> ObjectStore:
         return self.stores[object_type.name]
@@ -99,7 +121,7 @@ class Portal:
                     f"from {from_type.name}"
                 )
             to_type = next(t for t in OBJECT_TYPES if t.name == known.to_type)
-            specs = parse_specs(types, from_type.name, to_type.name)
+            specs = parse_specs(types, from_type.name, to_type.name, self.associations.labels)
             if self.store(to_type).get(int(to_id)) is None:
                 raise validation_error(
                     f"One or more associations are invalid: {to_type.label} {to_id} does not exist"
@@ -182,6 +204,8 @@ class Portal:
             "limits": self.limits.to_state(),
             "subscriptions": self.subscriptions.to_state(),
             "associations": self.associations.to_state(),
+            "association_labels": self.associations.labels.to_state(),
+            "pipelines": self.pipelines.to_state(),
             "objects": {
                 name: {"properties": store.registry.to_state(), "records": store.to_state()}
                 for name, store in self.stores.items()
@@ -193,7 +217,10 @@ class Portal:
         self.limits.load_state(state["limits"])
         self.subscriptions.load_state(state["subscriptions"])
         self.associations.load_state(state["associations"])
+        self.associations.labels.load_state(state["association_labels"])
+        self.pipelines.load_state(state["pipelines"])
         for name, saved in state["objects"].items():
             store = self.stores[name]
             store.registry.load_state(saved["properties"])
             store.load_state(saved["records"])
+        self.refresh_pipeline_options()

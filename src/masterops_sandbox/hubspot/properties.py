@@ -21,7 +21,9 @@ from masterops_sandbox.hubspot.default_properties import (
     PropertySpec,
 )
 from masterops_sandbox.hubspot.errors import HubSpotError, validation_error
+from masterops_sandbox.hubspot.groups import PropertyGroups
 from masterops_sandbox.hubspot.objecttypes import ObjectType
+from masterops_sandbox.hubspot.property_edits import edited, option_labels
 from masterops_sandbox.hubspot.values import is_midnight, iso_date, iso_ms, parse_number, parse_time
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -45,6 +47,8 @@ class PropertyDef:
     display_order: int
     slot: int  # index into Record.values; -1 for computed properties
     created_ms: int
+    updated_ms: int | None = None  # None until the definition is changed
+    archived: bool = False
 
     @property
     def read_only(self) -> bool:
@@ -57,7 +61,7 @@ class PropertyDef:
     def to_json(self) -> dict[str, Any]:
         stamp = iso_ms(self.created_ms)
         return {
-            "updatedAt": stamp,
+            "updatedAt": iso_ms(self.updated_ms) if self.updated_ms is not None else stamp,
             "createdAt": stamp,
             "name": self.name,
             "label": self.label,
@@ -82,6 +86,7 @@ class PropertyDef:
             },
             "formField": not self.read_only,
             "dataSensitivity": "non_sensitive",
+            "archived": self.archived,
         }
 
 
@@ -100,7 +105,9 @@ class PropertyRegistry:
 
     def __init__(self, object_type: ObjectType, created_ms: int) -> None:
         self.object_type = object_type
+        self.groups = PropertyGroups(object_type.type_id, GROUP_NAMES[object_type.name])
         self._by_name: dict[str, PropertyDef] = {}
+        self._archived: dict[str, PropertyDef] = {}
         self.slot_count = 0
         self._lowercase = {"email"} if object_type.name == "contacts" else set()
         for spec in DEFAULT_PROPERTIES[object_type.name]:
@@ -145,6 +152,44 @@ class PropertyRegistry:
     def all(self) -> list[PropertyDef]:
         return list(self._by_name.values())
 
+    def archived(self) -> list[PropertyDef]:
+        return list(self._archived.values())
+
+    def in_group(self, group_name: str) -> int:
+        return sum(1 for d in self._by_name.values() if d.group_name == group_name)
+
+    def set_options(self, name: str, options: Iterable[tuple[str, str]]) -> None:
+        """Replace a HubSpot-defined enumeration's (label, value) options: the owners of
+        ``hubspot_owner_id``, the pipelines and stages of ``pipeline`` and ``dealstage``."""
+        definition = self._by_name.get(name)
+        if definition is not None:
+            self._by_name[name] = replace(definition, options=tuple(options))
+
+    def require(self, name: str) -> PropertyDef:
+        definition = self._by_name.get(name)
+        if definition is None:
+            raise HubSpotError(
+                404,
+                "OBJECT_NOT_FOUND",
+                f"Unable to find property {name} for object type {self.object_type.type_id}",
+            )
+        return definition
+
+    def update(self, name: str, body: Mapping[str, Any], ms: int) -> PropertyDef:
+        """Change a custom property's definition (``PATCH``); HubSpot's own are read-only."""
+        changed = edited(self.require(name), body, self.groups, ms)
+        self._by_name[name] = changed
+        return changed
+
+    def archive(self, name: str, ms: int) -> None:
+        """Archive a custom property (``DELETE``): it leaves reads and writes; its name stays
+        taken. HubSpot's own properties cannot be archived."""
+        current = self.require(name)
+        if current.hubspot_defined:
+            raise validation_error(f"{name} is a HubSpot-defined property and cannot be archived.")
+        del self._by_name[name]
+        self._archived[name] = replace(current, archived=True, updated_ms=ms)
+
     def unique(self) -> list[PropertyDef]:
         return [p for p in self._by_name.values() if p.has_unique_value]
 
@@ -166,7 +211,7 @@ class PropertyRegistry:
                 f"Property name {name!r} is invalid: use lower-case letters, digits and "
                 "underscores, starting with a letter."
             )
-        if name in self._by_name:
+        if name in self._by_name or name in self._archived:
             raise HubSpotError(
                 409, "OBJECT_ALREADY_EXISTS", f"Property named '{name}' already exists."
             )
@@ -179,24 +224,18 @@ class PropertyRegistry:
         for key in ("label", "groupName"):
             if not isinstance(body.get(key), str) or not body[key]:
                 raise validation_error(f"Property {key} is required.")
-        raw_options = body.get("options") or []
-        if not isinstance(raw_options, list):
-            raise validation_error("options must be a list")
-        option_labels: dict[str, str] = {}
-        for option in raw_options:
-            if not isinstance(option, dict) or not isinstance(option.get("value"), str):
-                raise validation_error("Each option needs a string value and label.")
-            option_labels[option["value"]] = str(option.get("label", option["value"]))
-        if kind == "bool" and not option_labels:
-            option_labels = {"true": "Yes", "false": "No"}
-        if kind == "enumeration" and not option_labels:
+        self.groups.require(body["groupName"])
+        labels = option_labels(body.get("options") or [])
+        if kind == "bool" and not labels:
+            labels = {"true": "Yes", "false": "No"}
+        if kind == "enumeration" and not labels:
             raise validation_error("Enumeration properties need at least one option.")
         spec = PropertySpec(
             name=name,
             label=body["label"],
             type=kind,
             field_type=field_type,
-            options=tuple(option_labels),
+            options=tuple(labels),
             has_unique_value=bool(body.get("hasUniqueValue", False)),
         )
         return self._add(
@@ -205,7 +244,7 @@ class PropertyRegistry:
             created_ms=created_ms,
             group_name=body["groupName"],
             description=str(body.get("description", "")),
-            option_labels=option_labels,
+            option_labels=labels,
         )
 
     def normalize(self, properties: Any) -> list[tuple[PropertyDef, str | None]]:
@@ -303,6 +342,8 @@ class PropertyRegistry:
         return {
             "created_ms": defaults[0].created_ms if defaults else None,
             "custom": [asdict(d) for d in self._by_name.values() if not d.hubspot_defined],
+            "archived": [asdict(d) for d in self._archived.values()],
+            "groups": self.groups.to_state(),
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -314,7 +355,15 @@ class PropertyRegistry:
                     definition if created_ms is None else replace(definition, created_ms=created_ms)
                 )
         for row in state["custom"]:
-            options = tuple((str(label), str(value)) for label, value in row["options"])
-            by_name[row["name"]] = PropertyDef(**{**row, "options": options})
+            by_name[row["name"]] = _definition(row)
         self._by_name = by_name
-        self.slot_count = max((d.slot + 1 for d in by_name.values()), default=0)
+        self._archived = {row["name"]: _definition(row) for row in state["archived"]}
+        self.groups.load_state(state["groups"])
+        # Archived properties keep their slots: a new property must not read their values.
+        every = [*by_name.values(), *self._archived.values()]
+        self.slot_count = max((d.slot + 1 for d in every), default=0)
+
+
+def _definition(row: dict[str, Any]) -> PropertyDef:
+    options = tuple((str(label), str(value)) for label, value in row["options"])
+    return PropertyDef(**{**row, "options": options})

@@ -45,13 +45,22 @@ def tier(name: str) -> Tier:
     return found
 
 
-class RateLimited(HubSpotError):
-    """A 429 with HubSpot's rate-limit body, which carries errorType and policyName."""
+#: Each policy's 429 message, as HubSpot words it.
+POLICY_MESSAGES: dict[str, str] = {
+    "TEN_SECONDLY_ROLLING": "You have reached your ten_secondly_rolling limit.",
+    "SECONDLY": "You have reached your secondly limit.",
+    "DAILY": "You have reached your daily limit.",
+}
 
-    def __init__(
-        self, message: str, policy: str, headers: dict[str, str], *, with_category: bool
-    ) -> None:
-        super().__init__(429, "RATE_LIMITS", message, headers=headers)
+
+class RateLimited(HubSpotError):
+    """A 429 with HubSpot's rate-limit body, which carries errorType and policyName.
+
+    The limiter raises it, and fault injection builds its 429s from it too, so an
+    injected rate limit is indistinguishable from a real one."""
+
+    def __init__(self, policy: str, headers: dict[str, str], *, with_category: bool) -> None:
+        super().__init__(429, "RATE_LIMITS", POLICY_MESSAGES[policy], headers=headers)
         self.policy = policy
         self.with_category = with_category
 
@@ -153,21 +162,14 @@ class PortalLimits:
             headers = self.headers()
             if retry_after:
                 headers["Retry-After"] = str(max(1, math.ceil(seconds_to_midnight)))
-            raise RateLimited(
-                "You have reached your daily limit.", "DAILY", headers, with_category=with_category
-            )
+            raise RateLimited("DAILY", headers, with_category=with_category)
         if search:
             if len(self._search_window) >= self.search_per_second:
                 headers = {}
                 if retry_after:
                     wait = self._search_window[0] + 1.0 - now
                     headers["Retry-After"] = str(max(1, math.ceil(wait)))
-                raise RateLimited(
-                    "You have reached your secondly limit.",
-                    "SECONDLY",
-                    headers,
-                    with_category=with_category,
-                )
+                raise RateLimited("SECONDLY", headers, with_category=with_category)
             self._search_window.append(now)
             self.daily_used += 1
             return {}
@@ -176,12 +178,7 @@ class PortalLimits:
             if retry_after:
                 wait = self._window[0] + TEN_SECONDS - now
                 headers["Retry-After"] = str(max(1, math.ceil(wait)))
-            raise RateLimited(
-                "You have reached your ten_secondly_rolling limit.",
-                "TEN_SECONDLY_ROLLING",
-                headers,
-                with_category=with_category,
-            )
+            raise RateLimited("TEN_SECONDLY_ROLLING", headers, with_category=with_category)
         self._window.append(now)
         self.daily_used += 1
         return self.headers()

@@ -8,6 +8,7 @@ Businesses are named by slug (``"teelixir"``) or portal id.
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -16,6 +17,7 @@ from typing import Any
 
 from masterops_sandbox.accounts import SandboxAccount
 from masterops_sandbox.hubspot.associations import default_spec
+from masterops_sandbox.hubspot.default_properties import GROUP_NAMES, OWNER_PROPERTY
 from masterops_sandbox.hubspot.errors import CorrelationIds
 from masterops_sandbox.hubspot.failures import FailNext
 from masterops_sandbox.hubspot.objecttypes import ObjectType, object_type
@@ -235,7 +237,9 @@ class HubSpotSandbox:
         """Store many records at once: validated, no webhooks, no rate limits.
 
         Records get consecutive ids; their create/modify times start at ``created_at``
-        (default now) and advance by ``spacing`` per record. Returns the new ids."""
+        (default now) and advance by ``spacing`` per record. Contacts, companies and deals
+        that name no ``hubspot_owner_id`` are spread over the portal's owners, as a real
+        portal's records are. Returns the new ids."""
         portal = self.portal(business)
         kind = object_type(type_name)
         store = portal.store(kind)
@@ -243,8 +247,13 @@ class HubSpotSandbox:
         step = int(spacing.total_seconds() * 1000)
         ids: list[str] = []
         normalize = store.registry.normalize
+        owned = store.registry.get(OWNER_PROPERTY) is not None
+        owners = itertools.cycle([str(o.id) for o in portal.owners.active()])
         for row in rows:
-            changes = normalize(dict(row))
+            values = dict(row)
+            if owned and OWNER_PROPERTY not in values:
+                values[OWNER_PROPERTY] = next(owners)
+            changes = normalize(values)
             store.check_unique(changes, None)
             ids.append(str(store.insert(changes, ms).id))
             ms += step
@@ -343,17 +352,19 @@ class HubSpotSandbox:
         unique: bool = False,
         options: Iterable[str] = (),
     ) -> None:
-        """Create a custom property, as ``POST /crm/v3/properties/{type}`` would."""
+        """Create a custom property, as ``POST /crm/v3/properties/{type}`` would, in the
+        type's own information group (``contactinformation``, ...)."""
+        kind = object_type(type_name)
         body = {
             "name": name,
             "label": label or name,
             "type": type,
             "fieldType": field_type,
-            "groupName": "custom",
+            "groupName": GROUP_NAMES[kind.name],
             "hasUniqueValue": unique,
             "options": [{"label": o, "value": o} for o in options],
         }
-        self.portal(business).add_property(object_type(type_name), body, self.now_ms())
+        self.portal(business).add_property(kind, body, self.now_ms())
 
     def state(self) -> dict[str, Any]:
         """Counts per portal and object type, and the webhook queue."""

@@ -43,9 +43,19 @@ def with_written(
 
 
 def error_items(errors: dict[tuple[int, str, str], list[str]]) -> list[dict[str, Any]]:
-    """Batch error items grouped by (status, category, message), each with its ids."""
+    """Batch error items grouped by (status, category, message), each with its ids.
+
+    Items are HubSpot's ``StandardError``: ``errors`` and ``links`` are always present
+    (empty here), as its API description requires."""
     return [
-        {"status": "error", "category": category, "message": message, "context": {"ids": ids}}
+        {
+            "status": "error",
+            "category": category,
+            "message": message,
+            "context": {"ids": ids},
+            "errors": [],
+            "links": {},
+        }
         for (_, category, message), ids in errors.items()
     ]
 

@@ -81,6 +81,7 @@ async def test_injected_429s_are_retried_until_success(
     rig: Rig, hubspot: HubSpotConnector, recorder: EventRecorder
 ) -> None:
     rig.sandbox.bulk_load(BUSINESS, "contacts", [{"email": f"{i}@example.com"} for i in range(3)])
+    # Retry-After carries whole seconds (HTTP allows nothing else): 0.25 is sent as 1.
     rig.harness.faults.configure(rate_429=0.5, retry_after=0.25, seed=11)
 
     async def reads() -> int:
@@ -91,7 +92,7 @@ async def test_injected_429s_are_retried_until_success(
 
     assert await rig.run(reads()) == 18
     assert rig.harness.faults.injected["429"] > 0
-    assert {e.details["delay_s"] for e in retries(recorder)} == {0.25}
+    assert {e.details["delay_s"] for e in retries(recorder)} == {1.0}
 
 
 async def test_daily_figures_are_tracked(rig: Rig, hubspot: HubSpotConnector) -> None:

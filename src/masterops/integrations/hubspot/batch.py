@@ -102,7 +102,13 @@ class BatchOperations(HubSpotCore):
         result_key = _by_id if id_property is None else _by_property(id_property)
 
         async def send(chunk: Chunk[str]) -> list[ObjectOutcome]:
-            payload: Raw = {"inputs": [{"id": i} for i in chunk.items], "properties": names}
+            # ``propertiesWithHistory`` is required by HubSpot's request description; empty
+            # asks for no history, which is what the live API does when it is left out.
+            payload: Raw = {
+                "inputs": [{"id": i} for i in chunk.items],
+                "properties": names,
+                "propertiesWithHistory": [],
+            }
             if id_property is not None:
                 payload["idProperty"] = id_property
             return await self._send_chunk(

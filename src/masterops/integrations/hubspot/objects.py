@@ -98,9 +98,12 @@ class ObjectOperations(HubSpotCore):
         """Create one record (201). Not retried once the request may have reached HubSpot:
         a create that timed out may have created. Prefer ``batch_upsert`` by a unique
         property where one exists; it is safe to repeat."""
-        payload: dict[str, Any] = {"properties": dict(properties)}
-        if associations:
-            payload["associations"] = [a.to_json() for a in associations]
+        # ``associations`` is always sent, empty when there are none: HubSpot's request
+        # description marks it required (the live API takes its absence, validators do not).
+        payload: dict[str, Any] = {
+            "properties": dict(properties),
+            "associations": [a.to_json() for a in associations or ()],
+        }
         response, body = await self._call_object(
             "POST",
             OBJECTS,

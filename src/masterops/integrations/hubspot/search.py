@@ -57,6 +57,10 @@ def _epoch_ms(value: str) -> str:
     return str(round(moment.timestamp() * 1000))
 
 
+#: The ``after`` of a search's first page: HubSpot's paging is an offset.
+FIRST_PAGE = "0"
+
+
 class SearchOperations(HubSpotCore):
     async def search(
         self,
@@ -76,18 +80,19 @@ class SearchOperations(HubSpotCore):
         """
         if not 1 <= limit <= MAX_SEARCH_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_SEARCH_LIMIT}, got {limit}")
+        # HubSpot's request description requires filterGroups, sorts, properties, limit and
+        # after; the live API takes their absence. Each is sent, with the value that means
+        # what leaving it out means: no sort, the default properties, the first page ("0").
+        # Sorts stay the documented {propertyName, direction} objects.
         payload: dict[str, Any] = {
             "filterGroups": filter_groups_json(groups_of(where)),
+            "sorts": [s.to_json() for s in sorts],
+            "properties": list(properties) if properties is not None else [],
             "limit": limit,
+            "after": after if after is not None else FIRST_PAGE,
         }
-        if sorts:
-            payload["sorts"] = [s.to_json() for s in sorts]
-        if properties is not None:
-            payload["properties"] = list(properties)
         if query is not None:
             payload["query"] = query
-        if after is not None:
-            payload["after"] = after
         response, body = await self._call_object(
             "POST",
             SEARCH,
