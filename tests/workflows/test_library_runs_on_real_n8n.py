@@ -12,8 +12,9 @@ through n8n's public API. Effects checked in the platform: a sync_runs row per s
 workflow, health_checks rows, an export file, the daily report sent once (one email per
 business, report_deliveries rows; a second run sends nothing), an order posted to the
 order intake workflow arriving as a deal with its line items in the sandbox HubSpot and
-a row in orders (a redelivery adds nothing; garbage gets a 4xx from n8n), and, for a
-failing run, the error workflow's line in integration_logs.
+a row in orders (a redelivery adds nothing; garbage gets a 4xx from n8n; an order the
+platform refuses fails the run), and, for failing runs, the error workflow's line in
+integration_logs.
 
 Runs only when ``MASTEROPS_N8N_URL`` and ``MASTEROPS_N8N_API_KEY`` are set; everything it
 creates on n8n (workflows, tags, the credential) is deleted afterwards.
@@ -83,6 +84,7 @@ pytestmark = [
 #: The business the order intake test posts for, and its order webhook secret (a "}}" in
 #: it: the secret is put into an n8n expression at deploy, and must survive that).
 INTAKE_BUSINESS = "teelixir"
+UNKNOWN_TO_PLATFORM = "elevate"
 ORDER_SECRET = "intake-secret-}}-" + uuid.uuid4().hex
 
 
@@ -275,7 +277,8 @@ async def test_every_library_workflow_runs_to_success_and_the_platform_shows_it(
         platform=PlatformAccess(
             served_platform.url,
             lambda: _mint(served_platform.engine),
-            {INTAKE_BUSINESS: ORDER_SECRET},
+            # elevate's secret n8n has and the platform has not: its orders are refused.
+            {INTAKE_BUSINESS: ORDER_SECRET, UNKNOWN_TO_PLATFORM: "n8n-only-secret"},
         ),
     )
     assert all(r.ok for r in results), [(r.name, r.error) for r in results]
@@ -446,3 +449,23 @@ async def _order_intake(
     # Every run of the intake workflow succeeded: refusals are answers, not failures.
     executions = await _executions(n8n, workflow_id)
     assert len(executions) == 7 and {e["status"] for e in executions} == {"success"}
+
+    # n8n signs for a business the platform has no order webhook for: the shop hears
+    # "send it again later", and the failed run reaches the platform as an error line.
+    refused = await n8n.post(url, params={"business": UNKNOWN_TO_PLATFORM}, json=order)
+    assert refused.status_code == 502, refused.text
+    assert refused.json()["error"] == "platform_refused"
+
+    def logged() -> Any:
+        with served.engine.connect() as conn:
+            return (
+                conn.execute(
+                    select(integration_logs).where(integration_logs.c.workflow_id == workflow_id)
+                )
+                .mappings()
+                .all()
+            )
+
+    [line] = await _wait_for(logged, "the refused order did not reach the error workflow")
+    assert line["level"] == "error" and "the platform answered HTTP 404" in line["message"]
+    assert "n8n-only-secret" not in line["message"]

@@ -167,6 +167,12 @@ def test_show_summarises_a_library_workflow(ops) -> None:  # type: ignore[no-unt
     assert summary["calls"] == ["POST /api/v1/jobs/sync", "GET /api/v1/jobs/{{ $json.job_id }}"]
     assert summary["credential"] == "Master-Ops platform"
     assert summary["error_workflow"] == "Master-Ops error notifier"
+    assert summary["signed_with"] is None
+    intake = json.loads(ops("workflows", "show", "order-intake.json", "--json").stdout)
+    assert intake["triggers"] == ["webhook POST /webhook/masterops/orders/intake"]
+    assert intake["calls"] == ["POST /webhooks/orders/{{ $json.business }}"]
+    assert intake["credential"] is None
+    assert "order webhook secret" in intake["signed_with"]
     text = ops("workflows", "show", "error-notifier.json")
     assert (
         text.exit_code == 0 and "when a workflow naming it as error workflow fails" in text.stdout
