@@ -294,7 +294,7 @@ async def test_a_report_that_cannot_be_sent_is_an_error_the_caller_sees(
         params={"business": "teelixir"},
         headers=platform.token("operate"),
     )
-    assert answer.status_code == 502, answer.text
+    assert answer.status_code == 409, answer.text
     body = answer.json()
     assert body["error"] == "report_not_delivered" and "nowhere to send" in body["message"]
     assert _fits(ROUTES[DELIVERIES], body) == []

@@ -163,10 +163,11 @@ async def deliver_daily_report(
     }
     if failed:
         # A report that cannot be delivered is an error its caller must see (n8n's run
-        # fails, and its error workflow reports it), not a success with a footnote.
+        # fails, and its error workflow reports it), not a success with a footnote. A 409,
+        # as for n8n's refusals: the request was right, where it goes refused it.
         reasons = "; ".join(f"{d['business_id']}: {d['error']}" for d in failed)
         answer.update(error="report_not_delivered", message=f"report not delivered: {reasons}")
-        return JSON(answer, status_code=502)
+        return JSON(answer, status_code=409)
     return JSON(answer)
 
 
