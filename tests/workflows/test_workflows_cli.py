@@ -254,3 +254,31 @@ def test_paths_are_found_in_the_library_folder_from_anywhere(ops, tmp_path: Path
     diffs = ops("workflows", "diff", *PLATFORM, "--json")
     assert diffs.exit_code == 1
     assert {d["status"] for d in json.loads(diffs.stdout)} == {"only local"}
+
+
+def test_deploy_signs_the_order_intake_with_the_platforms_secrets(  # type: ignore[no-untyped-def]
+    ops, served_n8n, monkeypatch
+) -> None:
+    # The secret the platform's order receiver checks is the one n8n signs with; the
+    # command binds it into the intake workflow on n8n and prints it nowhere.
+    secret = "teelixir-order-secret-}}-42"
+    monkeypatch.setenv("MASTEROPS_TEELIXIR_ORDER_WEBHOOK_SECRET", secret)
+    deployed = ops("workflows", "deploy", "orders/", *PLATFORM, "--json")
+    rows = _json(deployed)
+    [intake] = [r for r in rows if r["name"] == "Master-Ops order intake"]
+    assert intake["status"] == "created" and "order webhook secret" not in (intake["note"] or "")
+    [live] = [w for w in served_n8n.n8n_api.workflows() if w["name"] == intake["name"]]
+    nodes = {n["name"]: n for n in live["nodes"]}
+    assert (
+        '"teelixir":"teelixir-order-secret-\\u007d\\u007d-42"'
+        in (nodes["Sign the order"]["parameters"]["secret"])
+    )
+    assert '["teelixir"]' in nodes["Check the order"]["parameters"]["jsCode"]
+    monkeypatch.setenv("MASTEROPS_TEELIXIR_ORDER_WEBHOOK_SECRET", secret + "-rotated")
+    diff = ops("workflows", "diff", "orders/", *PLATFORM)
+    assert diff.exit_code == 1 and "Master-Ops order intake: changed" in diff.stdout
+    exported = ops("workflows", "export", "Master-Ops order intake", "--to", "-")
+    assert exported.exit_code == 0, exported.stderr
+    for result in (deployed, diff, exported):
+        assert "teelixir-order-secret" not in result.stdout + result.stderr
+    assert "{{ORDER_WEBHOOK_SECRETS}}" in exported.stdout
