@@ -385,6 +385,10 @@ async def _order_intake(
     assert not_json.status_code == 415, not_json.text
     nobody = await n8n.post(url, params={"business": "nope"}, json={"Guid": "x"})
     assert nobody.status_code == 404 and nobody.json()["error"] == "unknown_business"
+    bad_key = await n8n.post(
+        url, params=query, json={"Guid": "x"}, headers={"Idempotency-Key": "x" * 65}
+    )
+    assert bad_key.status_code == 400 and bad_key.json()["error"] == "invalid_event_id"
     no_customer = await n8n.post(url, params=query, json={"Guid": "x", "OrderStatus": "Parked"})
     assert no_customer.status_code == 422 and "Customer" in no_customer.json()["message"]
     # What n8n checks loosely the platform checks fully; its 422 reaches the shop.
@@ -448,7 +452,7 @@ async def _order_intake(
     assert _count(served.engine, webhook_inbox) == 1
     # Every run of the intake workflow succeeded: refusals are answers, not failures.
     executions = await _executions(n8n, workflow_id)
-    assert len(executions) == 7 and {e["status"] for e in executions} == {"success"}
+    assert len(executions) == 8 and {e["status"] for e in executions} == {"success"}
 
     # n8n signs for a business the platform has no order webhook for: the shop hears
     # "send it again later", and the failed run reaches the platform as an error line.
