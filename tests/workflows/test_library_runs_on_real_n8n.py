@@ -385,9 +385,8 @@ async def _order_intake(
     assert not_json.status_code == 415, not_json.text
     nobody = await n8n.post(url, params={"business": "nope"}, json={"Guid": "x"})
     assert nobody.status_code == 404 and nobody.json()["error"] == "unknown_business"
-    bad_key = await n8n.post(
-        url, params=query, json={"Guid": "x"}, headers={"Idempotency-Key": "x" * 65}
-    )
+    shaped = {"Guid": "x", "OrderStatus": "Parked", "Customer": {"Guid": "c"}}
+    bad_key = await n8n.post(url, params=query, json=shaped, headers={"Idempotency-Key": "x" * 65})
     assert bad_key.status_code == 400 and bad_key.json()["error"] == "invalid_event_id"
     no_customer = await n8n.post(url, params=query, json={"Guid": "x", "OrderStatus": "Parked"})
     assert no_customer.status_code == 422 and "Customer" in no_customer.json()["message"]
