@@ -9,6 +9,7 @@ queues, so that the action routes do their work rather than answer "not configur
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,16 +43,32 @@ WRITES = ("POST", "PATCH", "PUT", "DELETE")
 SCOPED = ("teelixir",)
 PG_URL = os.environ.get("MASTEROPS_TEST_DATABASE_URL")
 
+# The alert tests' local HTTP server, standing in for Slack.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "alerts"))
+from http_sink import http_sink  # noqa: E402
+
 
 @pytest.fixture
-def api(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def slack_url() -> Iterator[str]:
+    """A local stand-in for Slack (the alert tests'): where the reports the API sends
+    (``POST /reports/daily/deliveries``) go."""
+    with http_sink() as sink:
+        yield sink.url
+
+
+@pytest.fixture
+def api(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slack_url: str
+) -> Iterator[Any]:
     """The app with connectors (the sandbox) and job queues on the test database, rows of
     two businesses, and its OpenAPI document loaded by schemathesis."""
     for key in list(os.environ):
         if key.startswith("MASTEROPS_") and key != "MASTEROPS_TEST_DATABASE_URL":
             monkeypatch.delenv(key)
     url = engine.url.render_as_string(hide_password=False)
-    config = load_config({"MASTEROPS_DATABASE_URL": url}, cwd=tmp_path)
+    config = load_config(
+        {"MASTEROPS_DATABASE_URL": url, "MASTEROPS_SLACK_WEBHOOK_URL": slack_url}, cwd=tmp_path
+    )
     # A worker has used this database once (its system tables exist); none runs here, so
     # the jobs the requests start stay enqueued.
     with launched(config, worker_name="schemathesis", queues=()):

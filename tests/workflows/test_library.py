@@ -45,29 +45,34 @@ def test_the_shipped_library_is_valid() -> None:
     assert set(by_file) == {
         "monitoring/error-notifier.json",
         "monitoring/health-monitor.json",
+        "orders/order-intake.json",
         "orders/orders-sync.json",
         "reporting/daily-report.json",
         "reporting/data-export.json",
         "sync/customers-sync.json",
         "sync/inventory-sync.json",
     }
-    # Every workflow but the error workflow runs on a schedule and on a webhook (a manual
-    # run: n8n's public API has no "run now").
+    # Every workflow but the error workflow and the order intake (a shop's webhook) runs
+    # on a schedule and on a webhook (a manual run: n8n's public API has no "run now").
     for name, d in by_file.items():
         types = [n["type"] for n in d.nodes]
         if name == "monitoring/error-notifier.json":
             assert types[0] == "n8n-nodes-base.errorTrigger" and not activatable(d)
             assert "errorWorkflow" not in d.settings
             continue
-        assert "n8n-nodes-base.scheduleTrigger" in types and WEBHOOK_TYPE in types, name
+        scheduled = name != "orders/order-intake.json"
+        assert ("n8n-nodes-base.scheduleTrigger" in types) is scheduled, name
+        assert WEBHOOK_TYPE in types, name
         [hook] = [n for n in d.nodes if n["type"] == WEBHOOK_TYPE]
         assert hook["webhookId"] and hook["parameters"]["path"].startswith("masterops/")
         assert d.settings["errorWorkflow"] == "Master-Ops error notifier"
         assert activatable(d)
-    # No sync is re-implemented in n8n: no Code node, and every HTTP call is the platform's.
+    # No sync is re-implemented in n8n: the only Code nodes check and answer an order
+    # in the intake, and every HTTP call is the platform's.
     for d in definitions:
         for node in d.nodes:
-            assert node["type"] != "n8n-nodes-base.code"
+            if node["type"] == "n8n-nodes-base.code":
+                assert d.name == "Master-Ops order intake", d.name
             if node["type"] == "n8n-nodes-base.httpRequest":
                 assert node["parameters"]["url"].removeprefix("=").startswith("{{PLATFORM_URL}}")
     sync = by_file["sync/inventory-sync.json"]

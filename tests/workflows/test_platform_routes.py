@@ -1,11 +1,15 @@
 """The platform routes the library's workflows call that this work added (the daily
-report, exports, workflow errors), and every route's answer against the shape
+report and its delivery, exports, workflow errors), and every route's answer against the shape
 ``ops workflows validate`` checks expressions with (``platform_api.ROUTES``): a field
 renamed in the API fails here, not silently in a running workflow."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
+import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +20,17 @@ from sqlalchemy import Engine, select
 
 from masterops.config import Config, load_config
 from masterops.db.api_tokens import create_token
-from masterops.db.tables import integration_logs
+from masterops.db.tables import integration_logs, report_deliveries
 from masterops.observability.events import TelemetryHub
 from masterops.operations.jobs import JobStatus
 from masterops.operations.services import open_services
 from masterops.web import WebSettings, create_app
+from masterops.web.orders_webhook import order_signature
 from masterops.workflows.platform_api import ROUTES
+
+# The alert tests' real SMTP server (aiosmtpd), reused.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "alerts"))
+from smtp_sink import smtp_sink
 
 BASE_URL = "https://ops.example.com"
 
@@ -193,3 +202,125 @@ def test_the_job_shapes_are_the_job_status_fields() -> None:
         "businesses",
         "url",
     }
+
+
+def _within(shape: Any, value: Any) -> list[str]:
+    """Like ``_fits`` for answers whose fields vary (an error adds ``error`` and
+    ``message``): every field the answer has is in the shape."""
+    assert isinstance(value, dict)
+    extra = sorted(set(value) - set(shape))
+    return [f"$json: {extra}"] if extra else []
+
+
+DELIVERIES = ("POST", "/api/v1/reports/daily/deliveries")
+
+
+@pytest.fixture
+async def mailing_platform(engine: Engine, tmp_path: Path) -> AsyncIterator[Any]:
+    """The platform with its reports emailed to a real local SMTP server: (platform,
+    the messages received)."""
+    (tmp_path / "masterops.toml").write_text('[reports]\nemail_to = ["ops@example.com"]\n')
+    with smtp_sink() as (port, messages):
+        env = {
+            "MASTEROPS_HOME": str(tmp_path / "home"),
+            "MASTEROPS_SMTP_HOST": "127.0.0.1",
+            "MASTEROPS_SMTP_PORT": str(port),
+        }
+        config = load_config(env, cwd=tmp_path)
+        hub = TelemetryHub()
+        with open_services(config, hub, engine) as services:
+            app = create_app(engine, WebSettings(services=services, hub=hub))
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+                yield Platform(client, engine, config), messages
+
+
+async def test_the_daily_report_is_sent_once_per_business_and_day(
+    mailing_platform: Any,
+) -> None:
+    platform, messages = mailing_platform
+    operator = platform.token("operate")
+    # Three calls at once (n8n retried, and someone ran it by hand): one email each.
+    answers = await asyncio.gather(
+        *(
+            platform.client.post("/api/v1/reports/daily/deliveries", headers=operator)
+            for _ in range(3)
+        )
+    )
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+    businesses = len(platform.config.businesses)
+    assert sum(a.json()["sent"] for a in answers) == businesses
+    assert len(messages) == businesses
+    for answer in answers:
+        body = answer.json()
+        assert body["count"] == businesses
+        assert _fits(ROUTES[DELIVERIES], {**body, "error": None, "message": None}) == []
+        assert {d["status"] for d in body["deliveries"]} <= {
+            "sent",
+            "already_sent",
+            "in_progress",
+            "skipped",
+        }
+    with platform.engine.connect() as conn:
+        rows = conn.execute(select(report_deliveries)).mappings().all()
+    assert len(rows) == businesses
+    assert {(r["kind"], r["status"], r["channels"]) for r in rows} == {("daily", "sent", "email")}
+
+    later = await platform.client.post("/api/v1/reports/daily/deliveries", headers=operator)
+    assert later.json()["sent"] == 0 and len(messages) == businesses
+    assert {d["status"] for d in later.json()["deliveries"]} == {"already_sent"}
+    assert {tuple(d["channels"]) for d in later.json()["deliveries"]} == {("email",)}
+
+    reader = await platform.client.post(
+        "/api/v1/reports/daily/deliveries", headers=platform.token("read")
+    )
+    assert reader.status_code == 403
+    unknown = await platform.client.post(
+        "/api/v1/reports/daily/deliveries", params={"business": "acme"}, headers=operator
+    )
+    assert (unknown.status_code, unknown.json()["message"]) == (400, "unknown business 'acme'")
+    scoped = await platform.client.post(
+        "/api/v1/reports/daily/deliveries", headers=platform.token("operate", "teelixir")
+    )
+    assert [d["business_id"] for d in scoped.json()["deliveries"]] == ["teelixir"]
+
+
+async def test_a_report_that_cannot_be_sent_is_an_error_the_caller_sees(
+    platform: Platform,
+) -> None:
+    # No email recipients, no Slack: nowhere to send it.
+    answer = await platform.client.post(
+        "/api/v1/reports/daily/deliveries",
+        params={"business": "teelixir"},
+        headers=platform.token("operate"),
+    )
+    assert answer.status_code == 409, answer.text
+    body = answer.json()
+    assert body["error"] == "report_not_delivered" and "nowhere to send" in body["message"]
+    assert _fits(ROUTES[DELIVERIES], body) == []
+    [delivery] = body["deliveries"]
+    assert (delivery["status"], delivery["business_id"]) == ("failed", "teelixir")
+
+
+async def test_the_order_receiver_answers_within_the_shape_the_intake_reads(
+    engine: Engine,
+) -> None:
+    app = create_app(engine, WebSettings(order_webhook_secrets={"teelixir": "s3cret"}))
+    transport = httpx.ASGITransport(app=app)
+    shape = ROUTES[("POST", "/webhooks/orders/{id}")]
+    order = {"Guid": "g-1", "OrderStatus": "Parked", "Customer": {"Guid": "c-1"}}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+        for body, secret in ((order, "s3cret"), ({"Guid": "g"}, "s3cret"), (order, "wrong")):
+            raw = json.dumps(body).encode()
+            stamp = str(int(time.time()))
+            answer = await client.post(
+                "/webhooks/orders/teelixir",
+                content=raw,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-MasterOps-Timestamp": stamp,
+                    "X-MasterOps-Signature": order_signature(secret, stamp, raw),
+                },
+            )
+            assert answer.status_code in (202, 401, 422), answer.text
+            assert _within(shape, answer.json()) == []

@@ -40,7 +40,7 @@ def _problems(library: Path) -> list[str]:
 
 def test_every_shipped_workflow_passes_the_offline_checks() -> None:
     definitions = load_library([LIBRARY])
-    assert len(definitions) == 7
+    assert len(definitions) == 8
     assert check_library(definitions) == []
 
 
@@ -69,9 +69,9 @@ def test_each_kind_of_failure_is_named_with_its_file_and_node(tmp_path: Path) ->
         )
 
     def break_report(data: dict[str, Any]) -> None:
-        # What the seed's report did: a column that is success_rate_pct.
-        _node(data, "Report message")["parameters"]["assignments"]["assignments"][1]["value"] = (
-            "={{ $json.reports[0].workflows[0].success_rate }}%"
+        # A field the delivery's answer does not have (it is "sent").
+        _node(data, "Outcome")["parameters"]["assignments"]["assignments"][0]["value"] = (
+            "={{ $json.delivered }}"
         )
         data["settings"]["errorWorkflow"] = "Master-Ops health monitor"
 
@@ -100,9 +100,10 @@ def test_each_kind_of_failure_is_named_with_its_file_and_node(tmp_path: Path) ->
     problems = _problems(library)
     assert problems == [
         f'{health}: node "Run a health round": unknown placeholder {{{{PLATFORM_ROOT}}}} '
-        "(deploy fills only {{PLATFORM_URL}})",
-        f'{report}: node "Report message": $json.reports[].workflows[].success_rate is not in '
-        "the answer of GET /api/v1/reports/daily (an expression naming it would read undefined)",
+        "(deploy fills only {{ORDER_WEBHOOK_BUSINESSES}}, {{ORDER_WEBHOOK_SECRETS}}, "
+        "{{PLATFORM_URL}})",
+        f'{report}: node "Outcome": $json.delivered is not in the answer of '
+        "POST /api/v1/reports/daily/deliveries (an expression naming it would read undefined)",
         f"{report}: settings.errorWorkflow names 'Master-Ops health monitor', which has no "
         "Error Trigger node",
         f"{export}: node \"Outcome\": $('Export in the platform') ... .json.filename is not "
@@ -112,7 +113,8 @@ def test_each_kind_of_failure_is_named_with_its_file_and_node(tmp_path: Path) ->
         f'{customers}: node "Read the job": calls GET /api/v1/job/x, which is not a platform route '
         "a workflow may call (GET /api/v1/jobs/{id}; GET /api/v1/reports/daily; "
         "POST /api/v1/exports; POST /api/v1/health/rounds; POST /api/v1/jobs/sync; "
-        "POST /api/v1/workflow-errors)",
+        "POST /api/v1/reports/daily/deliveries; POST /api/v1/workflow-errors; "
+        "POST /webhooks/orders/{id})",
         f'{sync}: node "Wait for the job": n8n-nodes-base.wait has no typeVersion 3 in n8n '
         f"{N8N_VERSION} (it has 1, 1.1)",
         f'{sync}: node "Finished?": $json.state is not in the answer of GET /api/v1/jobs/{{id}} '
@@ -135,7 +137,7 @@ def test_validate_command_exit_codes(ops, tmp_path: Path) -> None:  # type: igno
     ok = ops("workflows", "validate", "--json")
     assert ok.exit_code == 0, ok.stderr
     body = json.loads(ok.stdout)
-    assert body["n8n"] == N8N_VERSION and len(body["valid"]) == 7 and body["problems"] == []
+    assert body["n8n"] == N8N_VERSION and len(body["valid"]) == 8 and body["problems"] == []
     one = ops("workflows", "validate", "sync/inventory-sync.json", "--json")
     assert [r["workflow"] for r in json.loads(one.stdout)["valid"]] == ["Master-Ops inventory sync"]
 
@@ -165,6 +167,12 @@ def test_show_summarises_a_library_workflow(ops) -> None:  # type: ignore[no-unt
     assert summary["calls"] == ["POST /api/v1/jobs/sync", "GET /api/v1/jobs/{{ $json.job_id }}"]
     assert summary["credential"] == "Master-Ops platform"
     assert summary["error_workflow"] == "Master-Ops error notifier"
+    assert summary["signed_with"] is None
+    intake = json.loads(ops("workflows", "show", "order-intake.json", "--json").stdout)
+    assert intake["triggers"] == ["webhook POST /webhook/masterops/orders/intake"]
+    assert intake["calls"] == ["POST /webhooks/orders/{{ $json.business }}"]
+    assert intake["credential"] is None
+    assert "order webhook secret" in intake["signed_with"]
     text = ops("workflows", "show", "error-notifier.json")
     assert (
         text.exit_code == 0 and "when a workflow naming it as error workflow fails" in text.stdout

@@ -136,12 +136,12 @@ def test_deploy_then_unchanged_then_updated_then_in_sync(  # type: ignore[no-unt
 
     before = ops("workflows", "diff", lib, *PLATFORM)
     assert before.exit_code == 1 and f"{HOOK}: only local" in before.stdout
-    assert _one_error_line(before) == "error: 7 of 7 workflow(s) differ from n8n"
+    assert _one_error_line(before) == "error: 8 of 8 workflow(s) differ from n8n"
 
     first = _json(ops("workflows", "deploy", lib, *PLATFORM, "--json"))
     assert {r["status"] for r in first} == {"created"}
     second = ops("workflows", "deploy", lib, *PLATFORM)
-    assert second.exit_code == 0 and second.stdout.count("unchanged") == 7
+    assert second.exit_code == 0 and second.stdout.count("unchanged") == 8
     assert ops("workflows", "diff", lib, *PLATFORM).exit_code == 0
     assert len(served_n8n.n8n_api.credentials) == 1
 
@@ -236,18 +236,49 @@ def test_deploy_an_invalid_library_deploys_nothing(  # type: ignore[no-untyped-d
 def test_paths_are_found_in_the_library_folder_from_anywhere(ops, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # The ops fixture runs in tmp_path: no infra/n8n-workflows there, so the checkout's.
     rows = _json(ops("workflows", "deploy", *PLATFORM, "--dry-run", "--json"))
-    assert len(rows) == 7 and {r["status"] for r in rows} == {"created"}
+    assert len(rows) == 8 and {r["status"] for r in rows} == {"created"}
     # orders/ comes with the error workflow it names (deployed first).
-    notifier, orders = _json(
+    notifier, intake, orders = _json(
         ops("workflows", "deploy", "orders/", *PLATFORM, "--dry-run", "--json")
     )
     assert notifier["name"] == NOTIFIER and orders["name"] == "Master-Ops orders sync"
+    assert intake["name"] == "Master-Ops order intake"
+    # No business has an order webhook secret here: deployed, it refuses every order.
+    assert "no business has an order webhook secret" in intake["note"]
     assert orders["path"] == str(LIBRARY / "orders" / "orders-sync.json")
     # A library in the current folder wins over the checkout's.
     shutil.copytree(LIBRARY, tmp_path / "infra" / "n8n-workflows")
     (tmp_path / "infra" / "n8n-workflows" / "reporting" / "data-export.json").unlink()
     rows = _json(ops("workflows", "deploy", *PLATFORM, "--dry-run", "--json"))
-    assert len(rows) == 6
+    assert len(rows) == 7
     diffs = ops("workflows", "diff", *PLATFORM, "--json")
     assert diffs.exit_code == 1
     assert {d["status"] for d in json.loads(diffs.stdout)} == {"only local"}
+
+
+def test_deploy_signs_the_order_intake_with_the_platforms_secrets(  # type: ignore[no-untyped-def]
+    ops, served_n8n, monkeypatch
+) -> None:
+    # The secret the platform's order receiver checks is the one n8n signs with; the
+    # command binds it into the intake workflow on n8n and prints it nowhere.
+    secret = "teelixir-order-secret-}}-42"
+    monkeypatch.setenv("MASTEROPS_TEELIXIR_ORDER_WEBHOOK_SECRET", secret)
+    deployed = ops("workflows", "deploy", "orders/", *PLATFORM, "--json")
+    rows = _json(deployed)
+    [intake] = [r for r in rows if r["name"] == "Master-Ops order intake"]
+    assert intake["status"] == "created" and "order webhook secret" not in (intake["note"] or "")
+    [live] = [w for w in served_n8n.n8n_api.workflows() if w["name"] == intake["name"]]
+    nodes = {n["name"]: n for n in live["nodes"]}
+    assert (
+        '"teelixir":"teelixir-order-secret-\\u007d\\u007d-42"'
+        in (nodes["Sign the order"]["parameters"]["secret"])
+    )
+    assert '["teelixir"]' in nodes["Check the order"]["parameters"]["jsCode"]
+    monkeypatch.setenv("MASTEROPS_TEELIXIR_ORDER_WEBHOOK_SECRET", secret + "-rotated")
+    diff = ops("workflows", "diff", "orders/", *PLATFORM)
+    assert diff.exit_code == 1 and "Master-Ops order intake: changed" in diff.stdout
+    exported = ops("workflows", "export", "Master-Ops order intake", "--to", "-")
+    assert exported.exit_code == 0, exported.stderr
+    for result in (deployed, diff, exported):
+        assert "teelixir-order-secret" not in result.stdout + result.stderr
+    assert "{{ORDER_WEBHOOK_SECRETS}}" in exported.stdout

@@ -465,8 +465,8 @@ def show(
     name: Annotated[str, typer.Argument(help="A library workflow's exact name, or its file.")],
     json_output: JsonOpt = False,
 ) -> None:
-    """A library workflow: its triggers, the platform routes it calls, its error workflow
-    and its nodes (from the file; nothing is read from n8n)."""
+    """A library workflow: its triggers, the platform routes it calls, with what token or
+    secret, its error workflow and its nodes (from the file; nothing is read from n8n)."""
     from masterops.workflows.summary import describe
 
     definitions = _load(None, json_output, checked=False)
@@ -479,7 +479,8 @@ def show(
         print_json(summary)
         return
     out = console()
-    for key in ("name", "file", "tags", "triggers", "calls", "credential", "error_workflow"):
+    keys = ("name", "file", "tags", "triggers", "calls", "credential", "signed_with")
+    for key in (*keys, "error_workflow"):
         value = summary[key]
         text = ", ".join(value) if isinstance(value, list) else str(value or "-")
         out.print(f"{key.replace('_', ' ')}: {text}", markup=False, highlight=False)

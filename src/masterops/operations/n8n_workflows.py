@@ -32,6 +32,7 @@ from masterops.workflows.remote import all_workflows, pick_workflow
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from masterops.config import Config
     from masterops.integrations.n8n import N8nConnector
     from masterops.operations.services import Services
 
@@ -66,6 +67,16 @@ def run_on_n8n(
         raise OperationFailed(str(exc)) from None
 
 
+def order_webhook_secrets(config: Config) -> dict[str, str]:
+    """Business slug -> order webhook secret, for the order intake workflow to sign with:
+    the businesses the platform's order receiver accepts (it has their secret)."""
+    return {
+        slug: b.order_webhook_secret.get_secret_value()
+        for slug, b in config.businesses.items()
+        if b.order_webhook_secret is not None
+    }
+
+
 def deploy_workflows(
     services: Services,
     business: str | None,
@@ -89,7 +100,11 @@ def deploy_workflows(
             _, token = create_token(conn, name=f"n8n workflows ({stamp})", scope="operate")
         return token
 
-    access = PlatformAccess(platform_url, new_token if engine is not None else None)
+    access = PlatformAccess(
+        platform_url,
+        new_token if engine is not None else None,
+        order_webhook_secrets(services.config),
+    )
 
     async def work(n8n: N8nConnector) -> list[DeployResult]:
         return await deploy(n8n, definitions, activate=activate, dry_run=dry_run, platform=access)
@@ -113,7 +128,9 @@ def diff_workflows(
     async def work(n8n: N8nConnector) -> list[WorkflowDiff]:
         server = await all_workflows(n8n)
         return diff_library(
-            bound_for_diff(definitions, server, platform_url),
+            bound_for_diff(
+                definitions, server, platform_url, order_webhook_secrets(services.config)
+            ),
             server,
             ignore_positions=ignore_positions,
             orphans=orphans,

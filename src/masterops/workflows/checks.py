@@ -26,7 +26,15 @@ from masterops.workflows.platform import (
     error_workflow_name,
     uses_platform_credential,
 )
-from masterops.workflows.platform_api import ROUTES, Shape, missing_field, platform_paths, route_of
+from masterops.workflows.platform_api import (
+    ROUTES,
+    SIGNED_ROUTES,
+    Shape,
+    full_response,
+    missing_field,
+    platform_paths,
+    route_of,
+)
 
 ERROR_TRIGGER_TYPE = "n8n-nodes-base.errorTrigger"
 # Nodes that hand on the items they receive: ``$json`` after them is what came before.
@@ -149,6 +157,8 @@ def _platform_call_problems(node: JSON) -> list[str]:
             f"calls {method} {path}, which is not a platform route a workflow may call "
             f"({'; '.join(platform_paths())})"
         )
+    if _platform_route(node) in SIGNED_ROUTES:
+        return problems  # signed with the business's secret: no token
     if not (
         uses_platform_credential(node)
         and params.get("authentication") == "genericCredentialType"
@@ -216,8 +226,18 @@ def _shapes(names: Iterable[str], by_name: Mapping[str, JSON]) -> list[tuple[str
         route = _platform_route(node) if node is not None else None
         if route is None:
             return None
-        shapes.append((f"{route[0]} {route[1]}", ROUTES[route]))
+        shape = ROUTES[route]
+        if _includes_status(node):
+            shape = full_response(shape)
+        shapes.append((f"{route[0]} {route[1]}", shape))
     return shapes
+
+
+def _includes_status(node: JSON | None) -> bool:
+    """True when an HTTP Request node answers ``{body, headers, statusCode}``."""
+    options = ((node or {}).get("parameters") or {}).get("options") or {}
+    response = (options.get("response") or {}).get("response") or {}
+    return response.get("fullResponse") is True
 
 
 def _expression_problems(node: JSON, connections: JSON, by_name: Mapping[str, JSON]) -> list[str]:

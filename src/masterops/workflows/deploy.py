@@ -17,8 +17,8 @@ exist when the others are bound.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from masterops.integrations.base import IntegrationError
@@ -33,6 +33,7 @@ from masterops.workflows.platform import (
     error_workflow_name,
     needs_credential,
     render,
+    signs_orders,
     uses_platform_credential,
 )
 from masterops.workflows.remote import all_workflows, ensure_tags
@@ -84,6 +85,10 @@ class PlatformAccess:
 
     url: str | None = None
     new_token: Callable[[], str] | None = None
+    #: Business slug -> order webhook secret, for the order intake to sign with (the
+    #: platform's ``MASTEROPS_<BUSINESS>_ORDER_WEBHOOK_SECRET``). Empty: the deployed
+    #: intake refuses every business.
+    order_secrets: Mapping[str, str] = field(default_factory=dict)
 
 
 def deploy_order(definitions: Sequence[WorkflowDefinition]) -> list[WorkflowDefinition]:
@@ -139,7 +144,9 @@ async def deploy(
     results = []
     for definition in deploy_order(definitions):
         try:
-            bound = render(definition, Binding(platform.url, credential_id, ids))
+            bound = render(
+                definition, Binding(platform.url, credential_id, ids, platform.order_secrets)
+            )
         except BindingError as exc:
             results.append(
                 DeployResult(
@@ -165,6 +172,18 @@ async def deploy(
             if credential_note and any(uses_platform_credential(n) for n in bound.nodes):
                 result.note = "; ".join(filter(None, [credential_note, result.note]))
                 credential_note = None
+            if signs_orders(definition) and not platform.order_secrets:
+                result.note = "; ".join(
+                    filter(
+                        None,
+                        [
+                            result.note,
+                            "no business has an order webhook secret "
+                            "(MASTEROPS_<BUSINESS>_ORDER_WEBHOOK_SECRET): it refuses every "
+                            "order until one is set and the workflows are deployed again",
+                        ],
+                    )
+                )
         except IntegrationError as exc:
             result = DeployResult(
                 definition.name,
@@ -252,11 +271,20 @@ def _merge_nodes(local: Sequence[dict[str, Any]], current: Workflow) -> list[dic
 
 
 def bound_for_diff(
-    definitions: Sequence[WorkflowDefinition], server: Sequence[Workflow], platform_url: str | None
+    definitions: Sequence[WorkflowDefinition],
+    server: Sequence[Workflow],
+    platform_url: str | None,
+    order_secrets: Mapping[str, str] | None = None,
 ) -> list[WorkflowDefinition]:
     """The definitions bound as a deploy to ``server`` would bind them; what cannot be
     bound yet (no credential, error workflow not deployed) stays as written."""
     names = {d.name for d in definitions}
     credential = credential_on_server(wf for wf in server if wf.name in names)
-    binding = Binding(platform_url, credential, {wf.name: wf.id for wf in server})
+    binding = Binding(
+        platform_url,
+        credential,
+        {wf.name: wf.id for wf in server},
+        # As deploy binds them: no secrets given is no business with one.
+        order_secrets if order_secrets is not None else {},
+    )
     return [render(d, binding, strict=False) for d in definitions]

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from masterops.integrations.n8n import Node, Workflow
 from masterops.workflows.library import MANAGED_TAG, WorkflowDefinition
+from masterops.workflows.platform import mask_value
 
 Status = Literal["in sync", "changed", "only local", "only on server"]
 
@@ -169,7 +170,8 @@ def _value_changes(path: str, local: Any, server: Any) -> list[str]:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    # A bound order intake holds the businesses' secrets: a diff line never shows them.
+    text = json.dumps(mask_value(value), ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -9,6 +9,12 @@ A library file never holds an installation's details. It names them:
   that calls the platform: the n8n credential holding ``Authorization: Bearer <token>``.
   Deploy fills in its server id (creating the credential once when n8n has none).
 - ``settings.errorWorkflow`` as a workflow's *name*: deploy puts the id n8n gave it.
+- ``{{ORDER_WEBHOOK_SECRETS}}`` inside an n8n expression (the order intake's HMAC key) and
+  ``{{ORDER_WEBHOOK_BUSINESSES}}`` in a Code node: the businesses whose order webhook
+  secret (``MASTEROPS_<BUSINESS>_ORDER_WEBHOOK_SECRET``) the platform has, as a JS object
+  of slug -> secret and a JS array of slugs. n8n's Crypto node takes its HMAC key as a
+  parameter, not from a credential, so the secret is put there at deploy and nowhere
+  else: never in a library file, an export, a diff line or a deploy message.
 
 ``render`` does the substitution; ``unbind`` is its inverse, for ``ops workflows export``.
 """
@@ -16,22 +22,34 @@ A library file never holds an installation's details. It names them:
 from __future__ import annotations
 
 import copy
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from masterops.workflows.library import JSON, WorkflowDefinition
 
 PLATFORM_URL = "{{PLATFORM_URL}}"
-PLACEHOLDERS = frozenset({PLATFORM_URL})
+ORDER_SECRETS = "{{ORDER_WEBHOOK_SECRETS}}"
+ORDER_BUSINESSES = "{{ORDER_WEBHOOK_BUSINESSES}}"
+PLACEHOLDERS = frozenset({PLATFORM_URL, ORDER_SECRETS, ORDER_BUSINESSES})
 CREDENTIAL_TYPE = "httpHeaderAuth"
 CREDENTIAL_NAME = "Master-Ops platform"
 HTTP_REQUEST_TYPE = "n8n-nodes-base.httpRequest"
 API_PREFIX = "/api/v1"
+ORDERS_WEBHOOK_PATH = "/webhooks/orders/"
 
 # Anything shaped like a placeholder: upper-case words in double braces, no spaces.
 PLACEHOLDER_PATTERN = re.compile(r"\{\{[A-Z][A-Z0-9_]*\}\}")
+# The bound secrets: a parenthesised object literal of string pairs, read with ``[...]``.
+# Its strings hold no raw brace or parenthesis (``_js_string`` escapes them), so it ends
+# at the first "})", and n8n's expression parser never sees a "}}" in a secret.
+BOUND_SECRETS_PATTERN = re.compile(r'\(\{(?:"(?:[^"\\]|\\.)*":"(?:[^"\\]|\\.)*",?)*\}\)(?=\[)')
+# The bound business list carries its placeholder's name as a JS comment, so export can
+# put the placeholder back.
+_BUSINESSES_MARK = "/*ORDER_WEBHOOK_BUSINESSES*/"
+BOUND_BUSINESSES_PATTERN = re.compile(re.escape(_BUSINESSES_MARK) + r"\[[^\]]*\]")
 
 
 class BindingError(ValueError):
@@ -46,6 +64,8 @@ class Binding:
     platform_url: str | None
     credential_id: str | None = None
     workflow_ids: Mapping[str, str] | None = None
+    #: Business slug -> order webhook secret (None: not known, e.g. a diff without one).
+    order_secrets: Mapping[str, str] | None = None
 
 
 def uses_platform_credential(node: Mapping[str, Any]) -> bool:
@@ -58,6 +78,42 @@ def uses_platform_credential(node: Mapping[str, Any]) -> bool:
 
 def needs_credential(definitions: list[WorkflowDefinition]) -> bool:
     return any(uses_platform_credential(n) for d in definitions for n in d.nodes)
+
+
+def signs_orders(definition: WorkflowDefinition) -> bool:
+    """True when the workflow needs the order webhook secrets bound into it."""
+    texts = _texts(definition.nodes)
+    return any(ORDER_SECRETS in t or ORDER_BUSINESSES in t for t in texts)
+
+
+def _js_string(text: str) -> str:
+    """A JS string literal of ``text`` with no brace or parenthesis in it."""
+    literal = json.dumps(text, ensure_ascii=True)
+    for char, escape in (("{", "\\u007b"), ("}", "\\u007d"), ("(", "\\u0028"), (")", "\\u0029")):
+        literal = literal.replace(char, escape)
+    return literal
+
+
+def secrets_literal(secrets: Mapping[str, str]) -> str:
+    """``({"slug":"secret",...})``: what ``{{ORDER_WEBHOOK_SECRETS}}`` becomes."""
+    pairs = ",".join(f"{_js_string(k)}:{_js_string(v)}" for k, v in sorted(secrets.items()))
+    return "({" + pairs + "})"
+
+
+def businesses_literal(secrets: Mapping[str, str]) -> str:
+    """``/*ORDER_WEBHOOK_BUSINESSES*/["slug",...]``: what ``{{ORDER_WEBHOOK_BUSINESSES}}``
+    becomes (names only, no secret)."""
+    return _BUSINESSES_MARK + "[" + ",".join(_js_string(k) for k in sorted(secrets)) + "]"
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with any bound secrets put back as their placeholder (for messages)."""
+    return BOUND_SECRETS_PATTERN.sub(lambda _m: ORDER_SECRETS, text)
+
+
+def mask_value(value: Any) -> Any:
+    """``value`` (a parameter, any JSON) with every string passed through ``mask_secrets``."""
+    return _map_strings(value, mask_secrets)
 
 
 def error_workflow_name(definition: WorkflowDefinition) -> str | None:
@@ -99,7 +155,15 @@ def render(
             f"it uses the n8n credential {CREDENTIAL_NAME!r}, which n8n does not have yet "
             "and no token was given to create it"
         )
-    nodes = [_bind_node(node, url, binding.credential_id) for node in definition.nodes]
+    if binding.order_secrets is None and strict and signs_orders(definition):
+        raise BindingError(
+            "it signs orders with the businesses' order webhook secrets, and none were "
+            "given (the platform's MASTEROPS_<BUSINESS>_ORDER_WEBHOOK_SECRET)"
+        )
+    nodes = [
+        _bind_node(node, url, binding.credential_id, binding.order_secrets)
+        for node in definition.nodes
+    ]
     settings = dict(definition.settings)
     error_name = error_workflow_name(definition)
     if error_name is not None:
@@ -114,10 +178,19 @@ def render(
     return replace(definition, nodes=nodes, settings=settings)
 
 
-def _bind_node(node: JSON, url: str, credential_id: str | None) -> JSON:
+def _bind_node(
+    node: JSON, url: str, credential_id: str | None, order_secrets: Mapping[str, str] | None
+) -> JSON:
     bound = copy.deepcopy(node)
     if "parameters" in bound:
         bound["parameters"] = _substitute(bound["parameters"], PLATFORM_URL, url)
+        if order_secrets is not None:
+            bound["parameters"] = _substitute(
+                bound["parameters"], ORDER_SECRETS, secrets_literal(order_secrets)
+            )
+            bound["parameters"] = _substitute(
+                bound["parameters"], ORDER_BUSINESSES, businesses_literal(order_secrets)
+            )
     if credential_id is not None and uses_platform_credential(bound):
         bound["credentials"][CREDENTIAL_TYPE] = {"id": credential_id, "name": CREDENTIAL_NAME}
     return bound
@@ -134,13 +207,22 @@ def _texts(value: Any) -> list[str]:
 
 
 def _substitute(value: Any, old: str, new: str) -> Any:
+    return _map_strings(value, lambda text: text.replace(old, new))
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return value.replace(old, new)
+        return change(value)
     if isinstance(value, dict):
-        return {k: _substitute(v, old, new) for k, v in value.items()}
+        return {k: _map_strings(v, change) for k, v in value.items()}
     if isinstance(value, list):
-        return [_substitute(v, old, new) for v in value]
+        return [_map_strings(v, change) for v in value]
     return value
+
+
+def _unbind_orders(text: str) -> str:
+    text = mask_secrets(text)
+    return BOUND_BUSINESSES_PATTERN.sub(lambda _m: ORDER_BUSINESSES, text)
 
 
 # -- the inverse, for export ------------------------------------------------------------
@@ -148,15 +230,19 @@ def _substitute(value: Any, old: str, new: str) -> Any:
 
 def platform_url_in(nodes: list[JSON]) -> str | None:
     """The platform URL a bound workflow calls: the part before ``/api/v1`` of the first
-    platform-credential HTTP node's URL."""
-    for node in nodes:
-        if node.get("type") != HTTP_REQUEST_TYPE or not uses_platform_credential(node):
-            continue
-        url = (node.get("parameters") or {}).get("url")
-        if isinstance(url, str) and API_PREFIX in url:
-            base = url.removeprefix("=").split(API_PREFIX, 1)[0]
-            if base and PLACEHOLDER_PATTERN.search(base) is None:
-                return base
+    platform-credential HTTP node's URL, else before ``/webhooks/orders/`` of a signed
+    order delivery's."""
+    for marker, with_token in ((API_PREFIX, True), (ORDERS_WEBHOOK_PATH, False)):
+        for node in nodes:
+            if node.get("type") != HTTP_REQUEST_TYPE:
+                continue
+            if with_token and not uses_platform_credential(node):
+                continue
+            url = (node.get("parameters") or {}).get("url")
+            if isinstance(url, str) and marker in url:
+                base = url.removeprefix("=").split(marker, 1)[0]
+                if base and PLACEHOLDER_PATTERN.search(base) is None:
+                    return base
     return None
 
 
@@ -171,6 +257,8 @@ def unbind(
         node = copy.deepcopy(node)
         if url is not None and "parameters" in node:
             node["parameters"] = _substitute(node["parameters"], url, PLATFORM_URL)
+        if "parameters" in node:
+            node["parameters"] = _map_strings(node["parameters"], _unbind_orders)
         creds = node.get("credentials")
         if isinstance(creds, dict):
             node["credentials"] = {

@@ -105,8 +105,46 @@ ROUTES: dict[tuple[str, str], Shape] = {
         "file": None,
         "path": None,
     },
+    ("POST", "/api/v1/reports/daily/deliveries"): {
+        "count": None,
+        "sent": None,
+        "error": None,
+        "message": None,
+        "deliveries": [
+            {
+                "business_id": None,
+                "business_name": None,
+                "kind": None,
+                "period": None,
+                "status": None,
+                "channels": [None],
+                "error": None,
+            }
+        ],
+    },
     ("POST", "/api/v1/workflow-errors"): {"id": None, "recorded": None},
+    # The order receiver: signed with the business's secret, not called with a token. Its
+    # answer is 202 {received, new, event_id, status[, reason]}, else {error, message}.
+    ("POST", "/webhooks/orders/{id}"): {
+        "received": None,
+        "new": None,
+        "event_id": None,
+        "status": None,
+        "reason": None,
+        "error": None,
+        "message": None,
+    },
 }
+
+#: Routes a workflow calls signed (HMAC), without the platform's API token.
+SIGNED_ROUTES = frozenset({("POST", "/webhooks/orders/{id}")})
+
+
+def full_response(shape: Shape) -> Shape:
+    """The item an HTTP Request node set to include the response status gives:
+    ``{body, headers, statusCode, statusMessage}`` around the answer."""
+    return {"body": shape, "headers": {}, "statusCode": None, "statusMessage": None}
+
 
 _EXPRESSION_PART = re.compile(r"\{\{.*?\}\}")
 

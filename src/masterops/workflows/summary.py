@@ -10,6 +10,7 @@ from masterops.workflows.platform import (
     HTTP_REQUEST_TYPE,
     PLATFORM_URL,
     error_workflow_name,
+    signs_orders,
     uses_platform_credential,
 )
 
@@ -41,6 +42,12 @@ def describe(definition: WorkflowDefinition) -> dict[str, Any]:
         "triggers": triggers,
         "calls": calls,
         "credential": CREDENTIAL_NAME if uses_credential else None,
+        "signed_with": (
+            "each business's order webhook secret (MASTEROPS_<BUSINESS>_ORDER_WEBHOOK_SECRET), "
+            "bound at deploy"
+            if signs_orders(definition)
+            else None
+        ),
         "error_workflow": error_workflow_name(definition),
         "nodes": [
             {"name": n["name"], "type": n.get("type"), "version": f"{n.get('typeVersion', 1):g}"}

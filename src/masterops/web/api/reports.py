@@ -1,14 +1,18 @@
 """The daily report and the data export, for n8n's reporting workflows (and any client).
 
 ``GET /reports/daily`` builds the report ``ops report daily`` prints, once per call, as
-JSON plus its plain text: the library's daily-report workflow reads it and sends that
-text once. ``POST /exports`` writes a table or summary view into the platform's
-``exports/`` folder (``ops export`` does the same to a file you name) and says where:
-the platform does the work, n8n only starts it on its schedule.
+JSON plus its plain text. ``POST /reports/daily/deliveries`` SENDS yesterday's daily
+report of each business (email and Slack, as ``ops report daily --send``) under the same
+``report_deliveries`` claim the scheduled reports take, so a business's day goes out once
+however often it is called and whoever else sends it: the library's daily-report
+workflow calls it on its schedule. ``POST /exports`` writes a table or summary view
+into the platform's ``exports/`` folder (``ops export`` does the same to a file you
+name) and says where: the platform does the work, n8n only starts it on its schedule.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,8 +23,15 @@ from starlette.concurrency import run_in_threadpool
 
 from masterops.config import Config
 from masterops.operations.errors import OperationFailed, UsageError
-from masterops.operations.reports import build_reports, export_relation
+from masterops.operations.reports import (
+    DueDelivery,
+    build_reports,
+    deliver_scheduled,
+    export_relation,
+)
+from masterops.reports.deliveries import next_attempt
 from masterops.reports.export import exportable
+from masterops.reports.periods import report_period
 from masterops.reports.render import text
 from masterops.timeparse import parse_instant
 from masterops.web.api.common import Operator, Reader
@@ -76,6 +87,88 @@ async def daily_report(
             "reports": [r.to_dict() for r in reports],
         }
     )
+
+
+def _deliver_daily(
+    config: Config, engine: Any, slugs: list[str], now: datetime, claimant: str
+) -> list[dict[str, Any]]:
+    """Send each business's report of yesterday (its local day) unless it went out."""
+    from sqlalchemy import select
+
+    from masterops.db.tables import report_deliveries as t
+
+    out = []
+    for slug in slugs:
+        business = config.business(slug)
+        period = report_period("daily", business.timezone, day=None, now=now)
+        row: dict[str, Any] = {
+            "business_id": slug,
+            "business_name": business.name,
+            "kind": "daily",
+            "period": period.key,
+            "status": None,
+            "channels": [],
+            "error": None,
+        }
+        with engine.connect() as conn:
+            attempt = next_attempt(conn, slug, "daily", period.key)
+            if attempt is None:
+                # Sent, being sent by another run, or given up on after its last attempt.
+                found = conn.execute(
+                    select(t.c.status, t.c.channels, t.c.error).where(
+                        t.c.business_id == slug, t.c.kind == "daily", t.c.period == period.key
+                    )
+                ).one()
+        if attempt is None:
+            row["status"] = {"sent": "already_sent", "sending": "in_progress"}.get(
+                found.status, "gave_up"
+            )
+            row["channels"] = [c for c in (found.channels or "").split(",") if c]
+            row["error"] = found.error
+            out.append(row)
+            continue
+        due = DueDelivery(slug, "daily", period.last.isoformat(), period.key, attempt)
+        result = deliver_scheduled(config, engine, due, claimant=claimant, now=now)
+        row["status"] = result["status"]  # sent, failed, or skipped (another run has it)
+        row["channels"] = list(result.get("channels") or [])  # type: ignore[call-overload]
+        row["error"] = result.get("error")
+        out.append(row)
+    return out
+
+
+@router.post(
+    "/reports/daily/deliveries",
+    summary="Send yesterday's daily report of each business, once per day (operate)",
+)
+async def deliver_daily_report(
+    request: Request,
+    grant: Operator,
+    business: Annotated[str | None, Query(max_length=64, description="One business.")] = None,
+) -> JSON:
+    config = _config(request, "ops report daily --send")
+    if business is not None and business not in config.businesses:
+        raise BadRequest(f"unknown business {business!r}")
+    wanted = visible_businesses(grant, business)
+    slugs = list(config.businesses) if wanted == [None] else [str(b) for b in wanted]
+    # One claimant per call: two calls at once race for a claim and one of them wins.
+    claimant = f"api:{uuid.uuid4().hex}"
+    deliveries = await run_in_threadpool(
+        _deliver_daily, config, request.app.state.engine, slugs, datetime.now(UTC), claimant
+    )
+    failed = [d for d in deliveries if d["status"] in ("failed", "gave_up")]
+    answer: dict[str, Any] = {
+        "count": len(deliveries),
+        "sent": sum(1 for d in deliveries if d["status"] == "sent"),
+        "deliveries": deliveries,
+    }
+    if failed:
+        # A report that cannot be delivered is an error its caller must see (n8n's run
+        # fails, and its error workflow reports it), not a success with a footnote. A 409,
+        # as for n8n's refusals: the request was right, where it goes refused it.
+        reasons = "; ".join(f"{d['business_id']}: {d['error']}" for d in failed)
+        answer.update(error="report_not_delivered", message=f"report not delivered: {reasons}")
+        return JSON(answer, status_code=409)
+    return JSON(answer)
 
 
 class ExportRequest(Body):
