@@ -1,4 +1,4 @@
-"""``ops db upgrade|downgrade|status|query|prune``."""
+"""``ops db upgrade|downgrade|status|query|prune`` (and ``roles``: db_roles_cmd.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from masterops.cli import db_roles_cmd
 from masterops.cli.errors import UsageError
 from masterops.cli.options import (
     DryRunOpt,
@@ -24,6 +25,7 @@ from masterops.cli.output import print_json, print_mapping, print_table
 MIN_PRUNE_AGE = timedelta(days=7)
 
 app = typer.Typer(help="Database schema, queries and retention.", no_args_is_help=True)
+app.add_typer(db_roles_cmd.app, name="roles")
 
 
 @app.command("upgrade")
