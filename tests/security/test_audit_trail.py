@@ -72,7 +72,11 @@ def test_filters_by_actor_prefix_and_since(engine: Engine) -> None:
         assert audit.read_entries(conn, since=future) == []
 
 
-def test_unnamed_changes_name_the_database_login(engine: Engine) -> None:
+def test_unnamed_changes_name_the_database_login(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An in-process `ops` run earlier in this process named itself; this test names no one.
+    monkeypatch.setattr("masterops.db.actor._process_actor", None)
     with engine.begin() as conn:
         conn.execute(insert(products).values(_product("g1", 1.0)))
     with engine.connect() as conn:
@@ -129,3 +133,20 @@ def test_every_audited_table_has_triggers(engine: Engine) -> None:
 
     with engine.connect() as conn:
         assert audit.audited_tables(conn) == sorted(AUDITED)
+
+
+def test_the_process_actor_reaches_threads_a_library_starts(engine: Engine) -> None:
+    def write() -> None:  # e.g. a DBOS step: a thread that never saw acting_as
+        with engine.begin() as conn:
+            conn.execute(insert(products).values(_product("g1", 1.0)))
+
+    audit.set_process_actor("worker:w7")
+    try:
+        thread = threading.Thread(target=write)
+        thread.start()
+        thread.join()
+    finally:
+        audit.set_process_actor(None)
+    with engine.connect() as conn:
+        (entry,) = audit.read_entries(conn)
+    assert entry.actor == "worker:w7"

@@ -6,7 +6,6 @@ login roles, and drops them all at the end.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -52,13 +51,9 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(engine: Engine, database: Database) -> Iterator[Cluster]:
-    if database.backend != "postgresql":
-        pytest.skip("roles are PostgreSQL only")
-    prefix = "t" + uuid.uuid4().hex[:10]
-    names = roles.RoleNames(prefix)
-    logins = {k: f"{prefix}_login_{k}" for k in (*KINDS, "reader:teelixir")}
-    logins = {k: v.replace(":", "_") for k, v in logins.items()}
+def cluster(engine: Engine, database: Database, role_prefix: str) -> Iterator[Cluster]:
+    names = roles.RoleNames(role_prefix)
+    logins = {k: f"{role_prefix}_login_{k.replace(':', '_')}" for k in (*KINDS, "reader:teelixir")}
     with engine.begin() as conn:
         for login in logins.values():
             conn.exec_driver_sql(f'CREATE ROLE "{login}" LOGIN')
@@ -68,20 +63,6 @@ def cluster(engine: Engine, database: Database) -> Iterator[Cluster]:
     finally:
         for e in c.engines:
             e.dispose()
-        with engine.begin() as conn:
-            created = list(
-                conn.execute(
-                    text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
-                    {"p": prefix + "\\_%"},
-                ).scalars()
-            )
-            # One role at a time: DROP OWNED BY a list can trip over a default ACL that
-            # two of them share ("could not find tuple for default ACL").
-            for role in created:
-                conn.exec_driver_sql(f'REASSIGN OWNED BY "{role}" TO CURRENT_USER')
-                conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
-            for role in created:
-                conn.exec_driver_sql(f'DROP ROLE "{role}"')
 
 
 def _seed(conn: Connection) -> None:

@@ -8,16 +8,12 @@ path of the platform can forget them. The triggers learn *who* from the connecti
 - SQLite: every connection of the platform's engine registers the SQL function
   ``masterops_actor()``, which returns the actor of the calling thread.
 
-The actor is the CLI user (``cli:alice``), the API token's name (``api:dashboard``), the
-worker's name (``worker:w1``) or a webhook receiver (``webhook:hubspot``): a process-wide
-default (set once by the entry point) that a context variable overrides per request.
+The actor itself (``cli:alice``, ``api:dashboard``, ``worker:w1``) is kept by
+``db/actor.py``.
 """
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,52 +21,22 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event, func, select, text
 
+from masterops.db.actor import acting_as, bind_actor, current_actor, set_process_actor
 from masterops.db.tables import audit_log
 
-_actor: ContextVar[str | None] = ContextVar("masterops_actor", default=None)
-_process_actor: str | None = None
+__all__ = [
+    "AuditEntry",
+    "acting_as",
+    "bind_actor",
+    "current_actor",
+    "install_hooks",
+    "prune",
+    "read_entries",
+    "set_process_actor",
+]
+
 # True only inside ``prune`` on this thread: the SQLite guard trigger asks for it.
 _retention: ContextVar[bool] = ContextVar("masterops_audit_retention", default=False)
-
-#: Longest actor string stored; a longer one is cut (names come from operators).
-MAX_ACTOR = 200
-
-
-def set_process_actor(actor: str | None) -> None:
-    """The actor of every transaction of this process that no ``acting_as`` overrides
-    (threads started by libraries, e.g. DBOS steps, see it too)."""
-    global _process_actor
-    _process_actor = actor[:MAX_ACTOR] if actor else None
-
-
-def cli_actor() -> str:
-    """``cli:<login name>`` for commands an operator types."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name (a container with an unnamed uid)
-        user = "unknown"
-    return f"cli:{user}"
-
-
-def current_actor() -> str | None:
-    """The actor of the calling thread or task: its ``acting_as``, else the process's."""
-    return _actor.get() or _process_actor
-
-
-@contextmanager
-def acting_as(actor: str) -> Iterator[None]:
-    """Attribute the changes made inside the block to ``actor``."""
-    token = _actor.set(actor[:MAX_ACTOR])
-    try:
-        yield
-    finally:
-        _actor.reset(token)
-
-
-def bind_actor(actor: str) -> None:
-    """Attribute the rest of the current context's changes to ``actor`` (an async request
-    handler, whose context ends with the request)."""
-    _actor.set(actor[:MAX_ACTOR])
 
 
 def install_hooks(engine: Engine) -> None:
