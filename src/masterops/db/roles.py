@@ -91,7 +91,8 @@ def read_schema(conn: Connection) -> Schema:
         text(
             "SELECT c.relname, c.relkind, a.attname FROM pg_class c"
             " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
-            " WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'v')"
+            " WHERE c.relnamespace = current_schema()::regnamespace"
+            " AND c.relkind IN ('r', 'p', 'v')"
         )
     ).all()
     tables: dict[str, set[str]] = {}
@@ -291,8 +292,9 @@ def plan(
         f" GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {q(app)}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {q(owner)} IN SCHEMA {s}"
         f" GRANT USAGE, SELECT ON SEQUENCES TO {q(app)}",
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {q(owner)} IN SCHEMA {s}"
-        " REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
+        # Functions are executable by PUBLIC by default, a default only the global form
+        # (no IN SCHEMA) takes back.
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {q(owner)} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC",
     ]
     for role in api_roles:
         if role in schema.roles:
