@@ -10,6 +10,7 @@ from masterops.cli.errors import CommandFailed
 from masterops.cli.options import JsonOpt, command_context
 from masterops.cli.output import print_json, print_mapping, print_table
 from masterops.config import Config, mask_url
+from masterops.operations.context import AppContext
 
 app = typer.Typer(help="Show and check the effective configuration.", no_args_is_help=True)
 
@@ -99,6 +100,7 @@ def check(json_output: JsonOpt = False) -> None:
             normalize_url(config.database_url.get_secret_value())
         except DatabaseURLError as exc:
             problems.append(f"MASTEROPS_DATABASE_URL: {exc}")
+        warnings = [] if problems else _database_role_warnings(ctx)
         notes = []
         if config.sandbox:
             notes.append("no service credentials are set: commands run against the sandbox")
@@ -107,13 +109,35 @@ def check(json_output: JsonOpt = False) -> None:
                 for service, fix in b.disabled.items():
                     notes.append(f"{b.slug}/{service} is disabled: {fix}")
         if json_output:
-            print_json({"ok": not problems, "problems": problems, "notes": notes})
+            print_json(
+                {"ok": not problems, "problems": problems, "warnings": warnings, "notes": notes}
+            )
         else:
             for note in notes:
                 typer.echo(f"note: {note}")
+            for warning in warnings:
+                typer.echo(f"warning: {warning}")
             for problem in problems:
                 typer.echo(f"problem: {problem}")
             if not problems:
                 typer.echo("configuration OK")
         if problems:
             raise CommandFailed(f"{len(problems)} configuration problem(s)")
+
+
+def _database_role_warnings(ctx: AppContext) -> list[str]:
+    """On PostgreSQL: whether the platform connects as a superuser, a BYPASSRLS role or
+    the tables' owner (``db/roles.py``); a database it cannot reach is said, not fatal."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from masterops.db.roles import connection_warnings
+
+    engine = ctx.engine
+    if engine.dialect.name != "postgresql":
+        return []
+    try:
+        with engine.connect() as conn:
+            return connection_warnings(conn)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return [f"could not check the database role: {reason}"]

@@ -1,12 +1,13 @@
-"""``ops db upgrade|downgrade|status|query|prune``."""
+"""``ops db upgrade|downgrade|status|query|prune`` (and ``roles``: db_roles_cmd.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from masterops.cli import db_roles_cmd
 from masterops.cli.errors import UsageError
 from masterops.cli.options import (
     DryRunOpt,
@@ -19,11 +20,15 @@ from masterops.cli.options import (
 )
 from masterops.cli.output import print_json, print_mapping, print_table
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 # Pruning younger rows is allowed only with --force: the last week's logs are what an
 # operator reads when something breaks, and `--older-than 0d` once emptied every log table.
 MIN_PRUNE_AGE = timedelta(days=7)
 
 app = typer.Typer(help="Database schema, queries and retention.", no_args_is_help=True)
+app.add_typer(db_roles_cmd.app, name="roles")
 
 
 @app.command("upgrade")
@@ -46,6 +51,25 @@ def upgrade(
             print_json({"from": before, "to": after})
         else:
             typer.echo(f"{describe_url(ctx.engine)}: {before or 'empty'} -> {after}")
+        _warn_unpoliced(ctx.engine)
+
+
+def _warn_unpoliced(engine: Engine) -> None:
+    """A table with Row Level Security and no policy is readable by superusers only: say
+    so on stderr after an upgrade (new tables get their policies from ``roles apply``)."""
+    if engine.dialect.name != "postgresql":
+        return
+    from masterops.db.roles import tables_without_policies
+
+    with engine.connect() as conn:
+        missing = tables_without_policies(conn)
+    if missing:
+        typer.echo(
+            f"warning: {len(missing)} table(s) have Row Level Security and no policy "
+            f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): "
+            "run `ops db roles apply` (docs/security.md)",
+            err=True,
+        )
 
 
 @app.command("downgrade")

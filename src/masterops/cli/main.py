@@ -9,6 +9,7 @@ import typer
 from masterops import __version__
 from masterops.cli import (
     alerts_cmd,
+    audit_cmd,
     config_cmd,
     db_cmd,
     events_cmd,
@@ -48,6 +49,7 @@ app.add_typer(events_cmd.app, name="events")
 app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(secrets_cmd.app, name="secrets")
+app.add_typer(audit_cmd.app, name="audit")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("report")(report)
@@ -85,4 +87,8 @@ def _run_app() -> None:
 
 
 def main() -> None:
+    from masterops.db.actor import cli_actor, set_process_actor
+
+    # The audit trail's "who" for this process (``ops worker`` names its worker instead).
+    set_process_actor(cli_actor())
     run_guarded(_run_app)

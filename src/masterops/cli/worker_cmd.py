@@ -73,6 +73,9 @@ def worker(
     worker_name = (name if name is not None else "once" if once else "worker").strip()
     if not worker_name:
         raise UsageError("--name must not be empty")
+    from masterops.db.actor import set_process_actor
+
+    set_process_actor(f"worker:{worker_name}")  # the audit trail's "who" of every job
     with command_context(json_output) as ctx:
         config = ctx.config
         check_business(config, business)

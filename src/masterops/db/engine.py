@@ -66,6 +66,10 @@ def create_db_engine(
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         _answer_within(engine, limits or DatabaseLimits())
+    # Tell the audit triggers who acts (db/audit.py); nothing runs until a connection.
+    from masterops.db.audit import install_hooks
+
+    install_hooks(engine)
     return engine
 
 

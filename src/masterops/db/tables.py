@@ -548,3 +548,23 @@ report_deliveries = Table(
 )
 
 QUERYABLE[report_deliveries.name] = report_deliveries
+
+# Every change to an audited table (``db/audit_ddl.py`` lists them): who (``changed_by``,
+# the actor the platform named; ``db_role``, the database login on PostgreSQL), what (the
+# row before and after, secret columns left out) and when. Written by triggers only and
+# append-only: the retention job (``db/audit.py``'s ``prune``) is the one way rows leave.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("table_name", Text, nullable=False),
+    Column("operation", Text, nullable=False),
+    Column("row_id", Text),
+    Column("old_row", JSONType),
+    Column("new_row", JSONType),
+    Column("changed_by", Text, nullable=False),
+    Column("db_role", Text),
+    Column("changed_at", UTCDateTime(), nullable=False, server_default=func.now()),
+    Index(None, "changed_at"),
+    Index(None, "table_name", "changed_at"),
+)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from masterops.db.actor import bind_actor
 from masterops.db.api_tokens import TokenGrant, digest, grant_by_digest
 from masterops.web.ratelimit import RateLimiter
 from masterops.web.responses import BadRequest
@@ -77,6 +78,8 @@ async def live_grant(request: Request, token_sha256: str, gone: str) -> TokenGra
             code="rate_limited",
             headers={"Retry-After": str(wait)},
         )
+    # The audit trail's "who" for what this request changes (its context ends with it).
+    bind_actor(f"api:{grant.name}")
     return grant
 
 

@@ -6,7 +6,7 @@ the value keyed by the variable's name, enough to notice that the value changed 
 useless to recover it (the values are long random tokens).
 
 Revision ID: 0018
-Revises: 0015
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from masterops.db.types import UTCDateTime
 
 revision = "0018"
-down_revision = "0015"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
