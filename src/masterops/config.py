@@ -264,6 +264,27 @@ class ReportSettings(_Strict):
         return f"{int(hours):02d}:{minutes}"
 
 
+class WorkerSettings(_Strict):
+    """``[workers]``: how workers say they are alive and when a live one takes over the
+    jobs of a silent one (``jobs/takeover.py``)."""
+
+    #: How often each ``ops worker`` refreshes its heartbeat and looks for silent workers.
+    heartbeat_s: float = Field(15.0, gt=0, le=600)
+    #: A worker whose heartbeat is older than this is presumed dead: a live worker
+    #: recovers its pending jobs. Well above ``heartbeat_s``: a busy worker that is a
+    #: beat late must not have its running jobs run twice.
+    takeover_after_s: float = Field(120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _takeover_after_several_beats(self) -> WorkerSettings:
+        if self.takeover_after_s < 3 * self.heartbeat_s:
+            raise ValueError(
+                f"takeover_after_s ({self.takeover_after_s:g}) must be at least three "
+                f"heartbeats (3 x heartbeat_s = {3 * self.heartbeat_s:g})"
+            )
+        return self
+
+
 class DashboardSettings(_Strict):
     """``[dashboard]``: the one time zone every page shows times in (an IANA name)."""
 
@@ -311,6 +332,7 @@ class FileConfig(_Strict):
         return self
 
     dashboard: DashboardSettings = DashboardSettings()
+    workers: WorkerSettings = WorkerSettings()
 
 
 @dataclass(frozen=True)
@@ -389,6 +411,7 @@ class Config:
     problems: tuple[str, ...] = ()
     reports: ReportSettings = field(default_factory=ReportSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
     def sandbox(self) -> bool:
@@ -551,6 +574,7 @@ def load_config(
         problems=tuple(dict.fromkeys(problems)),  # a shared setting is named once
         reports=file_config.reports,
         dashboard=file_config.dashboard,
+        workers=file_config.workers,
     )
 
 
