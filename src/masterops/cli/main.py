@@ -12,6 +12,7 @@ from masterops.cli import (
     config_cmd,
     db_cmd,
     events_cmd,
+    jobs_cmd,
     sandbox_cmd,
     sync_cmd,
     tasks_cmd,
@@ -46,6 +47,7 @@ app.add_typer(webhooks_cmd.app, name="webhooks")
 app.add_typer(events_cmd.app, name="events")
 app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(tokens_cmd.app, name="tokens")
+app.add_typer(jobs_cmd.app, name="jobs")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("report")(report)
