@@ -166,6 +166,9 @@ class Limits(_Strict):
     # `ops test`: the whole diagnosis of one business answers within this (one attempt per
     # call, no breaker wait), so an unreachable service is reported in seconds.
     diagnosis_timeout_s: float = Field(5.0, gt=0, le=300)
+    # Records per Unleashed page a sync asks for (the API allows 1000 at most). Each page
+    # is committed with its progress: a sync killed mid-run resumes after the last one.
+    unleashed_page_size: int = Field(1000, ge=1, le=1000)
     retry: RetryLimits = RetryLimits()
     breaker: BreakerLimits = BreakerLimits()
     database: DatabaseLimits = DatabaseLimits()
