@@ -146,3 +146,12 @@ def test_two_workers_noticing_at_once_claim_it_once(platform: Config) -> None:
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_a_long_executor_id_still_fits_its_alert_subject() -> None:
+    from masterops.alerts.liveness import worker_subject
+
+    assert worker_subject("host-w1") == "worker:host-w1"
+    long_a, long_b = "h" * 70 + "-w1", "h" * 70 + "-w2"
+    assert len(worker_subject(long_a)) == 64
+    assert worker_subject(long_a) != worker_subject(long_b)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select
@@ -93,6 +94,20 @@ def worker_conditions(conn: Connection, rules: AlertRules, now: datetime) -> lis
     return [Condition(PLATFORM, "worker", status, message, now)]
 
 
+#: alert_history.service is 64 characters; an executor id (hostname + name) may be longer.
+_SUBJECT_LENGTH = 64
+
+
+def worker_subject(worker_id: str) -> str:
+    """The alert subject of one worker: ``worker:<executor id>``, shortened (with a hash
+    that keeps it distinct) when it would not fit the column."""
+    subject = f"worker:{worker_id}"
+    if len(subject) <= _SUBJECT_LENGTH:
+        return subject
+    digest = hashlib.sha256(worker_id.encode()).hexdigest()[:8]
+    return f"{subject[: _SUBJECT_LENGTH - 9]}~{digest}"
+
+
 def takeover_conditions(conn: Connection, now: datetime) -> list[Condition]:
     """One condition per worker whose jobs a live worker took over after it went silent
     while running (``jobs/takeover.py``): "degraded" until it heartbeats again, then
@@ -107,7 +122,7 @@ def takeover_conditions(conn: Connection, now: datetime) -> list[Condition]:
     ).all()
     found = []
     for worker_id, seen_at, by, at, jobs in rows:
-        subject = f"worker:{worker_id}"
+        subject = worker_subject(worker_id)
         if seen_at > at:
             message = f"worker {worker_id} is back (seen {seen_at:%Y-%m-%d %H:%M:%S} UTC)"
             found.append(Condition(PLATFORM, subject, "healthy", message, now))
