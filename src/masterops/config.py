@@ -161,6 +161,9 @@ class Limits(_Strict):
     # `ops test`: the whole diagnosis of one business answers within this (one attempt per
     # call, no breaker wait), so an unreachable service is reported in seconds.
     diagnosis_timeout_s: float = Field(5.0, gt=0, le=300)
+    # Records per Unleashed page a sync asks for (the API allows 1000 at most). Each page
+    # is committed with its progress: a sync killed mid-run resumes after the last one.
+    unleashed_page_size: int = Field(1000, ge=1, le=1000)
     retry: RetryLimits = RetryLimits()
     breaker: BreakerLimits = BreakerLimits()
     database: DatabaseLimits = DatabaseLimits()
@@ -362,6 +365,27 @@ class ReportSettings(_Strict):
         return f"{int(hours):02d}:{minutes}"
 
 
+class WorkerSettings(_Strict):
+    """``[workers]``: how workers say they are alive and when a live one takes over the
+    jobs of a silent one (``jobs/takeover.py``)."""
+
+    #: How often each ``ops worker`` refreshes its heartbeat and looks for silent workers.
+    heartbeat_s: float = Field(15.0, gt=0, le=600)
+    #: A worker whose heartbeat is older than this is presumed dead: a live worker
+    #: recovers its pending jobs. Well above ``heartbeat_s``: a busy worker that is a
+    #: beat late must not have its running jobs run twice.
+    takeover_after_s: float = Field(120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _takeover_after_several_beats(self) -> WorkerSettings:
+        if self.takeover_after_s < 3 * self.heartbeat_s:
+            raise ValueError(
+                f"takeover_after_s ({self.takeover_after_s:g}) must be at least three "
+                f"heartbeats (3 x heartbeat_s = {3 * self.heartbeat_s:g})"
+            )
+        return self
+
+
 class DashboardSettings(_Strict):
     """``[dashboard]``: the one time zone every page shows times in (an IANA name)."""
 
@@ -402,6 +426,7 @@ class FileConfig(_Strict):
         return self
 
     dashboard: DashboardSettings = DashboardSettings()
+    workers: WorkerSettings = WorkerSettings()
 
 
 @dataclass(frozen=True)
@@ -523,6 +548,7 @@ class Config:
     dotenv_file: Path | None = None
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     retention: Retention = field(default_factory=Retention)
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
     def sandbox(self) -> bool:
@@ -694,6 +720,7 @@ def load_config(
         reports=file_config.reports,
         dashboard=file_config.dashboard,
         retention=file_config.retention,
+        workers=file_config.workers,
     )
 
 

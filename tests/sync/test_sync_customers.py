@@ -280,7 +280,8 @@ def test_a_guid_twice_in_one_page_is_stored_once(engine: Engine) -> None:
     newer = Customer(guid=guid.lower(), customer_code="C1", customer_name="New", email=" ")
     tally = Tally(KIND, "customers")
 
-    _store_customers(engine, BUSINESS, [older, newer], tally, set())
+    with engine.begin() as conn:
+        _store_customers(conn, BUSINESS, [older, newer], tally, set())
 
     row = stored_customers(engine)[guid.lower()]
     assert (row["customer_name"], row["email"]) == ("New", None)

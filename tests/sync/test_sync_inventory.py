@@ -203,9 +203,11 @@ def test_a_guid_twice_in_one_page_is_stored_once(engine: Engine) -> None:
     line = StockOnHand(product_guid=guid, product_code="TLX-9", warehouse_code="W1")
     tally = Tally(KIND, "products")
 
-    _store_products(engine, BUSINESS, [older, newer], tally, set())
+    with engine.begin() as conn:
+        _store_products(conn, BUSINESS, [older, newer], tally, set())
     stock = [line, line.model_copy(update={"qty_on_hand": 3.0})]
-    _store_stock(engine, BUSINESS, stock, tally, set())
+    with engine.begin() as conn:
+        _store_stock(conn, BUSINESS, stock, tally, set())
 
     assert stored_products(engine)[guid.lower()]["description"] == "New"
     assert stored_stock(engine)[(guid.lower(), "W1")]["qty_on_hand"] == 3.0

@@ -223,16 +223,19 @@ def test_an_orders_lines_are_replaced_and_a_guid_twice_in_a_page_is_stored_once(
 ) -> None:
     guid = "5D1E1C0A-1111-4222-8333-944455556666"
     tally, seen = Tally(KIND, "orders"), _Seen()
-    _store_orders(engine, BUSINESS, [_order(guid, (1, "L1"), (2, "L2"), (3, "L3"))], tally, seen)
+    with engine.begin() as conn:
+        _store_orders(conn, BUSINESS, [_order(guid, (1, "L1"), (2, "L2"), (3, "L3"))], tally, seen)
     # The same order twice in a page (records move during a walk), now without line 2.
     newer = _order(guid.lower(), (1, "L1"), (3, "L3"))
-    _store_orders(engine, BUSINESS, [_order(guid, (1, "L1")), newer], tally, seen)
+    with engine.begin() as conn:
+        _store_orders(conn, BUSINESS, [_order(guid, (1, "L1")), newer], tally, seen)
 
     assert list(stored_orders(engine)) == [guid.lower()]
     assert set(stored_lines(engine)) == {(guid.lower(), 1), (guid.lower(), 3)}
     assert (tally["orders_fetched"], tally["orders_written"]) == (3, 1)
 
-    _store_orders(engine, BUSINESS, [_order(guid)], tally, seen)  # every line gone
+    with engine.begin() as conn:
+        _store_orders(conn, BUSINESS, [_order(guid)], tally, seen)  # every line gone
     assert stored_lines(engine) == {}
 
 

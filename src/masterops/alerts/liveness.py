@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select
@@ -93,10 +94,60 @@ def worker_conditions(conn: Connection, rules: AlertRules, now: datetime) -> lis
     return [Condition(PLATFORM, "worker", status, message, now)]
 
 
+#: alert_history.service is 64 characters; an executor id (hostname + name) may be longer.
+_SUBJECT_LENGTH = 64
+
+
+def worker_subject(worker_id: str) -> str:
+    """The alert subject of one worker: ``worker:<executor id>``, shortened (with a hash
+    that keeps it distinct) when it would not fit the column."""
+    subject = f"worker:{worker_id}"
+    if len(subject) <= _SUBJECT_LENGTH:
+        return subject
+    digest = hashlib.sha256(worker_id.encode()).hexdigest()[:8]
+    return f"{subject[: _SUBJECT_LENGTH - 9]}~{digest}"
+
+
+def takeover_conditions(conn: Connection, now: datetime) -> list[Condition]:
+    """One condition per worker whose jobs a live worker took over after it went silent
+    while running (``jobs/takeover.py``): "degraded" until it heartbeats again, then
+    "healthy" (its recovery). A worker stopped cleanly and taken over is no incident."""
+    t = worker_heartbeats
+    rows = conn.execute(
+        select(
+            t.c.worker_id, t.c.seen_at, t.c.taken_over_by, t.c.taken_over_at, t.c.taken_over_jobs
+        )
+        .where(t.c.taken_over_at.is_not(None))
+        .order_by(t.c.worker_id)
+    ).all()
+    found = []
+    for worker_id, seen_at, by, at, jobs in rows:
+        subject = worker_subject(worker_id)
+        if seen_at > at:
+            message = f"worker {worker_id} is back (seen {seen_at:%Y-%m-%d %H:%M:%S} UTC)"
+            found.append(Condition(PLATFORM, subject, "healthy", message, now))
+            continue
+        message = (
+            f"worker {worker_id} went silent (last seen {seen_at:%Y-%m-%d %H:%M:%S} UTC); "
+            f"{by} took over its {jobs or 0} unfinished job(s) at {at:%H:%M:%S} UTC"
+        )
+        found.append(Condition(PLATFORM, subject, "degraded", message, now))
+    return found
+
+
 def record_heartbeat(
-    conn: Connection, worker_id: str, *, host: str, pid: int, started_at: datetime, now: datetime
+    conn: Connection,
+    worker_id: str,
+    *,
+    host: str,
+    pid: int,
+    started_at: datetime,
+    now: datetime,
+    version: str | None = None,
+    state: str = "running",
 ) -> None:
-    """Insert or refresh the worker's row: it was seen ``now``."""
+    """Insert or refresh the worker's row: it was seen ``now`` in ``state`` ("running",
+    or "stopped" by a clean exit)."""
     t = worker_heartbeats
     values = {
         "worker_id": worker_id,
@@ -104,6 +155,8 @@ def record_heartbeat(
         "pid": pid,
         "started_at": started_at,
         "seen_at": now,
+        "version": version,
+        "state": state,
     }
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(t).values(values)
@@ -115,6 +168,8 @@ def record_heartbeat(
                 "pid": stmt.excluded.pid,
                 "started_at": stmt.excluded.started_at,
                 "seen_at": stmt.excluded.seen_at,
+                "version": stmt.excluded.version,
+                "state": stmt.excluded.state,
             },
         )
     )

@@ -13,6 +13,7 @@ from masterops.cli import (
     config_cmd,
     db_cmd,
     events_cmd,
+    jobs_cmd,
     sandbox_cmd,
     secrets_cmd,
     sync_cmd,
@@ -50,6 +51,7 @@ app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(jobs_cmd.app, name="jobs")
 app.command("logs")(logs)
 app.command("stats")(stats)
 app.command("report")(report)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from masterops.config import Config
     from masterops.jobs.schedules import JobSchedule
+    from masterops.operations.context import AppContext
 
 ONCE_JOBS = JOB_NAMES
 PER_BUSINESS = ("health", "inventory", "customers", "orders")
@@ -81,7 +82,7 @@ def worker(
         check_business(config, business)
         engine = ctx.database()  # a database down or behind fails here, before DBOS starts
         if once is None:
-            _serve(config, engine, worker_name, run_now=run_now, json_output=json_output)
+            _serve(ctx, engine, worker_name, run_now=run_now, json_output=json_output)
             return
         results = _run_once(config, worker_name, once, business)
     code = _report_once(once, results, json_output=json_output)
@@ -92,14 +93,33 @@ def worker(
 
 
 def _serve(
-    config: Config, engine: Engine, worker_name: str, *, run_now: bool, json_output: bool
+    ctx: AppContext, engine: Engine, worker_name: str, *, run_now: bool, json_output: bool
 ) -> None:
+    from masterops.jobs.heartbeat import Heartbeat
     from masterops.jobs.queues import register_queues
     from masterops.jobs.runtime import executor_id, launched
     from masterops.jobs.schedules import apply_schedules, plan_schedules
+    from masterops.jobs.takeover import TakeoverWatch
 
+    config = ctx.config
     stop = threading.Event()
-    beat = _heartbeat(engine, executor_id(worker_name))
+    me = executor_id(worker_name)
+    heartbeat = Heartbeat(engine, me, interval_s=config.workers.heartbeat_s)
+    watch = TakeoverWatch(config, engine, ctx.hub, me)
+
+    def beat() -> None:
+        # Each beat also looks for workers gone silent, and takes their jobs over.
+        if heartbeat.beat():
+            try:
+                for takeover in watch.check():
+                    _say(
+                        f"took over {len(takeover.workflow_ids)} job(s) of silent worker "
+                        f"{takeover.worker_id}",
+                        json_output=json_output,
+                    )
+            except Exception as exc:  # the next beat tries again
+                _say(f"takeover check failed: {type(exc).__name__}", json_output=json_output)
+
     with _stop_on_sigterm(stop), launched(config, worker_name=worker_name):
         register_queues(config.businesses)
         schedules = plan_schedules(config)
@@ -116,34 +136,9 @@ def _serve(
                 beat()
         except KeyboardInterrupt:
             pass
+    heartbeat.stopped()
     # Jobs cut short stay pending and resume when this worker (same name) starts again.
     _say("worker stopped", json_output=json_output)
-
-
-#: How often the worker refreshes its ``worker_heartbeats`` row.
-HEARTBEAT_S = 60.0
-
-
-def _heartbeat(engine: Engine, worker_id: str) -> Callable[[], None]:
-    """A call that records the heartbeat when the last is ``HEARTBEAT_S`` old. A database
-    that cannot take it is not the worker's end: the jobs say so themselves, and a
-    missing heartbeat is exactly what the alert is for."""
-    import time
-    from datetime import UTC, datetime
-
-    from masterops.operations.alerts import worker_heartbeat
-
-    started_at = datetime.now(UTC)
-    last = [-HEARTBEAT_S]
-
-    def beat() -> None:
-        if time.monotonic() - last[0] < HEARTBEAT_S:
-            return
-        last[0] = time.monotonic()
-        with contextlib.suppress(Exception):
-            worker_heartbeat(engine, worker_id, started_at=started_at)
-
-    return beat
 
 
 def _fire_now(schedules: list[JobSchedule]) -> None:

@@ -265,6 +265,14 @@ worker_heartbeats = Table(
     Column("pid", Integer, nullable=False),
     Column("started_at", UTCDateTime(), nullable=False),
     Column("seen_at", UTCDateTime(), nullable=False),
+    Column("version", String(64)),
+    # "running", or "stopped" by a clean exit (Ctrl-C, SIGTERM).
+    Column("state", String(16), nullable=False, server_default="running"),
+    # Set once by the live worker that recovered this one's jobs after its silence
+    # (``jobs/takeover.py``); a heartbeat after that means it came back.
+    Column("taken_over_by", String(200)),
+    Column("taken_over_at", UTCDateTime()),
+    Column("taken_over_jobs", Integer),
 )
 
 QUERYABLE.update({t.name: t for t in (health_checks, alert_history, alert_acks, worker_heartbeats)})
@@ -300,6 +308,27 @@ sync_state = Table(
     Column("entity", String(64), primary_key=True),
     Column("watermark", String(200)),
     Column("details_json", JSONType),
+    Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
+)
+
+# The last page of a sync stage committed with its records (``sync/pages.py``): a run
+# killed mid-walk resumes after it when it reads from the same watermark. Deleted when a
+# run succeeds.
+sync_page_progress = Table(
+    "sync_page_progress",
+    metadata,
+    Column("business_id", String(64), primary_key=True),
+    Column("entity", String(64), primary_key=True),
+    Column("stage", String(64), primary_key=True),
+    # The watermark the walk reads changes since, or "full".
+    Column("read_from", String(200), nullable=False),
+    Column("page_size", Integer, nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("done", Boolean, nullable=False),
+    # When the first attempt of the walk started (the connector's clock): the watermark
+    # a resumed run moves to, so nothing changed meanwhile is skipped.
+    Column("walk_started", String(200), nullable=False),
+    Column("run_id", Id),
     Column("updated_at", UTCDateTime(), nullable=False, server_default=func.now()),
 )
 

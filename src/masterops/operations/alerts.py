@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from masterops import __version__
 from masterops.alerts import Alert, alert_on_changes, build_channels
 from masterops.alerts.conditions import (
     n8n_conditions,
@@ -18,7 +19,12 @@ from masterops.alerts.conditions import (
     sync_conditions,
     webhook_conditions,
 )
-from masterops.alerts.liveness import breaker_conditions, record_heartbeat, worker_conditions
+from masterops.alerts.liveness import (
+    breaker_conditions,
+    record_heartbeat,
+    takeover_conditions,
+    worker_conditions,
+)
 from masterops.alerts.secret_age import secret_conditions
 from masterops.alerts.usage import error_rate_conditions, quota_conditions
 from masterops.observability.events import LogEvent
@@ -56,6 +62,7 @@ async def evaluate_alerts(
                 *breaker_conditions(conn, config.alerts, moment),
                 *worker_conditions(conn, config.alerts, moment),
                 *secret_conditions(conn, config, moment),
+                *takeover_conditions(conn, moment),
             ]
 
     conditions = await asyncio.to_thread(read)
@@ -168,9 +175,15 @@ def acknowledge_alert(
 
 
 def worker_heartbeat(
-    engine: Engine, worker_id: str, *, started_at: datetime, now: datetime | None = None
+    engine: Engine,
+    worker_id: str,
+    *,
+    started_at: datetime,
+    now: datetime | None = None,
+    state: str = "running",
 ) -> None:
-    """Record that the worker ``worker_id`` (its executor id) is alive ``now``."""
+    """Record that the worker ``worker_id`` (its executor id) is alive ``now`` (or, with
+    ``state="stopped"``, that it stopped cleanly)."""
     import os
     import socket
 
@@ -182,4 +195,6 @@ def worker_heartbeat(
             pid=os.getpid(),
             started_at=started_at,
             now=now or datetime.now(UTC),
+            version=__version__,
+            state=state,
         )

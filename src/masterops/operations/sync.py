@@ -286,7 +286,16 @@ def plan_unleashed(
             SyncJob(
                 target=target,
                 business=slug,
-                run=_unleashed_run(target, spec, unleashed, hubspot, engine, selected, full=full),
+                run=_unleashed_run(
+                    target,
+                    spec,
+                    unleashed,
+                    hubspot,
+                    engine,
+                    selected,
+                    full=full,
+                    page_size=services.config.limits.unleashed_page_size,
+                ),
                 close=_closer(unleashed, hubspot),
             )
         )
@@ -302,12 +311,14 @@ def _unleashed_run(
     business: Business,
     *,
     full: bool,
+    page_size: int,
 ) -> Callable[[Progress | None], Awaitable[SyncRow]]:
     slug = business.slug
 
     async def run(on_progress: Progress | None) -> SyncRow:
         options: dict[str, Any] = {
             "business_id": slug, "full": full, "on_progress": on_progress,
+            "page_size": page_size,
             **spec.options(business),
         }  # fmt: skip
         async with contextlib.AsyncExitStack() as stack:

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Table, bindparam, update
+from sqlalchemy import Connection, Engine, Table, bindparam, update
 
 from masterops.integrations.base import CircuitOpenError, ErrorCategory
 from masterops.integrations.hubspot import BatchOutcome, HubSpotConnector
@@ -19,6 +19,7 @@ from masterops.integrations.unleashed import Resource, UnleashedConnector
 from masterops.integrations.unleashed.models import UnleashedModel
 from masterops.integrations.unleashed.queries import Query
 from masterops.observability.events import LogEvent
+from masterops.sync.pages import current as current_progress
 from masterops.sync.refusals import Refusal, record_refusals
 
 #: ``on_progress(stage, done, total)``; total is None until the first page says.
@@ -46,14 +47,22 @@ async def walk_pages(
     resource: Resource[R],
     params: Query,
     *,
+    engine: Engine,
     page_size: int,
     on_progress: Progress | None,
     stage: str,
-    store: Callable[[Sequence[R]], None],
+    store: Callable[[Connection, Sequence[R]], None],
 ) -> None:
-    """Every page of ``resource``, each stored (in its own transaction) before the next is
-    asked for: a kill loses at most the page in flight."""
-    number = 1
+    """Every page of ``resource``, each stored (``store``, in its own transaction) before
+    the next is asked for: a kill loses at most the page in flight. Inside a recorded run
+    (``pages.tracking``) the page number is committed with the page, and a run resuming
+    an unfinished walk starts after the last page stored (or skips a finished stage)."""
+    tracked = current_progress()
+    progress = tracked[1] if tracked is not None else None
+    resume = progress.resume_point(stage, page_size) if progress is not None else None
+    if resume is not None and resume.done:
+        return  # an earlier attempt stored every page of this stage
+    number = 1 if resume is None else resume.page + 1
     done = 0
     total: int | None = None
     if on_progress is not None:
@@ -62,14 +71,18 @@ async def walk_pages(
         page = await unleashed.page(resource, number, page_size=page_size, params=params)
         if total is None:
             total = page.pagination.number_of_items
-        store(page.items)
+        # max(): a server that mislabels its page number must not make us loop forever.
+        last = max(number, page.pagination.page_number) >= page.pagination.number_of_pages
+        last = last or not page.items
+        with engine.begin() as conn:
+            store(conn, page.items)
+            if progress is not None:
+                progress.commit(conn, stage, page_size, number, done=last)
         done += len(page.items)
         if on_progress is not None:
             # Records may be added while we walk: never report more done than total.
             on_progress(stage, done, max(total, done))
-        # max(): a server that mislabels its page number must not make us loop forever.
-        last = max(number, page.pagination.page_number) >= page.pagination.number_of_pages
-        if last or not page.items:
+        if last:
             return
         number += 1
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from masterops.config import CustomersAs
 from masterops.db.tables import customers
@@ -125,7 +125,8 @@ async def sync_customers(
             page_size=page_size,
             on_progress=on_progress,
             stage="customers",
-            store=lambda page: _store_customers(engine, business_id, page, tally, seen),
+            engine=engine,
+            store=lambda conn, page: _store_customers(conn, business_id, page, tally, seen),
         )
         if hubspot is not None:
             tally.stage = "hubspot"
@@ -183,13 +184,12 @@ def customer_row(business_id: str, customer: Customer, now: datetime) -> dict[st
 
 
 def _store_customers(
-    engine: Engine, business_id: str, page: Sequence[Customer], tally: Tally, seen: set[str]
+    conn: Connection, business_id: str, page: Sequence[Customer], tally: Tally, seen: set[str]
 ) -> None:
     now = datetime.now(UTC)
     # Keyed by Guid: a Guid twice in one statement is an error on PostgreSQL's ON CONFLICT.
     rows = {row["unleashed_guid"]: row for row in (customer_row(business_id, c, now) for c in page)}
-    with engine.begin() as conn:
-        upsert(conn, customers, list(rows.values()), keys=_KEYS, update=_UPDATE)
+    upsert(conn, customers, list(rows.values()), keys=_KEYS, update=_UPDATE)
     tally.add("customers_fetched", len(page))
     seen.update(rows)
     tally["customers_written"] = len(seen)

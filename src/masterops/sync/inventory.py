@@ -108,7 +108,8 @@ async def sync_inventory(
             page_size=page_size,
             on_progress=on_progress,
             stage="products",
-            store=lambda page: _store_products(engine, business_id, page, tally, seen_products),
+            engine=engine,
+            store=lambda conn, page: _store_products(conn, business_id, page, tally, seen_products),
         )
         tally.stage = "stock"
         await walk_pages(
@@ -118,7 +119,8 @@ async def sync_inventory(
             page_size=page_size,
             on_progress=on_progress,
             stage="stock",
-            store=lambda page: _store_stock(engine, business_id, page, tally, seen_stock),
+            engine=engine,
+            store=lambda conn, page: _store_stock(conn, business_id, page, tally, seen_stock),
         )
         if hubspot is not None:
             tally.stage = "hubspot"
@@ -142,7 +144,7 @@ async def sync_inventory(
 
 
 def _store_products(
-    engine: Engine, business_id: str, page: Sequence[Product], tally: Tally, seen: set[str]
+    conn: Connection, business_id: str, page: Sequence[Product], tally: Tally, seen: set[str]
 ) -> None:
     now = datetime.now(UTC)
     # Keyed by Guid: a Guid twice in one statement is an error on PostgreSQL's ON CONFLICT.
@@ -161,15 +163,14 @@ def _store_products(
             "unleashed_modified_at": p.last_modified_on,
             "updated_at": now,
         }
-    with engine.begin() as conn:
-        upsert(conn, products, list(rows.values()), keys=_PRODUCT_KEYS, update=_PRODUCT_UPDATE)
+    upsert(conn, products, list(rows.values()), keys=_PRODUCT_KEYS, update=_PRODUCT_UPDATE)
     tally.add("products_fetched", len(page))
     seen.update(rows)
     tally["products_written"] = len(seen)
 
 
 def _store_stock(
-    engine: Engine,
+    conn: Connection,
     business_id: str,
     page: Sequence[StockOnHand],
     tally: Tally,
@@ -195,21 +196,20 @@ def _store_stock(
             "unleashed_modified_at": line.last_modified_on,
             "updated_at": now,
         }
-    with engine.begin() as conn:
-        restocked = _restocked(conn, business_id, rows)
-        upsert(conn, stock_levels, list(rows.values()), keys=_STOCK_KEYS)
-        if restocked:
-            # HubSpot products carry their stock on hand: a product whose stock changed
-            # is pending for the HubSpot stage (``updated_at > hubspot_synced_at``) though
-            # Unleashed did not change the product itself.
-            conn.execute(
-                update(products)
-                .where(
-                    products.c.business_id == business_id,
-                    products.c.unleashed_guid.in_(sorted(restocked)),
-                )
-                .values(updated_at=now)
+    restocked = _restocked(conn, business_id, rows)
+    upsert(conn, stock_levels, list(rows.values()), keys=_STOCK_KEYS)
+    if restocked:
+        # HubSpot products carry their stock on hand: a product whose stock changed
+        # is pending for the HubSpot stage (``updated_at > hubspot_synced_at``) though
+        # Unleashed did not change the product itself.
+        conn.execute(
+            update(products)
+            .where(
+                products.c.business_id == business_id,
+                products.c.unleashed_guid.in_(sorted(restocked)),
             )
+            .values(updated_at=now)
+        )
     tally.add("stock_fetched", len(page))
     seen.update(rows)
     tally["stock_written"] = len(seen)

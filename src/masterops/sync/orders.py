@@ -129,7 +129,8 @@ async def sync_orders(
             page_size=page_size,
             on_progress=on_progress,
             stage="orders",
-            store=lambda page: _store_orders(engine, business_id, page, tally, seen),
+            engine=engine,
+            store=lambda conn, page: _store_orders(conn, business_id, page, tally, seen),
         )
         if hubspot is not None:
             tally.stage = "hubspot"
@@ -227,12 +228,13 @@ def store_orders(engine: Engine, business_id: str, page: Sequence[SalesOrder]) -
     order intake stores a pushed order through here); returns the display names read
     from it, for the HubSpot stage."""
     seen = _Seen()
-    _store_orders(engine, business_id, page, Tally(KIND, "orders"), seen)
+    with engine.begin() as conn:
+        _store_orders(conn, business_id, page, Tally(KIND, "orders"), seen)
     return seen.labels
 
 
 def _store_orders(
-    engine: Engine, business_id: str, page: Sequence[SalesOrder], tally: Tally, seen: _Seen
+    conn: Connection, business_id: str, page: Sequence[SalesOrder], tally: Tally, seen: _Seen
 ) -> None:
     now = datetime.now(UTC)
     # Keyed by Guid: a Guid twice in one statement is an error on PostgreSQL's ON CONFLICT
@@ -247,17 +249,16 @@ def _store_orders(
         if row["customer_guid"] and order.customer.customer_name:
             seen.labels.customers[row["customer_guid"]] = order.customer.customer_name
     read_lines = [(guid, number) for guid, lines in line_rows.items() for number in lines]
-    with engine.begin() as conn:
-        # An order read again unchanged (the order intake stored it first, or the
-        # incremental run re-reads the watermark's day) is not rewritten: a new
-        # ``updated_at`` would make the HubSpot stage send it again for nothing.
-        for guid in _unchanged(conn, business_id, order_rows, line_rows):
-            del order_rows[guid], line_rows[guid]
-        all_lines = [line for lines in line_rows.values() for line in lines.values()]
-        upsert(conn, orders, list(order_rows.values()), keys=_ORDER_KEYS, update=_ORDER_UPDATE)
-        # Before the lines are upserted: a line whose Guid changed is seen as dropped.
-        _delete_dropped_lines(conn, business_id, line_rows)
-        upsert(conn, order_lines, all_lines, keys=_LINE_KEYS, update=_LINE_UPDATE)
+    # An order read again unchanged (the order intake stored it first, or the
+    # incremental run re-reads the watermark's day) is not rewritten: a new
+    # ``updated_at`` would make the HubSpot stage send it again for nothing.
+    for guid in _unchanged(conn, business_id, order_rows, line_rows):
+        del order_rows[guid], line_rows[guid]
+    all_lines = [line for lines in line_rows.values() for line in lines.values()]
+    upsert(conn, orders, list(order_rows.values()), keys=_ORDER_KEYS, update=_ORDER_UPDATE)
+    # Before the lines are upserted: a line whose Guid changed is seen as dropped.
+    _delete_dropped_lines(conn, business_id, line_rows)
+    upsert(conn, order_lines, all_lines, keys=_LINE_KEYS, update=_LINE_UPDATE)
     tally.add("orders_fetched", len(page))
     # Counted as read, rewritten or not: "written" is what the mirror now holds of them.
     seen.orders.update(guid_key(order.guid) for order in page)

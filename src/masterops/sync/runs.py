@@ -24,6 +24,7 @@ from masterops.integrations.base import BaseConnector
 from masterops.observability.events import Level, LogEvent
 from masterops.sync.common import collecting_refusals, parse_watermark
 from masterops.sync.locks import sync_lock
+from masterops.sync.pages import FULL, clear_progress, open_progress, tracking
 from masterops.sync.refusals import Refusal, recording_refusals
 from masterops.sync.state import RunStatus, finish_run, get_watermark, set_watermark, start_run
 
@@ -207,12 +208,26 @@ class _Run:
             self.run_id = start_run(
                 conn, business_id, kind.entity, full=self.full, watermark=self.before
             )
-        since = None if self.full else parse_watermark(self.before)
+            since = None if self.full else parse_watermark(self.before)
+            # Where an unfinished run of this very walk stopped (``pages``): resumed.
+            progress = open_progress(
+                conn,
+                business_id,
+                kind.entity,
+                read_from=FULL if since is None else since.isoformat(),
+                run_id=self.run_id,
+                started=started_wall.isoformat(),
+            )
         try:
-            with recording_refusals(self.engine, self.run_id, kind.entity):
+            with (
+                recording_refusals(self.engine, self.run_id, kind.entity),
+                tracking(self.engine, progress),
+            ):
                 moved = await stages(self.tally, since)
-            after = moved or Watermark(started_wall.isoformat())
+            # A resumed walk moves the watermark to when its first attempt started.
+            after = moved or Watermark(progress.walk_started)
             with self.engine.begin() as conn:
+                clear_progress(conn, business_id, kind.entity)
                 # One transaction: the watermark never moves without its run recorded.
                 set_watermark(
                     conn,

@@ -1,9 +1,9 @@
 """Sync bookkeeping: watermarks (where to resume) and runs (what each run did).
 
-A sync commits its watermark together with each page of records it wrote, so a
-process killed mid-run loses at most the page in flight and the next run resumes
-from the last committed page. A run still "running" when the next one starts was
-killed: it is marked "interrupted".
+The watermark moves only when a run succeeds; inside a run, each page of records is
+committed with its page number (``sync/pages.py``), so a process killed mid-run loses
+at most the page in flight and the next run resumes after the last committed page.
+A run still "running" when the next one starts was killed: it is marked "interrupted".
 """
 
 from __future__ import annotations
