@@ -1,279 +1,352 @@
-"""Webhook ingest throughput: signed HubSpot deliveries accepted durably per second.
+"""Webhook ingest throughput: signed deliveries accepted durably per second.
 
-Starts the real app under uvicorn in a subprocess on a free loopback port (a SQLite file,
-then PostgreSQL when reachable) and drives ``POST /webhooks/hubspot`` with 16 concurrent
-httpx clients for a few seconds. Every delivery carries ``--events`` events (HubSpot
-batches up to 100 per delivery; 1 is the worst case) with unique event ids, each signed
-with the v3 signature. A 200 counts only its events; the rows in the inbox are counted
-afterwards and must equal the events answered 200 (an answer given before the commit
-would show here as missing rows once the server is stopped).
+Starts the real app under uvicorn (httptools, uvloop when installed, no access log: as
+``ops serve`` runs it) in a subprocess on a free loopback port, on a SQLite file and then
+on PostgreSQL when reachable, and drives it with 16 keep-alive clients of the light load
+generator (``http_load.py``: raw asyncio streams, requests built and signed before the
+timed window). Measured, each for ``--seconds``:
 
-The baseline, measured in the same run the same way on the same database, is a bare
-Starlette endpoint that parses the body and runs one INSERT of its events per request in
-its own transaction (no signature, no validation). The ratio is receiver / baseline.
+- ``POST /webhooks/hubspot`` with single-event deliveries (the headline: the worst case,
+  one event per request) and with ``--events N`` events per delivery (HubSpot batches up
+  to 100), every event id unique, each delivery v3-signed;
+- ``POST /webhooks/orders/<business>``: one signed Unleashed sales order per delivery
+  (a unique ``X-MasterOps-Event-Id`` and Guid each);
+- the baseline, in the same run, on the same database, the same way: a bare Starlette
+  endpoint that parses the body and INSERTs its events (one row per event) in its own
+  transaction per request: no signature, no validation, no group commit;
+- the load generator's own ceiling against a fixed-answer server, so a reader knows how
+  far the client is from being the bottleneck.
 
-    .venv/bin/python bench/webhook_ingest.py [--seconds 5] [--clients 16] [--events 1]
+Durability is checked, not assumed: after each server is stopped, the rows of the timed
+window in the inbox must equal the events answered 2xx (the receiver answers only once
+the transaction holding a request has committed).
 
-PostgreSQL: MASTEROPS_BENCH_DATABASE_URL, default
-postgresql://postgres@127.0.0.1:5432/mo_ingest-throughput (skipped when unreachable).
+    nice -n 10 .venv/bin/python bench/webhook_ingest.py [--runs 3] [--seconds 5]
+        [--clients 16] [--events 100] [--only sqlite|postgresql]
+
+With ``--runs`` > 1, min and median over the runs follow the last run. PostgreSQL:
+MASTEROPS_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/mo_ingest-throughput
+(a scratch schema in it; skipped when unreachable).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import socket
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
+from http_load import (
+    Outcome,
+    ceiling,
+    ceiling_line,
+    drive,
+    free_port,
+    http_request,
+    run,
+    wait_listening,
+)
 from masterops.db import migrate
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import webhook_inbox
+from masterops.web.orders_webhook import order_signature
 from masterops_sandbox.hubspot import sign_v3
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/mo_ingest-throughput"
 SCHEMA = "webhook_ingest_bench"
 SECRET = "bench-client-secret"
+ORDER_SECRET = "bench-order-secret"
 PORTAL = 990001
 BUSINESS = "bench"
+HUBSPOT_PATH = "/webhooks/hubspot"
+ORDERS_PATH = f"/webhooks/orders/{BUSINESS}"
+#: Bytes of pre-built timed requests at most, all clients together.
+REQUEST_BUDGET = 300 * 1024 * 1024
 
 
 # --- the servers (run in a subprocess: ``--serve receiver|baseline``) ---------------------
 
 
-def _receiver_app(engine: Engine) -> Any:
+def _receiver_app(engine: Engine, linger_ms: float | None) -> Any:
     from masterops.web import WebSettings, create_app
 
-    settings = WebSettings(hubspot_secrets={BUSINESS: SECRET}, hubspot_portals={PORTAL: BUSINESS})
-    return create_app(engine, settings)
+    settings = WebSettings(
+        hubspot_secrets={BUSINESS: SECRET},
+        hubspot_portals={PORTAL: BUSINESS},
+        order_webhook_secrets={BUSINESS: ORDER_SECRET},
+    )
+    app = create_app(engine, settings)
+    if linger_ms is not None:
+        app.state.inbox_writer.linger_s = linger_ms / 1000
+    return app
 
 
 def _baseline_app(engine: Engine) -> Any:
+    from datetime import UTC, datetime
+
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    def insert(events: list[dict[str, Any]]) -> None:
-        from datetime import UTC, datetime
+    if engine.dialect.name == "sqlite":
+        # As durable as the receiver's commits (the inbox commits with FULL): a flush of
+        # the WAL per commit, so the ratio compares like with like.
+        @event.listens_for(engine, "connect")
+        def full(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA synchronous=FULL")
 
+    def insert(rows: list[dict[str, Any]]) -> None:
         now = datetime.now(UTC)
-        rows = [
-            {
-                "source": "hubspot",
-                "event_id": str(e["eventId"]),
-                "business_id": BUSINESS,
-                "payload_json": e,
-                "received_at": now,
-                "status": "pending",
-                "attempts": 0,
-            }
-            for e in events
-        ]
+        for row in rows:
+            row.update(business_id=BUSINESS, received_at=now, status="pending", attempts=0)
         with engine.begin() as conn:
             conn.execute(webhook_inbox.insert(), rows)
 
-    async def ingest(request: Request) -> JSONResponse:
+    async def hubspot(request: Request) -> JSONResponse:
         events = json.loads(await request.body())
-        await run_in_threadpool(insert, events)
-        return JSONResponse({"received": len(events)})
+        rows = [
+            {"source": "hubspot", "event_id": str(e["eventId"]), "payload_json": e} for e in events
+        ]
+        await run_in_threadpool(insert, rows)
+        return JSONResponse({"received": len(rows)})
 
-    return Starlette(routes=[Route("/webhooks/hubspot", ingest, methods=["POST"])])
+    async def order(request: Request) -> JSONResponse:
+        payload = json.loads(await request.body())
+        event_id = f"{BUSINESS}:{request.headers['x-masterops-event-id']}"
+        row = {"source": "orders", "event_id": event_id, "payload_json": payload}
+        await run_in_threadpool(insert, [row])
+        return JSONResponse({"received": 1}, status_code=202)
+
+    return Starlette(
+        routes=[
+            Route(HUBSPOT_PATH, hubspot, methods=["POST"]),
+            Route("/webhooks/orders/{business}", order, methods=["POST"]),
+        ]
+    )
 
 
-def serve(kind: str, url: str, port: int) -> None:
+def serve(kind: str, url: str, port: int, linger_ms: float | None) -> None:
     import uvicorn
 
     engine = create_db_engine(url)
-    app = _receiver_app(engine) if kind == "receiver" else _baseline_app(engine)
+    app = _receiver_app(engine, linger_ms) if kind == "receiver" else _baseline_app(engine)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        http="httptools",
+        loop="auto",  # uvloop when installed
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        lifespan="on",
     )
+    # uvicorn stops on SIGTERM, then raises it again with the handler it found: a no-op
+    # one lets this process print its summary instead of dying there.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.Server(config).run()
     engine.dispose()
-
-
-# --- the load ------------------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    seconds: float
-    deliveries: int
-    events: int
-    failures: int
-    latencies_ms: list[float]
-    server_cpu_s: float  # CPU the server process used while measured (the machine is shared)
-    client_cpu_s: float  # and the load generator (this process)
-
-    @property
-    def events_per_s(self) -> float:
-        return self.events / self.seconds
-
-    def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
-
-    def line(self, label: str) -> str:
-        return (
-            f"  {label:<9} {self.events_per_s:8.0f} events/s  "
-            f"{self.deliveries / self.seconds:7.0f} deliveries/s  "
-            f"p50 {self.percentile(0.50):6.1f} ms  p99 {self.percentile(0.99):6.1f} ms  "
-            f"CPU/delivery server {1000 * self.server_cpu_s / max(self.deliveries, 1):.2f} ms, "
-            f"clients {1000 * self.client_cpu_s / max(self.deliveries, 1):.2f} ms  "
-            f"({self.deliveries} deliveries, {self.failures} refused)"
+    if kind == "receiver":
+        writer = app.state.inbox_writer
+        n = max(writer.batches, 1)
+        print(
+            f"    (receiver's group commit: {writer.batches} transactions, "
+            f"{writer.batched_deliveries / n:.1f} deliveries and "
+            f"{1000 * writer.batch_seconds / n:.1f} ms each on average, "
+            f"linger {1000 * writer.linger_s:g} ms)",
+            flush=True,
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# --- the deliveries ------------------------------------------------------------------------
 
 
-async def _wait_listening(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before listening")
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            await writer.wait_closed()
-            return
-        except OSError:
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the server did not start listening within 60 s")
+def _hubspot_delivery(host: str, tag: str, n: int, per_delivery: int) -> bytes:
+    events = [
+        {
+            "eventId": f"{tag}-{n}-{i}",
+            "subscriptionId": 7,
+            "portalId": PORTAL,
+            "appId": 1,
+            "occurredAt": 1_767_225_600_000,
+            "subscriptionType": "contact.propertyChange",
+            "attemptNumber": 0,
+            "objectId": 1000 + n,
+            "propertyName": "email",
+            "propertyValue": f"c{n}@example.com",
+            "changeSource": "CRM_UI",
+        }
+        for i in range(per_delivery)
+    ]
+    body = json.dumps(events).encode()
+    stamp = int(time.time() * 1000)
+    signature = sign_v3(SECRET, "POST", f"http://{host}{HUBSPOT_PATH}", body, stamp)
+    headers = {
+        "Content-Type": "application/json",
+        "X-HubSpot-Signature-v3": signature,
+        "X-HubSpot-Request-Timestamp": str(stamp),
+    }
+    return http_request(HUBSPOT_PATH, host, headers, body)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of process ``pid`` so far (Linux /proc; NaN elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _order_template() -> dict[str, Any]:
+    from masterops_sandbox.accounts import sandbox_accounts
+    from masterops_sandbox.unleashed import build_unleashed
+
+    accounts = sandbox_accounts(1)
+    business = next(iter(accounts))
+    sandbox, _ = build_unleashed({business: accounts[business]}, seed=3, volume=5)
+    return sandbox.to_json(sandbox.orders(business)[0])
 
 
-async def _drive(
-    port: int, pid: int, seconds: float, clients: int, per_delivery: int, tag: str
-) -> Result:
-    uri = f"http://127.0.0.1:{port}/webhooks/hubspot"
-    latencies: list[float] = []
-    counts = {"deliveries": 0, "events": 0, "failures": 0}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-
-        async def one(worker: int, stop_at: float) -> None:
-            n = 0
-            while time.perf_counter() < stop_at:
-                events = [
-                    {
-                        "eventId": f"{tag}-{worker}-{n}-{i}",
-                        "subscriptionId": 7,
-                        "portalId": PORTAL,
-                        "appId": 1,
-                        "occurredAt": 1_767_225_600_000,
-                        "subscriptionType": "contact.propertyChange",
-                        "attemptNumber": 0,
-                        "objectId": 1000 + n,
-                        "propertyName": "email",
-                        "propertyValue": f"c{n}@example.com",
-                        "changeSource": "CRM_UI",
-                    }
-                    for i in range(per_delivery)
-                ]
-                n += 1
-                body = json.dumps(events).encode()
-                timestamp = int(time.time() * 1000)
-                headers = {
-                    "Content-Type": "application/json",
-                    "X-HubSpot-Signature-v3": sign_v3(SECRET, "POST", uri, body, timestamp),
-                    "X-HubSpot-Request-Timestamp": str(timestamp),
-                }
-                started = time.perf_counter()
-                answer = await client.post(uri, content=body, headers=headers)
-                latencies.append((time.perf_counter() - started) * 1000)
-                if answer.status_code == 200:
-                    counts["deliveries"] += 1
-                    counts["events"] += per_delivery
-                else:
-                    counts["failures"] += 1
-
-        # A short warm-up (connections, first queries) is not measured.
-        warm = time.perf_counter() + 0.5
-        await asyncio.gather(*(one(w + clients, warm) for w in range(clients)))
-        latencies.clear()
-        counts.update(deliveries=0, events=0, failures=0)
-        cpu, own = _cpu_seconds(pid), time.process_time()
-        started = time.perf_counter()
-        await asyncio.gather(*(one(w, started + seconds) for w in range(clients)))
-        elapsed = time.perf_counter() - started
-        cpu, own = _cpu_seconds(pid) - cpu, time.process_time() - own
-    return Result(
-        elapsed, counts["deliveries"], counts["events"], counts["failures"], latencies, cpu, own
-    )
+def _order_delivery(template: dict[str, Any], host: str, tag: str, n: int) -> bytes:
+    body = json.dumps(
+        {**template, "Guid": f"00000000-0000-4000-8000-{n:012d}", "OrderNumber": f"SO-{n}"}
+    ).encode()
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-MasterOps-Timestamp": stamp,
+        "X-MasterOps-Signature": order_signature(ORDER_SECRET, stamp, body),
+        "X-MasterOps-Event-Id": f"{tag}-{n}",
+    }
+    return http_request(ORDERS_PATH, host, headers, body)
 
 
-def _inbox_count(engine: Engine, tag: str) -> int:
+@dataclass(frozen=True)
+class Scenario:
+    label: str
+    per_delivery: int  # events per delivery
+    build: Callable[[str, str, int], bytes]  # (host, tag, n) -> one request
+    stored_like: str  # event_id LIKE pattern of a tag's rows, "{tag}" filled in
+
+
+def _scenarios(events: int) -> list[Scenario]:
+    template = _order_template()
+    found = [
+        Scenario(
+            "hubspot, 1 event/delivery",
+            1,
+            lambda host, tag, n: _hubspot_delivery(host, tag, n, 1),
+            "{tag}-%",
+        ),
+        Scenario(
+            f"hubspot, {events} events/delivery",
+            events,
+            lambda host, tag, n: _hubspot_delivery(host, tag, n, events),
+            "{tag}-%",
+        ),
+        Scenario(
+            "orders, 1 order/delivery",
+            1,
+            lambda host, tag, n: _order_delivery(template, host, tag, n),
+            f"{BUSINESS}:{{tag}}-%",
+        ),
+    ]
+    return found if events > 1 else [found[0], found[2]]
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def _stored(engine: Engine, pattern: str) -> int:
     with engine.connect() as conn:
-        stmt = select(func.count()).where(webhook_inbox.c.event_id.like(f"{tag}-%"))
-        return int(conn.execute(stmt.select_from(webhook_inbox)).scalar_one())
+        stmt = select(func.count()).select_from(webhook_inbox)
+        return int(conn.execute(stmt.where(webhook_inbox.c.event_id.like(pattern))).scalar_one())
 
 
-async def _load(
-    port: int, process: subprocess.Popen[bytes], args: argparse.Namespace, tag: str
-) -> Result:
-    await _wait_listening(port, process)
-    return await _drive(port, process.pid, args.seconds, args.clients, args.events, tag)
-
-
-def _measure(kind: str, url: str, engine: Engine, args: argparse.Namespace) -> Result:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(port)]
+def _measure(
+    kind: str, scenario: Scenario, url: str, engine: Engine, args: Any
+) -> tuple[Outcome, str]:
+    """The clients' outcome, and what the server printed on its way out."""
+    port = free_port()
+    host = f"127.0.0.1:{port}"
+    command = [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(port)]
+    if args.linger_ms is not None:
+        command += ["--linger-ms", str(args.linger_ms)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    tag = f"{kind[0]}{time.time_ns() // 1000}"
+    sample = scenario.build(host, f"{tag}s", 0)
+    per_client = min(
+        int(args.seconds * args.max_rate / args.clients) + 1,
+        REQUEST_BUDGET // (len(sample) * args.clients) + 1,
     )
-    tag = f"{kind}{int(time.time() * 1000)}"
+    warmup = [
+        [scenario.build(host, f"{tag}w", c * 1000 + n) for n in range(20)]
+        for c in range(args.clients)
+    ]
+    timed = [
+        [scenario.build(host, f"{tag}t", c * per_client + n) for n in range(per_client)]
+        for c in range(args.clients)
+    ]
     try:
-        result = asyncio.run(_load(port, process, args, tag))
+
+        async def load() -> Outcome:
+            await wait_listening(port, process)
+            return await drive(port, warmup, timed, args.seconds, server_pid=process.pid)
+
+        result = run(load())
     finally:
         process.terminate()  # uvicorn stops gracefully on SIGTERM: in-flight requests finish
-        process.wait(timeout=60)
-    # The warm-up's events carry worker numbers >= clients, so they are counted too.
-    stored = _inbox_count(engine, tag)
-    if stored < result.events:
-        print(f"  ! {kind}: {result.events} events were answered 200, only {stored} stored")
-    return result
+        said, _ = process.communicate(timeout=60)
+    assert isinstance(result, Outcome)
+    answered = result.ok * scenario.per_delivery
+    stored = _stored(engine, scenario.stored_like.format(tag=f"{tag}t"))
+    if stored != answered:
+        print(f"  ! {kind}: {answered} events were answered 2xx, {stored} are stored")
+    if result.exhausted:
+        print(f"  ! {result.exhausted} client(s) ran out of requests: raise --max-rate")
+    return result, said.rstrip()
 
 
-def _database(name: str, url: str, args: argparse.Namespace) -> None:
+def _line(label: str, r: Outcome, per_delivery: int) -> str:
+    server_ms, client_ms = r.cpu_ms_per_request()
+    return (
+        f"    {label:<9} {r.rate() * per_delivery:8.0f} events/s  {r.rate():7.0f} deliveries/s"
+        f"  p50 {r.percentile(0.5):6.1f} ms  p99 {r.percentile(0.99):6.1f} ms  "
+        f"CPU/delivery server {server_ms:.2f} ms, client {client_ms:.3f} ms  "
+        f"({r.ok} answered 2xx, {r.refused} refused)"
+    )
+
+
+Figures = dict[tuple[str, str, str], list[tuple[float, float, float]]]
+
+
+def _database(name: str, url: str, args: Any, figures: Figures) -> None:
     engine = create_db_engine(url)
     migrate.upgrade(engine)
-    print(f"{name}: {args.clients} clients, {args.events} event(s) per delivery, {args.seconds} s")
-    baseline = _measure("baseline", url, engine, args)
-    print(baseline.line("baseline"))
-    receiver = _measure("receiver", url, engine, args)
-    print(receiver.line("receiver"))
-    ratio = receiver.events_per_s / baseline.events_per_s if baseline.events else float("nan")
-    print(f"  ratio receiver/baseline events/s: {ratio:.2f}")
+    print(f"{name}: {args.clients} clients, {args.seconds} s each")
+    for scenario in _scenarios(args.events):
+        print(f"  {scenario.label}")
+        rates: dict[str, float] = {}
+        for kind in ("baseline", "receiver"):
+            r, said = _measure(kind, scenario, url, engine, args)
+            print(_line(kind, r, scenario.per_delivery))
+            if said:
+                print(said)
+            rates[kind] = r.rate() * scenario.per_delivery
+            figures[(name, scenario.label, kind)].append(
+                (rates[kind], r.percentile(0.5), r.percentile(0.99))
+            )
+        print(f"    ratio receiver/baseline events/s: {rates['receiver'] / rates['baseline']:.2f}")
     engine.dispose()
 
 
-def _postgres_url(args: argparse.Namespace) -> str | None:
+def _postgres_url() -> str | None:
     url = os.environ.get("MASTEROPS_BENCH_DATABASE_URL", DEFAULT_PG)
     admin = create_db_engine(url)
     try:
@@ -289,26 +362,62 @@ def _postgres_url(args: argparse.Namespace) -> str | None:
     return f"{url}{sep}options=-csearch_path%3D{SCHEMA}"
 
 
+def _summary(figures: Figures, runs: int) -> None:
+    print(f"over {runs} runs: events/s min / median, p50 median, p99 min / median (ms)")
+    for (db, label, kind), values in figures.items():
+        rates = [v[0] for v in values]
+        p50s = [v[1] for v in values]
+        p99s = [v[2] for v in values]
+        print(
+            f"  {db:<10} {label:<28} {kind:<9} {min(rates):8.0f} / {statistics.median(rates):8.0f}"
+            f"  p50 {statistics.median(p50s):6.1f}"
+            f"  p99 {min(p99s):6.1f} / {statistics.median(p99s):6.1f}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--events", type=int, default=1, help="events per delivery")
+    parser.add_argument(
+        "--events", type=int, default=100, help="events per delivery of the multi-event runs"
+    )
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--max-rate",
+        type=float,
+        default=12_000,
+        help="deliveries/s the pre-built requests suffice for",
+    )
+    parser.add_argument(
+        "--linger-ms",
+        type=float,
+        help="the group commit's linger (default: the receiver's own, group_commit.LINGER_S)",
+    )
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database")
     parser.add_argument("--serve", choices=["receiver", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database")
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.url, args.port)
+        serve(args.serve, args.url, args.port, args.linger_ms)
         return 0
-    if args.only != "postgresql":
-        with tempfile.TemporaryDirectory() as folder:
-            _database("SQLite", f"sqlite:///{Path(folder) / 'ingest.db'}", args)
-    if args.only != "sqlite":
-        url = _postgres_url(args)
-        if url is not None:
-            _database("PostgreSQL", url, args)
+    if args.clients < 1 or args.events < 1 or args.runs < 1 or args.seconds <= 0:
+        parser.error("--clients, --events and --runs must be at least 1, --seconds above 0")
+    print(ceiling_line(ceiling(min(args.seconds, 3.0), args.clients, 400), args.clients))
+    figures: Figures = defaultdict(list)
+    for number in range(args.runs):
+        if args.runs > 1:
+            print(f"-- run {number + 1} of {args.runs}")
+        if args.only != "postgresql":
+            with tempfile.TemporaryDirectory() as folder:
+                _database("SQLite", f"sqlite:///{Path(folder) / 'ingest.db'}", args, figures)
+        if args.only != "sqlite":
+            url = _postgres_url()
+            if url is not None:
+                _database("PostgreSQL", url, args, figures)
+    if args.runs > 1:
+        _summary(figures, args.runs)
     return 0
 
 

@@ -52,6 +52,7 @@ class IntakeRig:
     recorder: EventRecorder
     client: httpx.AsyncClient
     opened: list[Any] = field(default_factory=list)
+    app: Any = None  # the Starlette app the client speaks to
 
     def hubspot(self) -> HubSpotConnector:
         conn = HubSpotConnector(
@@ -247,6 +248,7 @@ async def intake_rig(
             runtime,
             recorder,
             c,
+            app=app,
         )
         rig_box.append(rig)
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, text
@@ -177,3 +177,96 @@ async def test_stopping_the_app_stores_what_is_still_queued(web: Web) -> None:
     # The lifespan's shutdown returned only once the queue was stored.
     assert all(t.done() and t.result().new == 1 for t in tasks)
     assert len(_stored(web.engine)) == queued
+
+
+async def test_after_a_commit_the_writer_lingers_for_the_senders_it_answered(
+    engine: Engine,
+) -> None:
+    # A long linger, so only the deliveries arriving can end it (never the clock).
+    writer = GroupCommit(engine, linger_s=3600)
+    first = [asyncio.create_task(writer.store([_event(f"f{n}")])) for n in range(3)]
+    await asyncio.sleep(0)  # the three are queued and their transaction has started
+    late = asyncio.create_task(writer.store([_event("l0")]))
+    await asyncio.gather(*first)
+    # One delivery queued, three in the last batch: the writer waits for two more...
+    await asyncio.sleep(0.05)
+    assert not late.done() and writer.batches == 1
+    more = [asyncio.create_task(writer.store([_event(f"l{n}")])) for n in (1, 2)]
+    # ...and commits as soon as they are there, all three in one transaction.
+    results = await asyncio.wait_for(asyncio.gather(late, *more), timeout=60)
+    assert [r.new for r in results] == [1, 1, 1]
+    assert writer.batches == 2
+    assert len(_stored(engine)) == 6
+
+
+async def test_the_linger_is_bounded_and_an_idle_writer_commits_at_once(engine: Engine) -> None:
+    writer = GroupCommit(engine, linger_s=0.01)
+    first = [asyncio.create_task(writer.store([_event(f"a{n}")])) for n in range(3)]
+    await asyncio.sleep(0)
+    alone = asyncio.create_task(writer.store([_event("b0")]))
+    await asyncio.gather(*first)
+    # Nobody else comes: the lone delivery is committed once the linger has passed.
+    assert (await asyncio.wait_for(alone, timeout=60)).new == 1
+    assert writer.batches == 2
+    # After a pause the first delivery does not wait at all, however long the linger.
+    writer.linger_s = 3600
+    await writer.drain()
+    assert (await asyncio.wait_for(writer.store([_event("c0")]), timeout=60)).new == 1
+    assert writer.batches == 3
+
+
+async def test_stored_rows_hold_exactly_what_the_column_types_read_back(engine: Engine) -> None:
+    """The inbox insert converts values itself (not through SQLAlchemy's bind
+    processing): each column must read back as the event had it, on every backend."""
+    occurred = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
+    rich = InboxEvent(
+        source="hubspot",
+        event_id="rich",
+        business_id="teelixir",
+        subscription_type="contact.propertyChange",
+        object_id="77",
+        occurred_at=occurred,
+        payload={"eventId": "rich", "name": 'Zoë \u2603 "quoted" \\ back', "n": [1, 2.5, None]},
+    )
+    bare = InboxEvent("orders", "teelixir:bare", None, None, None, None, {}, error="held a NUL")
+    before = datetime.now(UTC)
+    result = await GroupCommit(engine).store([rich, bare])
+    assert (result.received, result.new) == (2, 2)
+    with engine.connect() as conn:
+        rows = {
+            r.event_id: r._mapping
+            for r in conn.execute(select(webhook_inbox).order_by(webhook_inbox.c.event_id))
+        }
+    got = rows["rich"]
+    assert got["occurred_at"] == occurred
+    assert got["payload_json"] == rich.payload
+    assert (got["status"], got["attempts"], got["error"]) == ("pending", 0, None)
+    assert (got["business_id"], got["subscription_type"], got["object_id"]) == (
+        "teelixir",
+        "contact.propertyChange",
+        "77",
+    )
+    assert before - timedelta(seconds=1) <= got["received_at"] <= datetime.now(UTC)
+    parked = rows["teelixir:bare"]
+    assert (parked["status"], parked["error"], parked["occurred_at"]) == (
+        "failed",
+        "held a NUL",
+        None,
+    )
+    assert parked["payload_json"] == {} and parked["business_id"] is None
+
+
+async def test_a_batch_of_more_rows_than_one_statement_holds_counts_new_exactly(
+    engine: Engine,
+) -> None:
+    writer = GroupCommit(engine)
+    await writer.store([_event(f"big{n}") for n in range(0, 1300, 7)])  # some known already
+    results = await asyncio.gather(
+        writer.store([_event(f"big{n}") for n in range(700)]),
+        writer.store([_event(f"big{n}") for n in range(600, 1300)]),
+    )
+    assert [r.received for r in results] == [700, 700]
+    known = len(range(0, 1300, 7))
+    assert sum(r.new for r in results) == 1300 - known
+    assert results[1].new == len([n for n in range(700, 1300) if n % 7])
+    assert len(_stored(engine)) == 1300

@@ -7,6 +7,12 @@ everything queued, stores it in a single transaction (``store_deliveries``) and 
 answers each request. Deliveries that arrive while a batch commits form the next batch,
 so the batch grows with the load and an idle receiver still answers at once.
 
+Right after a commit, the senders it answered are still sending their next request, so
+the queue holds only the first of them: committing at once would flush a batch of one
+and make the rest wait a whole flush for the next. So when fewer deliveries are queued
+than the last batch held, the writer lingers (``linger_s``, at most) for them to arrive.
+The first delivery after a pause never waits: an idle receiver commits at once.
+
 A request is answered only after the transaction holding its events has committed: a 200
 always means stored. When the transaction fails, every request of the batch gets the
 error and none of the batch is stored (one transaction), so each sender retries. The
@@ -16,6 +22,7 @@ writer runs only while there is work; ``drain`` waits for it (the app's shutdown
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +35,10 @@ from masterops.web.inbox import InboxEvent, StoreResult, store_deliveries
 #: Events one transaction takes at most; the rest wait for the next one. Large enough
 #: to absorb 16+ HubSpot batches of 100, small enough to keep one commit short.
 MAX_BATCH_EVENTS = 5000
+#: Longest wait for the senders of the last batch to queue again before the next commit:
+#: below the cost of one flush (~5 ms on this project's reference disk), far below a
+#: sender's timeout. Measured in bench/webhook_ingest.py (``--linger-ms``).
+LINGER_S = 0.002
 
 
 @dataclass
@@ -43,12 +54,24 @@ class GroupCommit:
     the request that queued them, so an app can be built outside any loop.
     """
 
-    def __init__(self, engine: Engine, *, max_batch_events: int = MAX_BATCH_EVENTS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_batch_events: int = MAX_BATCH_EVENTS,
+        linger_s: float = LINGER_S,
+    ) -> None:
         self._engine = engine
         self._max_batch_events = max_batch_events
+        self.linger_s = linger_s
         self._queue: deque[_Waiting] = deque()
+        self._queued: asyncio.Event | None = None  # set by each delivery queued
         self._writer: asyncio.Task[None] | None = None
-        self.batches = 0  # transactions committed or attempted (for tests and benches)
+        # For tests and benches: transactions committed or attempted, the deliveries
+        # they held and the seconds they took (queued to committed, thread hop included).
+        self.batches = 0
+        self.batched_deliveries = 0
+        self.batch_seconds = 0.0
 
     async def store(self, events: Sequence[InboxEvent]) -> StoreResult:
         """Store one delivery; returns once the transaction holding it has committed.
@@ -61,7 +84,10 @@ class GroupCommit:
         writer = self._writer
         # A writer of another loop (one that was closed mid-batch) can never run again.
         if writer is None or writer.done() or writer.get_loop() is not loop:
+            self._queued = asyncio.Event()
             self._writer = loop.create_task(self._write())
+        elif self._queued is not None:
+            self._queued.set()
         # Shielded: a client that hangs up does not cancel its events' storage midway.
         return await asyncio.shield(waiting.answer)
 
@@ -81,25 +107,53 @@ class GroupCommit:
             size += len(waiting.events)
         return batch
 
-    async def _write(self) -> None:
-        while self._queue:
-            batch = self._next_batch()
-            self.batches += 1
+    async def _linger(self, wanted: int) -> None:
+        """Wait until ``wanted`` deliveries are queued, or ``linger_s`` has passed."""
+        queued = self._queued
+        if queued is None or self.linger_s <= 0:
+            return
+        deadline = asyncio.get_running_loop().time() + self.linger_s
+        while len(self._queue) < wanted:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return
+            queued.clear()
             try:
-                results = await run_in_threadpool(
-                    store_deliveries, self._engine, [w.events for w in batch]
-                )
-            except Exception as exc:
-                for waiting in batch:
+                await asyncio.wait_for(queued.wait(), remaining)
+            except TimeoutError:
+                return
+
+    async def _write(self) -> None:
+        last_size = 0
+        batch: list[_Waiting] = []
+        try:
+            while self._queue:
+                if len(self._queue) < last_size:
+                    await self._linger(last_size)
+                batch = self._next_batch()
+                last_size = len(batch)
+                self.batches += 1
+                self.batched_deliveries += last_size
+                started = time.perf_counter()
+                try:
+                    results = await run_in_threadpool(
+                        store_deliveries, self._engine, [w.events for w in batch]
+                    )
+                except Exception as exc:
+                    self.batch_seconds += time.perf_counter() - started
+                    for waiting in batch:
+                        if not waiting.answer.done():
+                            waiting.answer.set_exception(exc)
+                    batch = []
+                    continue
+                self.batch_seconds += time.perf_counter() - started
+                for waiting, result in zip(batch, results, strict=True):
                     if not waiting.answer.done():
-                        waiting.answer.set_exception(exc)
-                continue
-            except BaseException:
-                # Cancelled (the loop is closing): nobody is left to answer or to write.
-                for waiting in (*batch, *self._queue):
-                    waiting.answer.cancel()
-                self._queue.clear()
-                raise
-            for waiting, result in zip(batch, results, strict=True):
-                if not waiting.answer.done():
-                    waiting.answer.set_result(result)
+                        waiting.answer.set_result(result)
+                batch = []
+        except BaseException:
+            # Cancelled (the loop is closing): nobody is left to answer or to write.
+            for waiting in (*batch, *self._queue):
+                waiting.answer.cancel()
+            self._queue.clear()
+            raise

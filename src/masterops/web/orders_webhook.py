@@ -18,8 +18,10 @@ The contract for senders:
 Answers are JSON ``{"error": code, "message": reason}`` when refused: 400 malformed JSON
 or a bad event id, 401 signature or timestamp, 404 no order webhook for the business,
 413 over the body limit, 415 not JSON, 422 JSON that is not an order (the field named).
-202 means stored in the inbox (a redelivery: stored before, ``"new": 0``); an order
-holding a NUL character is stored already failed, with the reason, and not applied.
+202 means stored in the inbox, committed (a redelivery: stored before, ``"new": 0``;
+concurrent deliveries of the same event make one row, and exactly one of them answers
+``"new": 1``); an order holding a NUL character is stored already failed, with the
+reason, and not applied.
 The order is applied after the answer (``WebSettings.order_intake``), else by the job.
 """
 
@@ -31,7 +33,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -44,7 +45,8 @@ from masterops.ingest.orders_events import (
     parse_order,
 )
 from masterops.sync.common import guid_key
-from masterops.web.inbox import InboxEvent, store_events
+from masterops.web.group_commit import GroupCommit
+from masterops.web.inbox import InboxEvent
 from masterops.web.nul import NUL_REASON, without_nul
 from masterops.web.responses import JSON, BadRequest, error, parse_json_body, read_limited
 from masterops.web.settings import WebSettings
@@ -147,7 +149,10 @@ async def receive_order(request: Request) -> Response:
     except BadRequest as exc:
         return error(exc.status, exc.code, exc.message)
     try:
-        result = await run_in_threadpool(store_events, request.app.state.engine, [event])
+        # Committed with the deliveries of both receivers arriving at the same moment
+        # (group_commit.py); answered only once that transaction has committed.
+        writer: GroupCommit = request.app.state.inbox_writer
+        result = await writer.store([event])
     except SQLAlchemyError:
         # Nothing was committed; a non-2xx answer makes the sender deliver it again.
         return error(503, "storage_unavailable", "the order could not be stored; retry later")
