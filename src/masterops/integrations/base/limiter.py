@@ -1,14 +1,21 @@
 """Rate limiting: an async, FIFO-fair token bucket per (service, account, bucket name).
 
-Each bucket holds ``capacity`` tokens and every token comes back exactly ``period`` seconds
-after it was spent. That is a rolling window: no window of ``period`` seconds ever holds
-more than ``capacity`` calls, which is how HubSpot counts its "ten_secondly_rolling" limit,
-and the sustained rate is exactly ``capacity / period``. (A classic continuously refilled
-bucket would let almost ``2 * capacity`` calls into one window.)
+Each bucket holds ``capacity`` tokens and every token comes back ``period`` seconds after
+the service last saw it: ``period`` after the grant, or after the answer once one arrived
+(``answered()``, which ``learn()`` calls). That is a rolling window, which is how HubSpot
+counts its "ten_secondly_rolling" limit: the service counts a call somewhere between our
+grant and its answer, so a token that comes back ``period`` after the answer can never
+meet the service's count of the same call in one window, however the network jitters.
+The sustained rate is ``capacity / (period + latency)``; with HubSpot's 10 s window and a
+latency of tens of milliseconds that is above 0.99 of the ceiling. (A classic continuously
+refilled bucket would let almost ``2 * capacity`` calls into one window.)
 
 The bucket also learns from the service: ``observe()`` takes the "calls remaining in this
-window" a response reported and the bucket never spends more than that until the window
-ends; ``pause()`` stops it for the ``Retry-After`` of a 429.
+window" a response reported. Calls the service counted come back one by one as they leave
+its rolling window, so the figure is a budget that our own answered calls refill as their
+``period`` passes; calls we cannot account for (another process on the same account) are
+held until one window after the figure. ``pause()`` stops the bucket for the
+``Retry-After`` of a 429.
 """
 
 from __future__ import annotations
@@ -45,6 +52,29 @@ class LimitSpec:
         return self.capacity / self.period
 
 
+@dataclass(slots=True)
+class _Grant:
+    """One token handed out: when, and when its answer arrived (None: not yet)."""
+
+    seq: int
+    at: float
+    answered: float | None = None
+    expires: float = 0.0  # when the token is back in our own window
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What the service said after counting call ``seq``: ``remaining`` calls left, and
+    which of our calls it had counted (``counted``), each of which gives a call back one
+    service window after its answer. Forgotten at ``until``."""
+
+    remaining: int
+    seq: int
+    window: float
+    until: float
+    counted: list[_Grant]
+
+
 class TokenBucket:
     """One rate limit. Waiters are served strictly in arrival order.
 
@@ -55,12 +85,12 @@ class TokenBucket:
         self.spec = spec
         self.name = name
         self._clock = clock
-        self._grants: deque[float] = deque()  # times of the last `capacity` grants
+        # Grants in sequence order whose token may still be out; the oldest leave once back.
+        self._grants: deque[_Grant] = deque()
         self._queue: deque[asyncio.Future[None]] = deque()  # head = the waiter being served
         self._granted = 0  # grants ever made; a grant's sequence number
         self._paused_until = -math.inf
-        self._budget: int | None = None  # what the service said is left, net of later grants
-        self._budget_until = -math.inf
+        self._budget: _Budget | None = None
         self._observed = -1  # sequence number of the grant behind the newest observation
 
     @property
@@ -103,37 +133,47 @@ class TokenBucket:
                 delay = self._delay(now)
                 if delay <= 0:
                     return self._take(now)
-                # Re-check after sleeping: a pause or an observation may have arrived.
+                # Re-check after sleeping: a pause, an answer or an observation may have
+                # arrived. Answers only push tokens later, so the wake-up is never late.
                 await self._clock.sleep(delay)
         finally:
             self._leave(ticket)
 
+    def answered(self, seq: int) -> None:
+        """The answer to the call holding token ``seq`` arrived now: the service counted the
+        call by now at the latest, so the token comes back ``period`` from now."""
+        grant = self._grant(seq)
+        if grant is not None and grant.answered is None:
+            now = self._clock.monotonic()
+            grant.answered = now
+            grant.expires = max(grant.expires, now + self.spec.period)
+
     def observe(
         self, remaining: int, window: float | None = None, *, seq: int | None = None
     ) -> None:
-        """The service says ``remaining`` calls are left in its window of ``window`` seconds.
+        """The service says ``remaining`` calls are left in its rolling window of ``window``
+        seconds (default: the bucket's period), having counted the call holding ``seq``.
 
-        ``seq`` is the sequence number ``acquire()`` returned for the request whose response
-        carried the figure: grants made after it may not be counted by the service yet, so
-        they are subtracted, and figures older than the newest one seen are ignored.
-        Without ``window`` the bucket's own period is assumed.
+        Grants made after ``seq`` may not be counted by the service yet, so they are
+        subtracted, and figures older than the newest one seen are ignored. Our calls the
+        service surely counted (granted less than a window ago) give a call back one window
+        after their answer; the rest of the figure holds until one window from now.
         """
+        now = self._clock.monotonic()
+        span = window if window is not None and window > 0 else self.spec.period
         if seq is not None:
             if seq < self._observed:
                 return
             self._observed = seq
-            unseen = self._granted - seq
+            counted = [g for g in self._grants if g.seq <= seq and g.at > now - span]
         else:
-            unseen = 0
-        now = self._clock.monotonic()
-        self._budget = max(0, remaining - unseen)
-        self._budget_until = now + (
-            window if window is not None and window > 0 else self.spec.period
-        )
+            seq, counted = self._granted, []
+        self._budget = _Budget(remaining, seq, span, now + span, counted)
 
     def learn(self, info: RateLimitInfo, seq: int, *, status: int, now: datetime) -> float | None:
         """Apply what one response (to the call holding token ``seq``) said; return the wait
         it asks for: its ``Retry-After``, or for a 429 without one, the window."""
+        self.answered(seq)
         if info.remaining is not None:
             window = info.window
             if window is None and info.reset_at is not None:
@@ -173,34 +213,62 @@ class TokenBucket:
     def snapshot(self) -> dict[str, Any]:
         """State for the dashboard and health details."""
         now = self._clock.monotonic()
-        in_window = sum(1 for t in self._grants if t > now - self.spec.period)
+        budget = self._budget
+        left = None
+        if budget is not None and now < budget.until:
+            left = max(0, self._budget_left(budget, now))
         return {
             "capacity": self.spec.capacity,
             "period_s": self.spec.period,
-            "used_in_window": in_window,
+            "used_in_window": sum(1 for g in self._grants if g.expires > now),
             "waiting": len(self._queue),
             "paused_for_s": max(0.0, self._paused_until - now),
-            "service_budget": self._budget if now < self._budget_until else None,
+            "service_budget": left,
         }
+
+    def _grant(self, seq: int) -> _Grant | None:
+        # Sequence numbers in the deque are consecutive: it only loses its oldest.
+        if not self._grants:
+            return None
+        index = seq - self._grants[0].seq
+        return self._grants[index] if 0 <= index < len(self._grants) else None
 
     def _delay(self, now: float) -> float:
         delay = self._paused_until - now
-        if len(self._grants) >= self.spec.capacity:
-            delay = max(delay, self._grants[0] + self.spec.period - now)
-        if self._budget is not None:
-            if now >= self._budget_until:
+        out = [g.expires for g in self._grants if g.expires > now]
+        if len(out) >= self.spec.capacity:
+            # The token that frees a place: the (excess + 1)-th to come back.
+            out.sort()
+            delay = max(delay, out[len(out) - self.spec.capacity] - now)
+        budget = self._budget
+        if budget is not None:
+            if now >= budget.until:
                 self._budget = None
-            elif self._budget <= 0:
-                delay = max(delay, self._budget_until - now)
+            else:
+                left = self._budget_left(budget, now)
+                if left <= 0:
+                    back = sorted(
+                        t
+                        for t in (_given_back(g, budget.window) for g in budget.counted)
+                        if t > now
+                    )
+                    need = 1 - left
+                    free_at = back[need - 1] if need <= len(back) else budget.until
+                    delay = max(delay, min(free_at, budget.until) - now)
         return delay
 
+    def _budget_left(self, budget: _Budget, now: float) -> int:
+        """Calls the service would take now: what it said, less our calls since, plus the
+        calls it counted that have left its window."""
+        back = sum(1 for g in budget.counted if _given_back(g, budget.window) <= now)
+        return budget.remaining - (self._granted - budget.seq) + back
+
     def _take(self, now: float) -> int:
-        self._grants.append(now)
-        if len(self._grants) > self.spec.capacity:
-            self._grants.popleft()
-        if self._budget is not None:
-            self._budget -= 1
+        grants = self._grants
+        while grants and grants[0].expires <= now:
+            grants.popleft()
         self._granted += 1
+        grants.append(_Grant(self._granted, now, None, now + self.spec.period))
         return self._granted
 
     def _leave(self, ticket: asyncio.Future[None]) -> None:
@@ -212,6 +280,12 @@ class TokenBucket:
             # Cancelled before reaching the head.
             with contextlib.suppress(ValueError):
                 self._queue.remove(ticket)
+
+
+def _given_back(grant: _Grant, window: float) -> float:
+    """When the service has surely dropped ``grant`` from its window: one window after the
+    answer (it counted the call before answering); never while the call is unanswered."""
+    return math.inf if grant.answered is None else grant.answered + window
 
 
 class LimiterRegistry:
