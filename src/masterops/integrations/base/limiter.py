@@ -6,16 +6,18 @@ the service last saw it: ``period`` after the grant, or after the answer once on
 counts its "ten_secondly_rolling" limit: the service counts a call somewhere between our
 grant and its answer, so a token that comes back ``period`` after the answer can never
 meet the service's count of the same call in one window, however the network jitters.
-The sustained rate is ``capacity / (period + latency)``; with HubSpot's 10 s window and a
-latency of tens of milliseconds that is above 0.99 of the ceiling. (A classic continuously
+On its own that paces at ``capacity / (period + latency)``; what the service reports
+(below) wins most of the latency back. (A classic continuously
 refilled bucket would let almost ``2 * capacity`` calls into one window.)
 
 The bucket also learns from the service: ``observe()`` takes the "calls remaining in this
-window" a response reported. Calls the service counted come back one by one as they leave
-its rolling window, so the figure is a budget that our own answered calls refill as their
-``period`` passes; calls we cannot account for (another process on the same account) are
-held until one window after the figure. ``pause()`` stops the bucket for the
-``Retry-After`` of a 429.
+window" a response reported, as of the moment the service counted that call. Less our
+calls it may not have counted yet, that figure is exact where our window is only a bound
+(the service counted our calls before we saw their answers), so it may let a call through
+that our window still holds back; and our calls it counted refill it one by one as they
+leave its rolling window. When the figure shows calls we cannot account for (another
+process on the same account) it only holds us back, until one window after it.
+``pause()`` stops the bucket for the ``Retry-After`` of a 429.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import asyncio
 import contextlib
 import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,15 +67,24 @@ class _Grant:
 
 @dataclass(slots=True)
 class _Budget:
-    """What the service said after counting call ``seq``: ``remaining`` calls left, and
-    which of our calls it had counted (``counted``), each of which gives a call back one
-    service window after its answer. Forgotten at ``until``."""
+    """What the service said in the answer to call ``seq``: ``remaining`` calls left in
+    its window at the moment it counted that call. Forgotten at ``until``.
+
+    ``counted``: our calls it surely counted (granted less than a window before the
+    answer, answered before that call was granted); each leaves its window one window
+    after its own answer. ``uncounted``: our calls it may not have counted yet (in flight
+    alongside, or granted after ``seq``); each may still take a place until one window
+    after its answer. ``foreign``: it counted more than our calls could explain.
+    """
 
     remaining: int
     seq: int
     window: float
     until: float
     counted: list[_Grant]
+    uncounted: list[_Grant]
+    granted: int  # grants made before the figure arrived; later ones take from it too
+    foreign: bool
 
 
 class TokenBucket:
@@ -92,6 +104,7 @@ class TokenBucket:
         self._paused_until = -math.inf
         self._budget: _Budget | None = None
         self._observed = -1  # sequence number of the grant behind the newest observation
+        self._wake: asyncio.Future[None] | None = None  # the head waiter's early wake-up
 
     @property
     def granted(self) -> int:
@@ -133,11 +146,23 @@ class TokenBucket:
                 delay = self._delay(now)
                 if delay <= 0:
                     return self._take(now)
-                # Re-check after sleeping: a pause, an answer or an observation may have
-                # arrived. Answers only push tokens later, so the wake-up is never late.
-                await self._clock.sleep(delay)
+                await self._sleep(delay)
         finally:
             self._leave(ticket)
+
+    async def _sleep(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less when the service says what it can take (an
+        observation may free a call our own window holds back). Either way the caller
+        checks again: a pause or an answer may have come meanwhile (answers only push
+        tokens later, so waking at the old time is never late)."""
+        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._wake = wake
+        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
+        try:
+            await asyncio.wait((sleeper, wake), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            self._wake = None
 
     def answered(self, seq: int) -> None:
         """The answer to the call holding token ``seq`` arrived now: the service counted the
@@ -161,14 +186,37 @@ class TokenBucket:
         """
         now = self._clock.monotonic()
         span = window if window is not None and window > 0 else self.spec.period
+        figure = self._grant(seq) if seq is not None else None
         if seq is not None:
             if seq < self._observed:
                 return
             self._observed = seq
-            counted = [g for g in self._grants if g.seq <= seq and g.at > now - span]
-        else:
-            seq, counted = self._granted, []
-        self._budget = _Budget(remaining, seq, span, now + span, counted)
+        if figure is None:
+            # Which call the figure is about is unknown: it only holds us back.
+            self._budget = _Budget(remaining, self._granted, span, now + span, [], [], 0, True)
+            return
+        sent = figure.at
+        counted: list[_Grant] = []
+        uncounted: list[_Grant] = []
+        possible = 1  # our calls that could be in the service's count: this one and ...
+        for grant in self._grants:
+            if grant.seq == figure.seq:
+                continue
+            done_before = grant.answered is not None and grant.answered <= sent
+            if grant.seq > figure.seq or not done_before:
+                uncounted.append(grant)
+                possible += 1
+            elif grant.at > now - span:
+                counted.append(grant)
+                possible += 1
+            elif grant.answered is not None and grant.answered > sent - span:
+                possible += 1  # granted over a window ago, maybe counted still
+        foreign = self.spec.capacity - remaining > possible
+        self._budget = _Budget(
+            remaining, figure.seq, span, now + span, counted, uncounted, self._granted, foreign
+        )
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     def learn(self, info: RateLimitInfo, seq: int, *, status: int, now: datetime) -> float | None:
         """Apply what one response (to the call holding token ``seq``) said; return the wait
@@ -234,34 +282,57 @@ class TokenBucket:
         return self._grants[index] if 0 <= index < len(self._grants) else None
 
     def _delay(self, now: float) -> float:
-        delay = self._paused_until - now
-        out = [g.expires for g in self._grants if g.expires > now]
-        if len(out) >= self.spec.capacity:
-            # The token that frees a place: the (excess + 1)-th to come back.
-            out.sort()
-            delay = max(delay, out[len(out) - self.spec.capacity] - now)
+        delay = self._window_delay(now)
         budget = self._budget
         if budget is not None:
             if now >= budget.until:
                 self._budget = None
             else:
-                left = self._budget_left(budget, now)
-                if left <= 0:
-                    back = sorted(
-                        t
-                        for t in (_given_back(g, budget.window) for g in budget.counted)
-                        if t > now
-                    )
-                    need = 1 - left
-                    free_at = back[need - 1] if need <= len(back) else budget.until
-                    delay = max(delay, min(free_at, budget.until) - now)
-        return delay
+                said = self._budget_delay(budget, now)
+                # The service's figure is exact where our window is a bound: it may let a
+                # call through that our window holds back, unless others use the account.
+                delay = max(delay, said) if budget.foreign else min(delay, said)
+        return max(delay, self._paused_until - now)
+
+    def _window_delay(self, now: float) -> float:
+        out = [g.expires for g in self._grants if g.expires > now]
+        if len(out) < self.spec.capacity:
+            return -math.inf
+        # The token that frees a place: the (excess + 1)-th to come back.
+        out.sort()
+        return out[len(out) - self.spec.capacity] - now
+
+    def _budget_delay(self, budget: _Budget, now: float) -> float:
+        left = self._budget_left(budget, now)
+        if left > 0:
+            return -math.inf
+        back = sorted(t for t in self._comebacks(budget) if t > now)
+        need = 1 - left
+        free_at = back[need - 1] if need <= len(back) else budget.until
+        return min(free_at, budget.until) - now
+
+    def _comebacks(self, budget: _Budget) -> Iterator[float]:
+        """When each call the figure depends on stops taking a place in the service."""
+        window = budget.window
+        for grant in budget.counted:
+            yield _given_back(grant, window)
+        for grant in budget.uncounted:
+            yield _given_back(grant, window)
+        for grant in self._grants:
+            if grant.seq > budget.granted:
+                yield _given_back(grant, window)
 
     def _budget_left(self, budget: _Budget, now: float) -> int:
-        """Calls the service would take now: what it said, less our calls since, plus the
-        calls it counted that have left its window."""
-        back = sum(1 for g in budget.counted if _given_back(g, budget.window) <= now)
-        return budget.remaining - (self._granted - budget.seq) + back
+        """Calls the service would take now: what it said, less our calls it may not have
+        counted that may still hold a place, plus the calls it counted that have left."""
+        window = budget.window
+        left = budget.remaining
+        left += sum(1 for g in budget.counted if _given_back(g, window) <= now)
+        left -= sum(1 for g in budget.uncounted if _given_back(g, window) > now)
+        left -= sum(
+            1 for g in self._grants if g.seq > budget.granted and _given_back(g, window) > now
+        )
+        return left
 
     def _take(self, now: float) -> int:
         grants = self._grants
