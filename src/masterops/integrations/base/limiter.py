@@ -179,10 +179,11 @@ class TokenBucket:
         """The service says ``remaining`` calls are left in its rolling window of ``window``
         seconds (default: the bucket's period), having counted the call holding ``seq``.
 
-        Grants made after ``seq`` may not be counted by the service yet, so they are
-        subtracted, and figures older than the newest one seen are ignored. Our calls the
-        service surely counted (granted less than a window ago) give a call back one window
-        after their answer; the rest of the figure holds until one window from now.
+        Our calls it may not have counted (granted after ``seq``, or answered after
+        ``seq`` was granted) are subtracted until a window after their answer; our calls it
+        surely counted (answered before, granted less than a window ago) give a call back
+        a window after their answer; figures older than the newest one seen are ignored,
+        and a figure holds until one window from now.
         """
         now = self._clock.monotonic()
         span = window if window is not None and window > 0 else self.spec.period
@@ -192,8 +193,10 @@ class TokenBucket:
                 return
             self._observed = seq
         if figure is None:
-            # Which call the figure is about is unknown: it only holds us back.
-            self._budget = _Budget(remaining, self._granted, span, now + span, [], [], 0, True)
+            # Which call the figure is about is unknown: it only holds us back, less the
+            # calls granted after it.
+            after = self._granted if seq is None else seq
+            self._budget = _Budget(remaining, after, span, now + span, [], [], after, True)
             return
         sent = figure.at
         counted: list[_Grant] = []
