@@ -186,7 +186,7 @@ def run(label: str, engine: Engine, rows: int, baseline_rows: int, runs: int) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--baseline-rows", type=int, default=2_000)
+    parser.add_argument("--baseline-rows", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", default=os.environ.get("MASTEROPS_TEST_DATABASE_URL"))
     args = parser.parse_args()
