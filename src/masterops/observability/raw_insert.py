@@ -1,30 +1,48 @@
-"""Multi-row INSERTs that skip SQLAlchemy's per-row parameter processing.
+"""Bulk row writes that skip SQLAlchemy's per-row parameter processing.
 
-Telemetry tables take tens of thousands of rows a second; SQLAlchemy's generic
-bind processing cost more per row than the database itself. This converts the
-few column types the tables use (aware UTC timestamps, JSON, booleans) once, in
-a tight loop, and hands plain tuples to the driver's ``executemany``. The stored
-values are exactly what SQLAlchemy would store, so ORM reads see no difference.
+Telemetry tables take tens of thousands of rows a second; SQLAlchemy's generic bind
+processing cost more per row than the database itself. This converts the few column
+types the tables use (aware UTC timestamps, JSON, booleans) once, in a tight loop, and
+hands plain tuples to the driver in its fastest bulk form:
+
+* PostgreSQL: ``COPY ... FROM STDIN`` through psycopg 3's ``cursor.copy``: one stream, no
+  statement per row. psycopg escapes tabs, newlines and backslashes for the COPY text
+  format, and refuses a NUL in text exactly as it does for a bound parameter.
+* SQLite: multi-row ``INSERT ... VALUES (...), (...)`` statements, as many rows each as
+  SQLite's limit on bound parameters allows.
+* anything else: the driver's ``executemany``.
+
+The stored values are exactly what SQLAlchemy would store, so ORM reads see no
+difference. A batch is all or nothing: any failure raises and the caller's transaction
+rolls the whole batch back.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Connection, Table
+from sqlalchemy.exc import DBAPIError
 
-from masterops.db.types import SQLITE_TIME_FORMAT, UTCDateTime
+from masterops.db.types import UTCDateTime
 
 Converter = Callable[[Any], Any]
+
+#: Rows per multi-row INSERT at most: beyond a few hundred a longer statement only costs
+#: parsing time.
+SQLITE_MAX_ROWS = 500
 
 
 def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(UTC).strftime(SQLITE_TIME_FORMAT)
+    # The text SQLAlchemy's SQLite DATETIME writes (SQLITE_TIME_FORMAT with the year
+    # padded to four digits, which strftime leaves out), faster than strftime.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _pg_time(value: datetime | None) -> datetime | None:
@@ -33,8 +51,12 @@ def _pg_time(value: datetime | None) -> datetime | None:
     return value
 
 
+# What json.dumps(value, default=str) does, without building an encoder per call.
+_encode_json = json.JSONEncoder(default=str).encode
+
+
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, default=str)
+    return None if value is None else _encode_json(value)
 
 
 def _sqlite_bool(value: Any) -> int | None:
@@ -51,41 +73,111 @@ def _converter(column_type: Any, dialect: str) -> Converter | None:
     return None
 
 
+class _Plan:
+    """How rows with one set of keys go into the table on one dialect."""
+
+    def __init__(
+        self,
+        table: Table,
+        dialect: str,
+        columns: tuple[str, ...],
+        quote: Callable[[str], str],
+        max_parameters: int,
+    ) -> None:
+        self.columns = columns
+        names = ", ".join(quote(name) for name in columns)
+        target = f"{quote(table.name)} ({names})"
+        self.copy = f"COPY {target} FROM STDIN"
+        marker = "?" if dialect == "sqlite" else "%s"
+        self.row = "(" + ", ".join([marker] * len(columns)) + ")"
+        self.insert = f"INSERT INTO {target} VALUES "
+        self.per_statement = max(1, min(SQLITE_MAX_ROWS, max_parameters // len(columns)))
+        self._multi: dict[int, str] = {}
+        converters = []
+        for name in columns:
+            column_type = table.c[name].type
+            variant = getattr(column_type, "_variant_mapping", {}).get(dialect)
+            converters.append(_converter(variant or column_type, dialect))
+        self.convert = [(i, c) for i, c in enumerate(converters) if c is not None]
+
+    def values(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        columns, convert = self.columns, self.convert
+        out: list[tuple[Any, ...]] = []
+        for row in rows:
+            values = [row.get(name) for name in columns]
+            for index, converter in convert:
+                values[index] = converter(values[index])
+            out.append(tuple(values))
+        return out
+
+    def multi_insert(self, rows: int) -> str:
+        """The INSERT statement for ``rows`` rows (kept: a batch has at most two sizes)."""
+        sql = self._multi.get(rows)
+        if sql is None:
+            if len(self._multi) > 8:  # odd batch sizes: keep the full-size statement
+                self._multi = {k: v for k, v in self._multi.items() if k == self.per_statement}
+            sql = self._multi[rows] = self.insert + ", ".join([self.row] * rows)
+        return sql
+
+
 class RawInsert:
     """Inserts rows (dicts with the same keys) into ``table`` through the raw driver."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self._plans: dict[tuple[str, tuple[str, ...]], tuple[str, list[Converter | None]]] = {}
+        self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
 
-    def _plan(self, dialect: str, columns: tuple[str, ...]) -> tuple[str, list[Converter | None]]:
+    def _plan(self, conn: Connection, columns: tuple[str, ...]) -> _Plan:
+        dialect = conn.dialect.name
         key = (dialect, columns)
         plan = self._plans.get(key)
         if plan is None:
-            marker = "?" if dialect == "sqlite" else "%s"
-            sql = (
-                f"INSERT INTO {self.table.name} ({', '.join(columns)}) "
-                f"VALUES ({', '.join([marker] * len(columns))})"
-            )
-            converters = []
-            for name in columns:
-                column_type = self.table.c[name].type
-                variant = getattr(column_type, "_variant_mapping", {}).get(dialect)
-                converters.append(_converter(variant or column_type, dialect))
-            plan = (sql, converters)
+            quote = conn.dialect.identifier_preparer.quote
+            plan = _Plan(self.table, dialect, columns, quote, _max_parameters(conn))
             self._plans[key] = plan
         return plan
 
     def execute(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Write ``rows`` (all with the keys of the first) in the caller's transaction."""
         if not rows:
             return
-        columns = tuple(rows[0])
-        sql, converters = self._plan(conn.dialect.name, columns)
-        convert = [(i, c) for i, c in enumerate(converters) if c is not None]
-        params: list[list[Any]] = []
-        for row in rows:
-            values = [row.get(name) for name in columns]
-            for index, converter in convert:
-                values[index] = converter(values[index])
-            params.append(values)
-        conn.exec_driver_sql(sql, [tuple(v) for v in params])
+        plan = self._plan(conn, tuple(rows[0]))
+        values = plan.values(rows)
+        dialect = conn.dialect.name
+        if dialect == "postgresql" and conn.dialect.driver == "psycopg":
+            _copy(conn, plan, values)
+        elif dialect == "sqlite":
+            _multi_row(conn, plan, values)
+        else:
+            conn.exec_driver_sql(plan.insert + plan.row, values)
+
+
+def _max_parameters(conn: Connection) -> int:
+    """Bound parameters one statement may hold: SQLite's compiled-in limit (999 before
+    3.32, 32766 since), asked of the connection."""
+    if conn.dialect.name != "sqlite":
+        return 65_535  # PostgreSQL's protocol limit; only SQLite's multi-row path uses it
+    driver = conn.connection.driver_connection
+    return int(driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))  # type: ignore[union-attr]
+
+
+def _copy(conn: Connection, plan: _Plan, values: list[tuple[Any, ...]]) -> None:
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a connection inside a transaction is checked out
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with driver.cursor() as cursor, cursor.copy(plan.copy) as copy:
+            write = copy.write_row
+            for row in values:
+                write(row)
+    except dbapi_error as exc:
+        # Raised as SQLAlchemy raises a driver error of an INSERT (DataError for a NUL,
+        # IntegrityError, ...), so callers see the same exceptions as before COPY.
+        raise DBAPIError.instance(plan.copy, None, exc, dbapi_error, dialect=conn.dialect) from exc
+
+
+def _multi_row(conn: Connection, plan: _Plan, values: list[tuple[Any, ...]]) -> None:
+    step = plan.per_statement
+    for start in range(0, len(values), step):
+        chunk = values[start : start + step]
+        conn.exec_driver_sql(plan.multi_insert(len(chunk)), tuple(v for row in chunk for v in row))

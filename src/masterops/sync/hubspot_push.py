@@ -119,10 +119,12 @@ async def push(
     send: SendRound,
     prepare: Hook | None = None,
     opening: Hook | None = None,
+    closing: Hook | None = None,
 ) -> None:
     """Run ``stage``: ``prepare`` (a stage's own work that changes what is pending), set
     up the owned properties if anything is pending, count it, ``opening`` (rows settled
-    without a round), then ``send`` every keyset round. An authentication, authorization
+    without a round), then ``send`` every keyset round, then ``closing`` (what ``send``
+    held back to fill the batches of a later round). An authentication, authorization
     or open-breaker failure raises its ``IntegrationError``; item refusals are counted
     and reported by ``send``."""
     run.condition = stage.pending(run.business_id, run.full)
@@ -141,6 +143,9 @@ async def push(
         run.progress(stage.name, done, total)
     for rows in keyset_rounds(run.engine, stage, run.business_id, run.condition):
         done += await send(run, rows)
+        run.progress(stage.name, done, total)
+    if closing is not None:
+        done += await closing(run)
         run.progress(stage.name, done, total)
 
 

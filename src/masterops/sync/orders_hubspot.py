@@ -42,7 +42,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, exists, or_, select, update
 
 from masterops.db.tables import customers, order_lines, orders, products
-from masterops.integrations.hubspot import BatchOutcome, HubSpotConnector
+from masterops.integrations.hubspot import BATCH_LIMIT, BatchOutcome, HubSpotConnector
 from masterops.sync.common import Progress, log_refused, raise_if_fatal
 from masterops.sync.hubspot_push import (
     OwnedProperty,
@@ -55,6 +55,7 @@ from masterops.sync.hubspot_push import (
 )
 from masterops.sync.orders_dropped import archive_dropped_lines
 from masterops.sync.orders_links import DealLinks, reconcile_deal_links
+from masterops.sync.orders_rounds import pick_round
 from masterops.sync.refusals import Refusal, refusal
 from masterops.sync.runs import Tally
 
@@ -67,9 +68,11 @@ PIPELINE = "default"
 DEAL_STAGES: Mapping[str, str] = {"Completed": "closedwon", "Deleted": "closedlost"}
 #: The stage of every status not in ``DEAL_STAGES``: the order is still open.
 OPEN_STAGE = "appointmentscheduled"
-#: Orders read from the database per round: at most 5 lines each in practice, so one
-#: round is one or two deal batches and a few line item batches (sent concurrently).
+#: Orders per round: two full deal batches and a few line item batches (sent
+#: concurrently), the round's orders chosen so those are full too (``orders_rounds``).
 ROUND_SIZE = 200
+#: Orders read ahead of a round, to choose its orders from.
+LOOKAHEAD = 200
 #: Failed items named in one warning; the rest are only counted.
 
 # An answer with one of these means nothing can get through: the stage (and run) fails
@@ -343,8 +346,33 @@ async def push_orders(
         await archive_dropped_lines(run.hubspot, engine, tally, business_id=business_id)
         return 0
 
+    # Orders read but not sent yet, with their lines: rounds are composed from them so
+    # that every deal and line item batch is full (``orders_rounds``).
+    buffered: list[dict[str, Any]] = []
+    buffered_lines: dict[str, list[dict[str, Any]]] = {}
+
     async def send(run: PushRun, rows: list[dict[str, Any]]) -> int:
-        batch = _Round(orders=rows, lines=_read_lines(engine, business_id, rows))
+        buffered.extend(rows)
+        buffered_lines.update(_read_lines(engine, business_id, rows))
+        done = 0
+        while len(buffered) >= ROUND_SIZE + LOOKAHEAD:
+            done += await send_round()
+        return done
+
+    async def rest(run: PushRun) -> int:
+        done = 0
+        while buffered:
+            done += await send_round()
+        return done
+
+    async def send_round() -> int:
+        counts = [len(buffered_lines.get(str(row["unleashed_guid"]), [])) for row in buffered]
+        picked = set(pick_round(counts, ROUND_SIZE, BATCH_LIMIT))
+        rows = [row for i, row in enumerate(buffered) if i in picked]
+        buffered[:] = [row for i, row in enumerate(buffered) if i not in picked]
+        guids = [str(row["unleashed_guid"]) for row in rows]
+        lines = {guid: buffered_lines.pop(guid) for guid in guids if guid in buffered_lines}
+        batch = _Round(orders=rows, lines=lines)
         await _push_deals(hubspot, batch, names, tally)
         await _push_line_items(hubspot, batch, names, tally)
         await _push_associations(hubspot, batch, tally)
@@ -362,7 +390,7 @@ async def push_orders(
     stage = STAGE
     if only is not None:
         stage = replace(STAGE, pending=lambda business, full: _pending(business, full, only))
-    await push(stage, run, send=send, prepare=dropped_lines)
+    await push(stage, run, send=send, prepare=dropped_lines, closing=rest)
 
 
 def _read_lines(

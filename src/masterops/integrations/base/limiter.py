@@ -1,14 +1,23 @@
 """Rate limiting: an async, FIFO-fair token bucket per (service, account, bucket name).
 
-Each bucket holds ``capacity`` tokens and every token comes back exactly ``period`` seconds
-after it was spent. That is a rolling window: no window of ``period`` seconds ever holds
-more than ``capacity`` calls, which is how HubSpot counts its "ten_secondly_rolling" limit,
-and the sustained rate is exactly ``capacity / period``. (A classic continuously refilled
-bucket would let almost ``2 * capacity`` calls into one window.)
+Each bucket holds ``capacity`` tokens and every token comes back ``period`` seconds after
+the service last saw it: ``period`` after the grant, or after the answer once one arrived
+(``answered()``, which ``learn()`` calls). That is a rolling window, which is how HubSpot
+counts its "ten_secondly_rolling" limit: the service counts a call somewhere between our
+grant and its answer, so a token that comes back ``period`` after the answer can never
+meet the service's count of the same call in one window, however the network jitters.
+On its own that paces at ``capacity / (period + latency)``; what the service reports
+(below) wins most of the latency back. (A classic continuously
+refilled bucket would let almost ``2 * capacity`` calls into one window.)
 
 The bucket also learns from the service: ``observe()`` takes the "calls remaining in this
-window" a response reported and the bucket never spends more than that until the window
-ends; ``pause()`` stops it for the ``Retry-After`` of a 429.
+window" a response reported, as of the moment the service counted that call. Less our
+calls it may not have counted yet, that figure is exact where our window is only a bound
+(the service counted our calls before we saw their answers), so it may let a call through
+that our window still holds back; and our calls it counted refill it one by one as they
+leave its rolling window. When the figure shows calls we cannot account for (another
+process on the same account) it only holds us back, until one window after it.
+``pause()`` stops the bucket for the ``Retry-After`` of a 429.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ import asyncio
 import contextlib
 import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,6 +55,38 @@ class LimitSpec:
         return self.capacity / self.period
 
 
+@dataclass(slots=True)
+class _Grant:
+    """One token handed out: when, and when its answer arrived (None: not yet)."""
+
+    seq: int
+    at: float
+    answered: float | None = None
+    expires: float = 0.0  # when the token is back in our own window
+
+
+@dataclass(slots=True)
+class _Budget:
+    """What the service said in the answer to call ``seq``: ``remaining`` calls left in
+    its window at the moment it counted that call. Forgotten at ``until``.
+
+    ``counted``: our calls it surely counted (granted less than a window before the
+    answer, answered before that call was granted); each leaves its window one window
+    after its own answer. ``uncounted``: our calls it may not have counted yet (in flight
+    alongside, or granted after ``seq``); each may still take a place until one window
+    after its answer. ``foreign``: it counted more than our calls could explain.
+    """
+
+    remaining: int
+    seq: int
+    window: float
+    until: float
+    counted: list[_Grant]
+    uncounted: list[_Grant]
+    granted: int  # grants made before the figure arrived; later ones take from it too
+    foreign: bool
+
+
 class TokenBucket:
     """One rate limit. Waiters are served strictly in arrival order.
 
@@ -55,13 +97,14 @@ class TokenBucket:
         self.spec = spec
         self.name = name
         self._clock = clock
-        self._grants: deque[float] = deque()  # times of the last `capacity` grants
+        # Grants in sequence order whose token may still be out; the oldest leave once back.
+        self._grants: deque[_Grant] = deque()
         self._queue: deque[asyncio.Future[None]] = deque()  # head = the waiter being served
         self._granted = 0  # grants ever made; a grant's sequence number
         self._paused_until = -math.inf
-        self._budget: int | None = None  # what the service said is left, net of later grants
-        self._budget_until = -math.inf
+        self._budget: _Budget | None = None
         self._observed = -1  # sequence number of the grant behind the newest observation
+        self._wake: asyncio.Future[None] | None = None  # the head waiter's early wake-up
 
     @property
     def granted(self) -> int:
@@ -103,37 +146,85 @@ class TokenBucket:
                 delay = self._delay(now)
                 if delay <= 0:
                     return self._take(now)
-                # Re-check after sleeping: a pause or an observation may have arrived.
-                await self._clock.sleep(delay)
+                await self._sleep(delay)
         finally:
             self._leave(ticket)
+
+    async def _sleep(self, delay: float) -> None:
+        """Sleep ``delay`` seconds, or less when the service says what it can take (an
+        observation may free a call our own window holds back). Either way the caller
+        checks again: a pause or an answer may have come meanwhile (answers only push
+        tokens later, so waking at the old time is never late)."""
+        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._wake = wake
+        sleeper = asyncio.ensure_future(self._clock.sleep(delay))
+        try:
+            await asyncio.wait((sleeper, wake), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            self._wake = None
+
+    def answered(self, seq: int) -> None:
+        """The answer to the call holding token ``seq`` arrived now: the service counted the
+        call by now at the latest, so the token comes back ``period`` from now."""
+        grant = self._grant(seq)
+        if grant is not None and grant.answered is None:
+            now = self._clock.monotonic()
+            grant.answered = now
+            grant.expires = max(grant.expires, now + self.spec.period)
 
     def observe(
         self, remaining: int, window: float | None = None, *, seq: int | None = None
     ) -> None:
-        """The service says ``remaining`` calls are left in its window of ``window`` seconds.
+        """The service says ``remaining`` calls are left in its rolling window of ``window``
+        seconds (default: the bucket's period), having counted the call holding ``seq``.
 
-        ``seq`` is the sequence number ``acquire()`` returned for the request whose response
-        carried the figure: grants made after it may not be counted by the service yet, so
-        they are subtracted, and figures older than the newest one seen are ignored.
-        Without ``window`` the bucket's own period is assumed.
+        Our calls it may not have counted (granted after ``seq``, or answered after
+        ``seq`` was granted) are subtracted until a window after their answer; our calls it
+        surely counted (answered before, granted less than a window ago) give a call back
+        a window after their answer; figures older than the newest one seen are ignored,
+        and a figure holds until one window from now.
         """
+        now = self._clock.monotonic()
+        span = window if window is not None and window > 0 else self.spec.period
+        figure = self._grant(seq) if seq is not None else None
         if seq is not None:
             if seq < self._observed:
                 return
             self._observed = seq
-            unseen = self._granted - seq
-        else:
-            unseen = 0
-        now = self._clock.monotonic()
-        self._budget = max(0, remaining - unseen)
-        self._budget_until = now + (
-            window if window is not None and window > 0 else self.spec.period
+        if figure is None:
+            # Which call the figure is about is unknown: it only holds us back, less the
+            # calls granted after it.
+            after = self._granted if seq is None else seq
+            self._budget = _Budget(remaining, after, span, now + span, [], [], after, True)
+            return
+        sent = figure.at
+        counted: list[_Grant] = []
+        uncounted: list[_Grant] = []
+        possible = 1  # our calls that could be in the service's count: this one and ...
+        for grant in self._grants:
+            if grant.seq == figure.seq:
+                continue
+            done_before = grant.answered is not None and grant.answered <= sent
+            if grant.seq > figure.seq or not done_before:
+                uncounted.append(grant)
+                possible += 1
+            elif grant.at > now - span:
+                counted.append(grant)
+                possible += 1
+            elif grant.answered is not None and grant.answered > sent - span:
+                possible += 1  # granted over a window ago, maybe counted still
+        foreign = self.spec.capacity - remaining > possible
+        self._budget = _Budget(
+            remaining, figure.seq, span, now + span, counted, uncounted, self._granted, foreign
         )
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     def learn(self, info: RateLimitInfo, seq: int, *, status: int, now: datetime) -> float | None:
         """Apply what one response (to the call holding token ``seq``) said; return the wait
         it asks for: its ``Retry-After``, or for a 429 without one, the window."""
+        self.answered(seq)
         if info.remaining is not None:
             window = info.window
             if window is None and info.reset_at is not None:
@@ -173,34 +264,85 @@ class TokenBucket:
     def snapshot(self) -> dict[str, Any]:
         """State for the dashboard and health details."""
         now = self._clock.monotonic()
-        in_window = sum(1 for t in self._grants if t > now - self.spec.period)
+        budget = self._budget
+        left = None
+        if budget is not None and now < budget.until:
+            left = max(0, self._budget_left(budget, now))
         return {
             "capacity": self.spec.capacity,
             "period_s": self.spec.period,
-            "used_in_window": in_window,
+            "used_in_window": sum(1 for g in self._grants if g.expires > now),
             "waiting": len(self._queue),
             "paused_for_s": max(0.0, self._paused_until - now),
-            "service_budget": self._budget if now < self._budget_until else None,
+            "service_budget": left,
         }
 
+    def _grant(self, seq: int) -> _Grant | None:
+        # Sequence numbers in the deque are consecutive: it only loses its oldest.
+        if not self._grants:
+            return None
+        index = seq - self._grants[0].seq
+        return self._grants[index] if 0 <= index < len(self._grants) else None
+
     def _delay(self, now: float) -> float:
-        delay = self._paused_until - now
-        if len(self._grants) >= self.spec.capacity:
-            delay = max(delay, self._grants[0] + self.spec.period - now)
-        if self._budget is not None:
-            if now >= self._budget_until:
+        delay = self._window_delay(now)
+        budget = self._budget
+        if budget is not None:
+            if now >= budget.until:
                 self._budget = None
-            elif self._budget <= 0:
-                delay = max(delay, self._budget_until - now)
-        return delay
+            else:
+                said = self._budget_delay(budget, now)
+                # The service's figure is exact where our window is a bound: it may let a
+                # call through that our window holds back, unless others use the account.
+                delay = max(delay, said) if budget.foreign else min(delay, said)
+        return max(delay, self._paused_until - now)
+
+    def _window_delay(self, now: float) -> float:
+        out = [g.expires for g in self._grants if g.expires > now]
+        if len(out) < self.spec.capacity:
+            return -math.inf
+        # The token that frees a place: the (excess + 1)-th to come back.
+        out.sort()
+        return out[len(out) - self.spec.capacity] - now
+
+    def _budget_delay(self, budget: _Budget, now: float) -> float:
+        left = self._budget_left(budget, now)
+        if left > 0:
+            return -math.inf
+        back = sorted(t for t in self._comebacks(budget) if t > now)
+        need = 1 - left
+        free_at = back[need - 1] if need <= len(back) else budget.until
+        return min(free_at, budget.until) - now
+
+    def _comebacks(self, budget: _Budget) -> Iterator[float]:
+        """When each call the figure depends on stops taking a place in the service."""
+        window = budget.window
+        for grant in budget.counted:
+            yield _given_back(grant, window)
+        for grant in budget.uncounted:
+            yield _given_back(grant, window)
+        for grant in self._grants:
+            if grant.seq > budget.granted:
+                yield _given_back(grant, window)
+
+    def _budget_left(self, budget: _Budget, now: float) -> int:
+        """Calls the service would take now: what it said, less our calls it may not have
+        counted that may still hold a place, plus the calls it counted that have left."""
+        window = budget.window
+        left = budget.remaining
+        left += sum(1 for g in budget.counted if _given_back(g, window) <= now)
+        left -= sum(1 for g in budget.uncounted if _given_back(g, window) > now)
+        left -= sum(
+            1 for g in self._grants if g.seq > budget.granted and _given_back(g, window) > now
+        )
+        return left
 
     def _take(self, now: float) -> int:
-        self._grants.append(now)
-        if len(self._grants) > self.spec.capacity:
-            self._grants.popleft()
-        if self._budget is not None:
-            self._budget -= 1
+        grants = self._grants
+        while grants and grants[0].expires <= now:
+            grants.popleft()
         self._granted += 1
+        grants.append(_Grant(self._granted, now, None, now + self.spec.period))
         return self._granted
 
     def _leave(self, ticket: asyncio.Future[None]) -> None:
@@ -212,6 +354,12 @@ class TokenBucket:
             # Cancelled before reaching the head.
             with contextlib.suppress(ValueError):
                 self._queue.remove(ticket)
+
+
+def _given_back(grant: _Grant, window: float) -> float:
+    """When the service has surely dropped ``grant`` from its window: one window after the
+    answer (it counted the call before answering); never while the call is unanswered."""
+    return math.inf if grant.answered is None else grant.answered + window
 
 
 class LimiterRegistry:
