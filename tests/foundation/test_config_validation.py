@@ -64,15 +64,15 @@ def test_a_junk_env_line_names_the_file_and_line(ops_cli, tmp_path, caplog) -> N
     [
         (
             {"MASTEROPS_N8N_URL": "http://n8n.example.com:5678", "MASTEROPS_N8N_API_KEY": "k1"},
-            "MASTEROPS_N8N_URL is http://n8n.example.com: credentials would travel unencrypted; "
-            "use https:// (http:// is for 127.0.0.1/localhost only)",
+            "MASTEROPS_N8N_URL is http://n8n.example.com: refused, credentials would travel "
+            "unencrypted; use https:// (http:// is for 127.0.0.1/localhost only)",
         ),
         (
             {
                 "MASTEROPS_BOO_HUBSPOT_TOKEN": "pat-boo-1",
                 "MASTEROPS_BOO_HUBSPOT_URL": "http://10.0.0.5:8900",
             },
-            "MASTEROPS_BOO_HUBSPOT_URL is http://10.0.0.5: credentials would travel unencrypted",
+            "MASTEROPS_BOO_HUBSPOT_URL is http://10.0.0.5: refused, credentials would travel",
         ),
         (
             {
@@ -88,7 +88,7 @@ def test_a_junk_env_line_names_the_file_and_line(ops_cli, tmp_path, caplog) -> N
         ),
     ],
 )
-def test_plain_http_beyond_loopback_is_a_problem(ops_cli, monkeypatch, variables, problem) -> None:  # type: ignore[no-untyped-def]
+def test_plain_http_beyond_loopback_is_refused(ops_cli, monkeypatch, variables, problem) -> None:  # type: ignore[no-untyped-def]
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     problems = _problems(ops_cli)
