@@ -16,6 +16,10 @@ TABLES = {
     "alert_acks",
     "worker_heartbeats",
     "sync_refusals",
+    "api_metrics_hourly",
+    "api_metrics_daily",
+    "integration_logs_hourly",
+    "integration_logs_daily",
 }
 
 
@@ -36,8 +40,9 @@ def test_upgrade_down_and_up_again(bare_engine: Engine) -> None:
         "0013",
         "0014",
         "0015",
+        "0016",
     ]
-    assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0015"
+    assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0016"
     inspector = inspect(bare_engine)
     assert set(inspector.get_table_names()) >= TABLES
     assert set(SUMMARIES) <= set(inspector.get_view_names())
@@ -45,7 +50,7 @@ def test_upgrade_down_and_up_again(bare_engine: Engine) -> None:
     assert not set(SUMMARIES) & set(inspect(bare_engine).get_view_names())
     assert migrate.downgrade(bare_engine, "base") is None
     assert not TABLES & set(inspect(bare_engine).get_table_names())
-    assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0015"
+    assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0016"
     status = migrate.schema_status(bare_engine)
     assert status.up_to_date and status.row_counts["tasks"] == 0
 

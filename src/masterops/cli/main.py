@@ -13,6 +13,7 @@ from masterops.cli import (
     db_cmd,
     events_cmd,
     sandbox_cmd,
+    stats_cmd,
     sync_cmd,
     tasks_cmd,
     tokens_cmd,
@@ -26,7 +27,7 @@ from masterops.cli.health_cmd import health
 from masterops.cli.logs_cmd import logs
 from masterops.cli.report_cmd import report
 from masterops.cli.serve_cmd import serve
-from masterops.cli.stats_cmd import stats
+from masterops.cli.slo_cmd import slo
 from masterops.cli.test_cmd import test
 from masterops.cli.worker_cmd import worker
 
@@ -47,7 +48,8 @@ app.add_typer(events_cmd.app, name="events")
 app.add_typer(alerts_cmd.app, name="alerts")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.command("logs")(logs)
-app.command("stats")(stats)
+app.add_typer(stats_cmd.app, name="stats")
+app.command("slo")(slo)
 app.command("report")(report)
 app.command("export")(export)
 app.command("demo")(demo)

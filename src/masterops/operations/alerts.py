@@ -19,6 +19,7 @@ from masterops.alerts.conditions import (
     webhook_conditions,
 )
 from masterops.alerts.liveness import breaker_conditions, record_heartbeat, worker_conditions
+from masterops.alerts.slo import slo_conditions
 from masterops.alerts.usage import error_rate_conditions, quota_conditions
 from masterops.observability.events import LogEvent
 from masterops.operations.errors import UsageError
@@ -54,6 +55,7 @@ async def evaluate_alerts(
                 *quota_conditions(conn, config, moment),
                 *breaker_conditions(conn, config.alerts, moment),
                 *worker_conditions(conn, config.alerts, moment),
+                *slo_conditions(conn, config.slo, moment),
             ]
 
     conditions = await asyncio.to_thread(read)

@@ -1,0 +1,80 @@
+"""Reads of the API rollups beyond the views: daily (or hourly) trends per service, and
+each service's calls, errors and latency histogram over a window (for the SLOs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, text
+
+from masterops.db import latency_histogram as hist
+from masterops.db.rollup_summaries import Window, edges_window, window_ctes, window_params
+from masterops.db.rollups import API_METRICS, day_start, hour_start
+from masterops.db.types import time_param
+
+Grain = Literal["daily", "hourly"]
+
+
+def trend_sql(dialect: str, grain: Grain) -> str:
+    table = API_METRICS.daily if grain == "daily" else API_METRICS.hourly
+    group = ("period_start", "service")
+    # The rollups hold the current day and hour up to the last row: no raw rows needed.
+    window = Window(rollups=((table.name, "period_start >= :start"),))
+    ctes = window_ctes(API_METRICS, dialect, group, window, histogram=True, percentile=0.95)
+    return (
+        f"{ctes} SELECT t.period_start, t.service, CAST(t.calls AS BIGINT) AS calls,"
+        " CAST(t.errors AS BIGINT) AS errors,"
+        " ROUND(100.0 * t.errors / t.calls, 2) AS error_rate_pct,"
+        " pct.p AS p95_duration_ms FROM totals t LEFT JOIN pct"
+        " ON pct.period_start = t.period_start AND pct.service = t.service"
+        " ORDER BY t.period_start, t.service"
+    )
+
+
+def trend(conn: Connection, grain: Grain, days: int, now: datetime) -> list[dict[str, Any]]:
+    """Calls, error rate and p95 per service per UTC day (or hour) of the last ``days``
+    days, today (or this hour) included, oldest first."""
+    start = day_start(now) - timedelta(days=days - 1)
+    if grain == "hourly":
+        start = hour_start(now) - timedelta(hours=days * 24 - 1)
+    dialect = conn.dialect.name
+    result = conn.execute(text(trend_sql(dialect, grain)), {"start": time_param(start, dialect)})
+    rows = []
+    for row in result:
+        item = dict(row._mapping)
+        item["error_rate_pct"] = float(item["error_rate_pct"])
+        rows.append(item)
+    return rows
+
+
+@dataclass(frozen=True)
+class ServiceWindow:
+    calls: int
+    errors: int
+    buckets: tuple[int, ...]  # calls per histogram bucket
+
+    def calls_under(self, latency_ms: float) -> int:
+        """Calls whose whole bucket lies under ``latency_ms`` (never over-counted)."""
+        return sum(
+            n for n, upper in zip(self.buckets, hist.BOUNDS, strict=False) if upper <= latency_ms
+        )
+
+
+def service_windows(conn: Connection, since: datetime) -> dict[str, ServiceWindow]:
+    """Per service, its API calls since ``since`` (to now): rollups plus the partial hour."""
+    dialect = conn.dialect.name
+    window = edges_window(API_METRICS, ":since", ":hour_edge", ":day_edge")
+    ctes = window_ctes(API_METRICS, dialect, ("service",), window, histogram=True)
+    params = window_params(since, dialect)
+    totals = conn.execute(text(f"{ctes} SELECT service, calls, errors FROM totals"), params).all()
+    counts: dict[str, list[int]] = {service: [0] * hist.BUCKETS for service, _, _ in totals}
+    for service, bucket, n in conn.execute(
+        text(f"{ctes} SELECT service, bucket, n FROM hist"), params
+    ):
+        counts[service][int(bucket)] += int(n)
+    return {
+        service: ServiceWindow(int(calls), int(errors), tuple(counts[service]))
+        for service, calls, errors in totals
+    }
