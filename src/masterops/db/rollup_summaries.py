@@ -50,6 +50,25 @@ def edges_window(source: RollupSource, since: str, hour_edge: str, day_edge: str
     )
 
 
+def _unpivot(dialect: str, group: str) -> str:
+    """``group``, ``bucket`` and ``n`` for each non-zero bucket column of each ``agg`` row."""
+    columns = ", ".join(hist.COLUMNS)
+    if dialect == "postgresql":
+        return (
+            f"SELECT {group}, u.pos - 1 AS bucket, u.n FROM agg CROSS JOIN LATERAL"
+            f" unnest(ARRAY[{columns}]) WITH ORDINALITY AS u(n, pos) WHERE u.n > 0"
+        )
+    # SQLite functions take at most 127 arguments: one json_array per 100 columns.
+    parts = []
+    for start in range(0, len(hist.COLUMNS), 100):
+        chunk = ", ".join(hist.COLUMNS[start : start + 100])
+        parts.append(
+            f"SELECT {group}, u.key + {start} AS bucket, u.value AS n"
+            f" FROM agg, json_each(json_array({chunk})) AS u WHERE u.value > 0"
+        )
+    return " UNION ALL ".join(parts)
+
+
 def _floor(dialect: str, expr: str) -> str:
     return f"FLOOR({expr})" if dialect == "postgresql" else f"CAST({expr} AS INTEGER)"
 
@@ -87,7 +106,12 @@ def window_ctes(
         *extra_sums,
         *(f"SUM({c}) AS {c}" for c in buckets),
     ]
-    ctes = [f"r AS ({segments})", f"agg AS (SELECT {g}, {', '.join(agg_cols)} FROM r GROUP BY {g})"]
+    # Read once, then by each bucket's SELECT below: computed once, not per reference.
+    materialized = "MATERIALIZED " if histogram else ""
+    ctes = [
+        f"r AS ({segments})",
+        f"agg AS {materialized}(SELECT {g}, {', '.join(agg_cols)} FROM r GROUP BY {g})",
+    ]
     names = [*_COUNTERS, "duration_min", "duration_max", "last_at", *window.extras]
     parts = [f"SELECT {g}, {', '.join(names)} FROM agg"]
     if window.raw_where is not None:
@@ -128,17 +152,14 @@ def window_ctes(
         f" FROM ({' UNION ALL '.join(parts)}) t GROUP BY {g})"
     )
     if histogram:
-        pick = " ".join(f"WHEN {i} THEN {c}" for i, c in enumerate(hist.COLUMNS))
         ctes.append(f"bv (bucket, v) AS ({hist.representative_values_sql()})")
-        spread = [
-            f"SELECT {g}, bv.bucket AS bucket, CASE bv.bucket {pick} END AS n"
-            " FROM agg CROSS JOIN bv"
-        ]
+        # Each group's bucket columns as rows: linear in the buckets, one FROM item.
+        spread = [_unpivot(dialect, g)]
         if window.raw_where is not None:
             spread.append(f"SELECT {g}, bucket, duration_count AS n FROM e WHERE bucket >= 0")
         ctes.append(
             f"hist AS (SELECT {g}, bucket, SUM(n) AS n FROM ({' UNION ALL '.join(spread)}) u"
-            f" WHERE n > 0 GROUP BY {g}, bucket)"
+            f" GROUP BY {g}, bucket)"
         )
     if histogram and percentile is not None:
         p = float(percentile)

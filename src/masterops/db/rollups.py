@@ -178,48 +178,105 @@ def _pick(op: str, column: str, table: str) -> str:
     )
 
 
-def _upsert_sql(table: Table, keys: Sequence[str]) -> str:
-    summed = ("calls", "errors", "duration_count", "duration_sum", *hist.COLUMNS)
-    columns = ("period_start", *keys, *summed, "duration_min", "duration_max", "last_at")
-    updates = [f"{c} = {table.name}.{c} + excluded.{c}" for c in summed]
+def _columns(keys: Sequence[str]) -> tuple[str, ...]:
+    return ("period_start", *keys, *_SUMMED, "duration_min", "duration_max", "last_at")
+
+
+_SUMMED = ("calls", "errors", "duration_count", "duration_sum", *hist.COLUMNS)
+#: Bound values per SQLite statement (its limit is 32766).
+_MAX_PARAMS = 30_000
+
+
+def _on_conflict(table: Table, keys: Sequence[str]) -> str:
+    updates = [f"{c} = {table.name}.{c} + excluded.{c}" for c in _SUMMED]
     updates += [
         f"duration_min = {_pick('<', 'duration_min', table.name)}",
         f"duration_max = {_pick('>', 'duration_max', table.name)}",
         f"last_at = {_pick('>', 'last_at', table.name)}",
     ]
+    return f" ON CONFLICT (period_start, {', '.join(keys)}) DO UPDATE SET {', '.join(updates)}"
+
+
+def _upsert_sql(table: Table, keys: Sequence[str], rows: int) -> str:
+    """SQLite: one INSERT of ``rows`` rollup rows that adds each to the stored one."""
+    columns = _columns(keys)
+    one = "(" + ", ".join(["?"] * len(columns)) + ")"
     return (
-        f"INSERT INTO {table.name} ({', '.join(columns)})"
-        f" VALUES ({', '.join(':' + c for c in columns)})"
-        f" ON CONFLICT (period_start, {', '.join(keys)}) DO UPDATE SET {', '.join(updates)}"
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
+        + _on_conflict(table, keys)
     )
 
 
-def _params(source: RollupSource, tallies: Tallies, dialect: str) -> list[dict[str, Any]]:
-    params = []
+def _pg_upsert_sql(table: Table, keys: Sequence[str]) -> str:
+    """PostgreSQL: the same from one array per column (a few bound values, not thousands:
+    the driver's placeholder parsing cost more than the database's work)."""
+    kinds = ["timestamptz", *["text"] * len(keys), "bigint", "bigint", "bigint", "float8"]
+    kinds += ["integer"] * len(hist.COLUMNS) + ["float8", "float8", "timestamptz"]
+    arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(_columns(keys))}) SELECT * FROM unnest({arrays})"
+        + _on_conflict(table, keys)
+    )
+
+
+def _pg_element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f'"{value.isoformat()}"'
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _pg_array(values: Sequence[Any]) -> str:
+    """An array literal (``{1,2,NULL}``): the driver's per-element adaptation of a list
+    cost a second per batch of a few thousand rollup rows; text is one string."""
+    if type(values[0]) is int and all(type(v) is int for v in values):
+        return "{" + ",".join(map(str, values)) + "}"  # the counters: most columns
+    return "{" + ",".join(map(_pg_element, values)) + "}"
+
+
+def _values(tallies: Tallies, dialect: str) -> list[tuple[Any, ...]]:
+    values = []
     # Key order: concurrent writers lock rows in the same order (no deadlock).
     for (period, key), tally in sorted(tallies.items(), key=lambda item: item[0]):
         assert tally.last_at is not None
-        row: dict[str, Any] = {"period_start": time_param(period, dialect)}
-        row.update(zip(source.keys, key, strict=True))
-        row.update(zip(hist.COLUMNS, tally.buckets, strict=True))
-        row.update(
-            calls=tally.calls,
-            errors=tally.errors,
-            duration_count=tally.duration_count,
-            duration_sum=tally.duration_sum,
-            duration_min=tally.duration_min,
-            duration_max=tally.duration_max,
-            last_at=time_param(tally.last_at, dialect),
+        values.append(
+            (
+                time_param(period, dialect),
+                *key,
+                tally.calls,
+                tally.errors,
+                tally.duration_count,
+                tally.duration_sum,
+                *tally.buckets,
+                tally.duration_min,
+                tally.duration_max,
+                time_param(tally.last_at, dialect),
+            )
         )
-        params.append(row)
-    return params
+    return values
 
 
 def add_tallies(conn: Connection, source: RollupSource, hourly: Tallies, daily: Tallies) -> None:
+    """Add tallies to the stored rollups: multi-row upserts through the driver (a rollup
+    row has ~150 columns; per-row statements cost more than the raw insert itself). In
+    key order, so that concurrent writers lock rows in the same order (no deadlock)."""
     dialect = conn.dialect.name
+    per_statement = _MAX_PARAMS // len(_columns(source.keys))
     for table, tallies in ((source.hourly, hourly), (source.daily, daily)):
-        if tallies:
-            conn.execute(text(_upsert_sql(table, source.keys)), _params(source, tallies, dialect))
+        values = _values(tallies, dialect)
+        if not values:
+            continue
+        if dialect == "postgresql":
+            columns = tuple(_pg_array(column) for column in zip(*values, strict=True))
+            conn.exec_driver_sql(_pg_upsert_sql(table, source.keys), columns)
+            continue
+        for start in range(0, len(values), per_statement):
+            chunk = values[start : start + per_statement]
+            sql = _upsert_sql(table, source.keys, len(chunk))
+            conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
 
 
 def add_rows(conn: Connection, rows: Sequence[Row], table_name: str) -> None:
