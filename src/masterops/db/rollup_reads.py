@@ -3,6 +3,7 @@ each service's calls, errors and latency histogram over a window (for the SLOs).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -17,11 +18,15 @@ from masterops.db.types import time_param
 Grain = Literal["daily", "hourly"]
 
 
-def trend_sql(dialect: str, grain: Grain) -> str:
+def trend_sql(dialect: str, grain: Grain, businesses: int | None = None) -> str:
+    """With ``businesses``, only rows of ``:b0`` .. ``:b<n-1>``."""
     table = API_METRICS.daily if grain == "daily" else API_METRICS.hourly
     group = ("period_start", "service")
+    where = "period_start >= :start"
+    if businesses is not None:
+        where += f" AND business_id IN ({', '.join(f':b{i}' for i in range(businesses)) or 'NULL'})"
     # The rollups hold the current day and hour up to the last row: no raw rows needed.
-    window = Window(rollups=((table.name, "period_start >= :start"),))
+    window = Window(rollups=((table.name, where),))
     ctes = window_ctes(API_METRICS, dialect, group, window, histogram=True, percentile=0.95)
     return (
         f"{ctes} SELECT t.period_start, t.service, CAST(t.calls AS BIGINT) AS calls,"
@@ -33,14 +38,25 @@ def trend_sql(dialect: str, grain: Grain) -> str:
     )
 
 
-def trend(conn: Connection, grain: Grain, days: int, now: datetime) -> list[dict[str, Any]]:
+def trend(
+    conn: Connection,
+    grain: Grain,
+    days: int,
+    now: datetime,
+    businesses: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
     """Calls, error rate and p95 per service per UTC day (or hour) of the last ``days``
-    days, today (or this hour) included, oldest first."""
+    days, today (or this hour) included, oldest first; of some ``businesses`` only."""
     start = day_start(now) - timedelta(days=days - 1)
     if grain == "hourly":
         start = hour_start(now) - timedelta(hours=days * 24 - 1)
     dialect = conn.dialect.name
-    result = conn.execute(text(trend_sql(dialect, grain)), {"start": time_param(start, dialect)})
+    params: dict[str, Any] = {"start": time_param(start, dialect)}
+    count = None
+    if businesses is not None:
+        count = len(businesses)
+        params.update({f"b{i}": b for i, b in enumerate(businesses)})
+    result = conn.execute(text(trend_sql(dialect, grain, count)), params)
     rows = []
     for row in result:
         item = dict(row._mapping)

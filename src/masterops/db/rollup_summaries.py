@@ -172,16 +172,17 @@ def window_ctes(
             f"ranks AS (SELECT {g}, bucket, n, upto, total,"
             f" {_floor(dialect, f'{p!r} * (total - 1)')} AS lo FROM ranked)"
         )
+        # The buckets of the two ranks first (one row per group), then their values.
         ctes.append(
             f"pct_ends AS (SELECT {g},"
-            " MAX(CASE WHEN upto - n <= lo AND lo < upto THEN bv.v END) AS lo_v,"
-            " MAX(CASE WHEN upto - n <= lo + 1 AND lo + 1 < upto THEN bv.v END) AS hi_v,"
-            f" MAX({p!r} * (total - 1) - lo) AS frac"
-            f" FROM ranks JOIN bv ON bv.bucket = ranks.bucket GROUP BY {g})"
+            " MAX(CASE WHEN upto - n <= lo AND lo < upto THEN bucket END) AS lo_b,"
+            " MAX(CASE WHEN upto - n <= lo + 1 AND lo + 1 < upto THEN bucket END) AS hi_b,"
+            f" MAX({p!r} * (total - 1) - lo) AS frac FROM ranks GROUP BY {g})"
         )
         ctes.append(
-            f"pct AS (SELECT {g},"
-            " CAST(lo_v + (COALESCE(hi_v, lo_v) - lo_v) * frac AS FLOAT) AS p FROM pct_ends)"
+            f"pct AS (SELECT {g}, CAST(lo_bv.v + (COALESCE(hi_bv.v, lo_bv.v) - lo_bv.v) * frac"
+            " AS FLOAT) AS p FROM pct_ends JOIN bv lo_bv ON lo_bv.bucket = lo_b"
+            " LEFT JOIN bv hi_bv ON hi_bv.bucket = hi_b)"
         )
     return "WITH " + ", ".join(ctes)
 
