@@ -76,8 +76,24 @@ def _objective(
 def slo_report(conn: Connection, settings: SloSettings, now: datetime) -> list[ServiceSlo]:
     """Every service with calls in the SLO window, by name."""
     whole = service_windows(conn, now - timedelta(days=settings.window_days))
-    hour = service_windows(conn, now - timedelta(hours=1))
-    six = service_windows(conn, now - timedelta(hours=6))
+    return _report(settings, whole, *_burn_windows(conn, now))
+
+
+def _burn_windows(
+    conn: Connection, now: datetime
+) -> tuple[dict[str, ServiceWindow], dict[str, ServiceWindow]]:
+    return (
+        service_windows(conn, now - timedelta(hours=1)),
+        service_windows(conn, now - timedelta(hours=6)),
+    )
+
+
+def _report(
+    settings: SloSettings,
+    whole: dict[str, ServiceWindow],
+    hour: dict[str, ServiceWindow],
+    six: dict[str, ServiceWindow],
+) -> list[ServiceSlo]:
     report = []
     for service in sorted(whole):
         objective = settings.objective(service)
@@ -98,12 +114,12 @@ def slo_report(conn: Connection, settings: SloSettings, now: datetime) -> list[S
 
 
 def slo_conditions(conn: Connection, settings: SloSettings, now: datetime) -> list[Condition]:
-    """One condition per service with calls in the last hour ("slo:<service>")."""
-    hour = service_windows(conn, now - timedelta(hours=1))
+    """One condition per service with calls in the last hour ("slo:<service>"). Only the
+    burn rates decide, so the SLO window itself is not read (this runs after every job)."""
+    hour, six = _burn_windows(conn, now)
     found = []
-    for entry in slo_report(conn, settings, now):
-        if entry.service not in hour:
-            continue
+    # The 6 h window stands in for the whole one: the budget left is not needed here.
+    for entry in _report(settings, {s: w for s, w in six.items() if s in hour}, hour, six):
         burning = [
             o
             for o in entry.objectives

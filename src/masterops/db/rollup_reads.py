@@ -84,13 +84,17 @@ def service_windows(conn: Connection, since: datetime) -> dict[str, ServiceWindo
     window = edges_window(API_METRICS, ":since", ":hour_edge", ":day_edge")
     ctes = window_ctes(API_METRICS, dialect, ("service",), window, histogram=True)
     params = window_params(since, dialect)
-    totals = conn.execute(text(f"{ctes} SELECT service, calls, errors FROM totals"), params).all()
-    counts: dict[str, list[int]] = {service: [0] * hist.BUCKETS for service, _, _ in totals}
-    for service, bucket, n in conn.execute(
-        text(f"{ctes} SELECT service, bucket, n FROM hist"), params
-    ):
-        counts[service][int(bucket)] += int(n)
+    # One statement: each service's totals, with its non-empty buckets (if any).
+    sql = (
+        f"{ctes} SELECT t.service, t.calls, t.errors, h.bucket, h.n"
+        " FROM totals t LEFT JOIN hist h ON h.service = t.service"
+    )
+    found: dict[str, tuple[int, int, list[int]]] = {}
+    for service, calls, errors, bucket, n in conn.execute(text(sql), params):
+        entry = found.setdefault(service, (int(calls), int(errors), [0] * hist.BUCKETS))
+        if bucket is not None:
+            entry[2][int(bucket)] += int(n)
     return {
-        service: ServiceWindow(int(calls), int(errors), tuple(counts[service]))
-        for service, calls, errors in totals
+        service: ServiceWindow(calls, errors, tuple(buckets))
+        for service, (calls, errors, buckets) in found.items()
     }
