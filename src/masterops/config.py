@@ -331,6 +331,33 @@ class AlertRules(_Strict):
         return self
 
 
+class SloObjective(_Strict):
+    """One service's objectives: the share of its API calls that succeed, and the share
+    that answer within ``latency_ms`` (read from the rollups' histogram, whose bucket
+    bounds are 10 % apart: a call counts as fast when its whole bucket is under it)."""
+
+    availability_percent: float = Field(99.5, gt=0, lt=100)
+    latency_ms: float = Field(1000.0, gt=0)
+    latency_percent: float = Field(95.0, gt=0, lt=100)
+
+
+class SloSettings(_Strict):
+    """``[slo]``: objectives per service (``[slo.services.hubspot]`` overrides ``default``),
+    the window the error budget covers, and the burn rates that alert (both must be
+    exceeded: the fast 1 h one, confirmed by the 6 h one)."""
+
+    default: SloObjective = SloObjective()
+    services: dict[str, SloObjective] = Field(default_factory=dict)
+    window_days: int = Field(30, ge=1, le=90)
+    burn_alert_1h: float = Field(14.4, gt=0)
+    burn_alert_6h: float = Field(6.0, gt=0)
+    #: Fewer calls than this in the last hour: too few to judge, no burn alert.
+    min_calls: int = Field(20, ge=1)
+
+    def objective(self, service: str) -> SloObjective:
+        return self.services.get(service, self.default)
+
+
 class ReportSettings(_Strict):
     """``[reports]``: what the daily and weekly reports show and when they are sent."""
 
@@ -410,6 +437,7 @@ class FileConfig(_Strict):
     alerts: AlertRules = AlertRules()
     reports: ReportSettings = ReportSettings()
     retention: Retention = Retention()
+    slo: SloSettings = SloSettings()
 
     @model_validator(mode="after")
     def _routes_name_known_businesses(self) -> FileConfig:
@@ -546,6 +574,7 @@ class Config:
     # Every secret variable that is set (``ops secrets check``), and the .env file read.
     secret_sources: tuple[SecretSource, ...] = ()
     dotenv_file: Path | None = None
+    slo: SloSettings = field(default_factory=SloSettings)
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     retention: Retention = field(default_factory=Retention)
     workers: WorkerSettings = field(default_factory=WorkerSettings)
@@ -718,6 +747,7 @@ def load_config(
         secret_sources=secret_sources,
         dotenv_file=dotenv_path if dotenv_path.is_file() else None,
         reports=file_config.reports,
+        slo=file_config.slo,
         dashboard=file_config.dashboard,
         retention=file_config.retention,
         workers=file_config.workers,

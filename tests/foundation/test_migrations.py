@@ -19,6 +19,10 @@ TABLES = {
     "secret_records",
     "audit_log",
     "sync_page_progress",
+    "api_metrics_hourly",
+    "api_metrics_daily",
+    "integration_logs_hourly",
+    "integration_logs_daily",
 }
 
 
@@ -39,6 +43,7 @@ def test_upgrade_down_and_up_again(bare_engine: Engine) -> None:
         "0013",
         "0014",
         "0015",
+        "0016",
         "0017",
         "0018",
         "0019",

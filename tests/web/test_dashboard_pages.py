@@ -176,6 +176,14 @@ async def test_every_page_renders_the_data_escaped(web: Web) -> None:
     hubspot = series["services"]["hubspot"]
     assert (sum(hubspot["calls"]), sum(hubspot["errors"])) == (2, 1)
     assert max(v for v in hubspot["p95_ms"] if v is not None) == 90.0
+    # 30 days, per UTC day, from the daily rollups: n8n's call of two days ago too.
+    month = (await web.client.get("/integrations/series.json?period=30d")).json()
+    assert len(month["x"]) == 30 and month["unit"] == "day"
+    totals = {s: (sum(v["calls"]), sum(v["errors"])) for s, v in month["services"].items()}
+    assert totals == {"hubspot": (2, 1), "n8n": (1, 0), "unleashed": (1, 0)}
+    assert month["services"]["hubspot"]["p95_ms"][-1] is not None
+    page_30d = (await web.client.get("/integrations?period=30d")).text
+    assert "series.json?period=30d" in page_30d and "Last 24 hours" in page_30d
 
 
 async def test_times_show_in_the_configured_zone_and_old_checks_as_stale(engine: Engine) -> None:

@@ -231,3 +231,7 @@ def seed_rows(engine: Engine, *, message: str = "token refused") -> None:
             error_message=message,
         )
         start_run(conn, "elevate", "inventory", full=True, watermark=None)
+    # The raw log and metric rows went in directly: roll them up as the sink would have.
+    from masterops.db.rollups import rebuild
+
+    rebuild(engine)

@@ -16,6 +16,7 @@ from masterops.cli import (
     jobs_cmd,
     sandbox_cmd,
     secrets_cmd,
+    stats_cmd,
     sync_cmd,
     tasks_cmd,
     tokens_cmd,
@@ -29,7 +30,7 @@ from masterops.cli.health_cmd import health
 from masterops.cli.logs_cmd import logs
 from masterops.cli.report_cmd import report
 from masterops.cli.serve_cmd import serve
-from masterops.cli.stats_cmd import stats
+from masterops.cli.slo_cmd import slo
 from masterops.cli.test_cmd import test
 from masterops.cli.worker_cmd import worker
 
@@ -53,7 +54,8 @@ app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(jobs_cmd.app, name="jobs")
 app.command("logs")(logs)
-app.command("stats")(stats)
+app.add_typer(stats_cmd.app, name="stats")
+app.command("slo")(slo)
 app.command("report")(report)
 app.command("export")(export)
 app.command("demo")(demo)

@@ -1,6 +1,7 @@
 """The summary queries behind the views and ``ops stats``, per dialect.
 
-Each summary is one SELECT whose time window is an SQL expression. The views
+Each summary is one SELECT whose time window is an SQL expression (the integration
+and API summaries have a second form reading the rollups: db/rollup_summaries.py). The views
 created by the migrations use a fixed window (``now`` minus 24 hours or 7 days);
 ``ops stats --hours N`` runs the very same SELECT with a bound ``:since``, so the
 two can never disagree. PostgreSQL computes p95 with ``percentile_cont``; SQLite
@@ -16,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from masterops.db.rollup_summaries import ROLLED, run_rolled
+from masterops.db.sql_time import ago
 from masterops.db.types import time_param
 
 
@@ -36,12 +39,6 @@ SUMMARIES = {
         Summary("recent_workflow_failures", None, ()),
     )
 }
-
-
-def view_since(dialect: str, hours: int) -> str:
-    if dialect == "sqlite":
-        return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-{int(hours)} hours')"
-    return f"(now() - interval '{int(hours)} hours')"
 
 
 def _p95(dialect: str, table: str, keys: tuple[str, ...], time_col: str, since: str) -> str:
@@ -126,16 +123,27 @@ def summary_sql(name: str, dialect: str, since: str) -> str:
 
 
 def view_sql(name: str, dialect: str) -> str:
-    """The view's SELECT: its fixed window, or everything for the "recent" lists."""
+    """The view's SELECT from raw rows (migration 0002; since 0016 the integration and
+    API views read the rollups: ``rollup_summaries.rolled_view_sql``)."""
     summary = SUMMARIES[name]
     if summary.window_hours is None:
         since = "'1970-01-01'" if dialect == "sqlite" else "'1970-01-01'::timestamptz"
         return summary_sql(name, dialect, since)
-    return summary_sql(name, dialect, view_since(dialect, summary.window_hours))
+    return summary_sql(name, dialect, ago(dialect, summary.window_hours))
 
 
 def run_summary(conn: Connection, name: str, since: datetime) -> list[dict[str, Any]]:
-    """Rows of summary ``name`` for the window starting at ``since`` (any length)."""
+    """Rows of summary ``name`` for the window starting at ``since`` (any length).
+
+    The integration and API summaries read the rollups (as their views do since
+    migration 0016); ``run_raw_summary`` computes them from raw rows."""
+    if name in ROLLED:
+        return run_rolled(conn, name, since)
+    return run_raw_summary(conn, name, since)
+
+
+def run_raw_summary(conn: Connection, name: str, since: datetime) -> list[dict[str, Any]]:
+    """Summary ``name`` computed from the raw rows alone (exact percentiles)."""
     sql = summary_sql(name, conn.dialect.name, ":since")
     result = conn.execute(text(sql), {"since": time_param(since, conn.dialect.name)})
     return [dict(row._mapping) for row in result]

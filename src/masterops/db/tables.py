@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
 )
 
+from masterops.db.latency_histogram import COLUMNS as HISTOGRAM_COLUMNS
 from masterops.db.types import JSONType, UTCDateTime
 
 NAMING = {
@@ -597,3 +598,50 @@ audit_log = Table(
     Index(None, "changed_at"),
     Index(None, "table_name", "changed_at"),
 )
+
+# Hourly and daily rollups of api_metrics and integration_logs (migration 0016, see
+# db/rollups.py): one row per period and key, counters that writers add to, and the
+# latency histogram as one counter column per bucket (db/latency_histogram.py), so a
+# window's percentiles come from column sums. Missing key parts are stored as '' (a
+# NULL would make every row distinct to ON CONFLICT).
+def _rollup_table(name: str, keys: list[Column[object]]) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("period_start", UTCDateTime(), primary_key=True),
+        *keys,
+        Column("calls", BigInteger, nullable=False),
+        Column("errors", BigInteger, nullable=False),
+        Column("duration_count", BigInteger, nullable=False),
+        Column("duration_sum", Float, nullable=False),
+        Column("duration_min", Float),
+        Column("duration_max", Float),
+        Column("last_at", UTCDateTime(), nullable=False),
+        *(Column(c, Integer, nullable=False) for c in HISTOGRAM_COLUMNS),
+    )
+
+
+def _api_rollup_keys() -> list[Column[object]]:
+    return [
+        Column("business_id", String(64), primary_key=True),
+        Column("service", String(64), primary_key=True),
+        Column("endpoint", String(300), primary_key=True),
+        Column("operation", String(200), primary_key=True),
+        Column("status_class", String(8), primary_key=True),  # 2xx .. 5xx, or none
+    ]
+
+
+def _log_rollup_keys() -> list[Column[object]]:
+    return [
+        Column("business_id", String(64), primary_key=True),
+        Column("source", String(64), primary_key=True),
+        Column("service", String(64), primary_key=True),
+        Column("operation", String(200), primary_key=True),
+        Column("level", String(16), primary_key=True),  # a log line's status class
+    ]
+
+
+api_metrics_hourly = _rollup_table("api_metrics_hourly", _api_rollup_keys())
+api_metrics_daily = _rollup_table("api_metrics_daily", _api_rollup_keys())
+integration_logs_hourly = _rollup_table("integration_logs_hourly", _log_rollup_keys())
+integration_logs_daily = _rollup_table("integration_logs_daily", _log_rollup_keys())

@@ -19,12 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from sqlalchemy import Engine, Table
+from sqlalchemy import Connection, Engine, Table
 
 from masterops.observability.raw_insert import RawInsert
 
 Row = dict[str, Any]
 Transform = Callable[[Row], Row]
+#: Runs in the batch's own transaction after its INSERT (e.g. to add it to rollups).
+AfterInsert = Callable[[Connection, list[Row]], None]
 
 
 @dataclass
@@ -57,6 +59,7 @@ class BatchWriter:
         table: Table,
         *,
         transform: Transform | None = None,
+        after_insert: AfterInsert | None = None,
         max_batch: int = 1_000,
         flush_interval: float = 0.5,
         max_queue: int = 100_000,
@@ -65,6 +68,7 @@ class BatchWriter:
         self.engine = engine
         self.table = table
         self.transform = transform
+        self.after_insert = after_insert
         self.max_batch = max_batch
         self.flush_interval = flush_interval
         self.max_queue = max_queue
@@ -159,6 +163,8 @@ class BatchWriter:
         try:
             with self.engine.begin() as conn:
                 self._insert.execute(conn, rows)
+                if self.after_insert is not None:
+                    self.after_insert(conn, rows)
             self.stats.written += len(rows)
         except Exception as exc:
             self.stats.failed_batches += 1

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TextIO
 
 from sqlalchemy import Engine
 
+from masterops.db.rollups import add_rows
 from masterops.db.tables import api_metrics, integration_logs
 from masterops.observability.batch_writer import BatchWriter, Row, WriterStats
 from masterops.observability.events import ApiCall, Event, LogEvent
@@ -44,8 +46,21 @@ class DatabaseSink:
             "max_queue": max_queue,
             "fallback": fallback,
         }
-        self.logs = BatchWriter(engine, integration_logs, transform=self._log_row, **options)
-        self.metrics = BatchWriter(engine, api_metrics, transform=self._metric_row, **options)
+        # Each batch is added to its hourly and daily rollups in the insert's transaction.
+        self.logs = BatchWriter(
+            engine,
+            integration_logs,
+            transform=self._log_row,
+            after_insert=partial(add_rows, table_name="integration_logs"),
+            **options,
+        )
+        self.metrics = BatchWriter(
+            engine,
+            api_metrics,
+            transform=self._metric_row,
+            after_insert=partial(add_rows, table_name="api_metrics"),
+            **options,
+        )
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, ApiCall):

@@ -26,6 +26,7 @@ from masterops.alerts.liveness import (
     worker_conditions,
 )
 from masterops.alerts.secret_age import secret_conditions
+from masterops.alerts.slo import slo_conditions
 from masterops.alerts.usage import error_rate_conditions, quota_conditions
 from masterops.observability.events import LogEvent
 from masterops.operations.errors import UsageError
@@ -63,6 +64,7 @@ async def evaluate_alerts(
                 *worker_conditions(conn, config.alerts, moment),
                 *secret_conditions(conn, config, moment),
                 *takeover_conditions(conn, moment),
+                *slo_conditions(conn, config.slo, moment),
             ]
 
     conditions = await asyncio.to_thread(read)

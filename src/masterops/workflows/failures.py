@@ -10,10 +10,12 @@ message can quote a header.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert
 
+from masterops.db.rollups import add_rows
 from masterops.db.tables import integration_logs
 from masterops.observability.redaction import Redactor
 
@@ -44,19 +46,21 @@ def record_failure(conn: Connection, failure: WorkflowFailure) -> int:
     }
     message = redact.text(failure.message)[:MAX_MESSAGE]
     where = f" at node {failure.node!r}" if failure.node else ""
+    values: dict[str, Any] = {
+        "source": SOURCE,
+        "service": "n8n",
+        "operation": f"workflow {failure.workflow_name}"[:200],
+        "level": "error",
+        "status": "failed",
+        "message": f"n8n workflow {failure.workflow_name!r} failed{where}: {message}",
+        "details_json": redact.mapping({k: v for k, v in details.items() if v is not None}),
+        "business_id": failure.business_id,
+        "workflow_id": failure.workflow_id,
+        # Set here, not by the database: the rollups file the line under this hour.
+        "created_at": datetime.now(UTC),
+    }
     row = conn.execute(
-        insert(integration_logs)
-        .values(
-            source=SOURCE,
-            service="n8n",
-            operation=f"workflow {failure.workflow_name}"[:200],
-            level="error",
-            status="failed",
-            message=f"n8n workflow {failure.workflow_name!r} failed{where}: {message}",
-            details_json=redact.mapping({k: v for k, v in details.items() if v is not None}),
-            business_id=failure.business_id,
-            workflow_id=failure.workflow_id,
-        )
-        .returning(integration_logs.c.id)
+        insert(integration_logs).values(**values).returning(integration_logs.c.id)
     ).scalar_one()
+    add_rows(conn, [values], "integration_logs")
     return int(row)

@@ -73,6 +73,11 @@ def test_sign_in_every_page_and_sign_out(
         "#charts"
     )  # hubspot and unleashed
     assert page.locator("#charts .chart canvas").count() == 2
+    # The last 30 days per day, from the daily rollups: n8n's call of two days ago too.
+    page.click("a[href='/integrations?period=30d']")
+    page.wait_for_selector("#charts[data-drawn]", state="attached")
+    assert page.get_attribute("#charts", "data-drawn") == "3", page.inner_text("#charts")
+    assert page.locator("#charts .chart canvas").count() == 3
     page.goto(served.url("/syncs"))
     assert HOSTILE in page.inner_text("#runs")
     assert problems.seen == []

@@ -19,6 +19,7 @@ from masterops import __version__
 from masterops.web.api import (
     actions,
     alerts,
+    analytics,
     jobs,
     reads,
     reports,
@@ -76,6 +77,7 @@ def build_api() -> FastAPI:
         },
     )
     api.include_router(reads.router)
+    api.include_router(analytics.router)
     api.include_router(tasks.router)
     api.include_router(actions.router)
     api.include_router(alerts.router)

@@ -97,13 +97,18 @@ async def overview_matrix(request: Request, who: Viewer) -> Response:
 
 @signed_in
 async def integrations(request: Request, who: Viewer) -> Response:
-    return page(request, "integrations.html", who, _now(), {"title": "Integrations"})
+    days = request.query_params.get("period") == "30d"
+    context = {"title": "Integrations", "period": "30d" if days else "24h"}
+    return page(request, "integrations.html", who, _now(), context)
 
 
 @signed_in
 async def integration_series(request: Request, who: Viewer) -> Response:
     now = _now()
-    data = await _read(request, lambda c: readings.call_series(c, _businesses(who), now))
+    if request.query_params.get("period") == "30d":  # per day, from the daily rollups
+        data = await _read(request, lambda c: readings.daily_series(c, _businesses(who), now))
+    else:
+        data = await _read(request, lambda c: readings.call_series(c, _businesses(who), now))
     return JSONResponse(data)
 
 

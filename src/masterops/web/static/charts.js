@@ -1,4 +1,4 @@
-// The integrations page: one chart per service (calls and errors per hour, p95 latency
+// The integrations page: one chart per service (calls and errors per hour or day, p95 latency
 // on a second axis), drawn with the vendored uPlot from /integrations/series.json.
 (function () {
   "use strict";
@@ -37,7 +37,7 @@
           { label: "errors", stroke: "#b32d2e", fill: "rgba(179,45,46,.15)", width: 2 },
           { label: "p95 ms", stroke: "#996800", scale: "ms", width: 2, dash: [6, 4], spanGaps: true }
         ],
-        axes: [{}, { label: "calls / h" }, { scale: "ms", side: 1, label: "p95 ms", grid: { show: false } }]
+        axes: [{}, { label: "calls / " + (data.unit || "h") }, { scale: "ms", side: 1, label: "p95 ms", grid: { show: false } }]
       };
       plots.push(new uPlot(opts, [data.x, s.calls, s.errors, s.p95_ms], card));
     });

@@ -8,7 +8,7 @@ that a reader's Row Level Security applies through them. SQLite gets the same ta
 row-level triggers and guard.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from masterops.db.summaries import SUMMARIES
 from masterops.db.types import JSONType, UTCDateTime
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
