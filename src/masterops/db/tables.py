@@ -599,6 +599,7 @@ audit_log = Table(
     Index(None, "table_name", "changed_at"),
 )
 
+
 # Hourly and daily rollups of api_metrics and integration_logs (migration 0016, see
 # db/rollups.py): one row per period and key, counters that writers add to, and the
 # latency histogram as one counter column per bucket (db/latency_histogram.py), so a
