@@ -4,13 +4,14 @@ enqueued under the old release alone, and a worker of the old release finishes i
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from dbos import DBOS, DBOSClient, EnqueueOptions
+from dbos import DBOS, DBOSClient, EnqueueOptions, WorkflowHandle
 
 from masterops.config import Config
 from masterops.jobs.queues import register_queues, sync_queue
-from masterops.jobs.runtime import executor_id, launched, system_database
-from masterops.operations.jobs import APP_NAME
+from masterops.jobs.runtime import executor_id, launched
+from masterops.operations.jobs import APP_NAME, system_database
 
 OLD, NEW = "1.0.0", "1.1.0"
 HEALTH = "masterops.health_round"
@@ -58,7 +59,7 @@ def test_a_new_worker_leaves_old_work_to_an_old_worker(platform: Config) -> None
             platform, worker_name="old", polling_interval_s=0.01, application_version=OLD
         ):
             for workflow_id in ("old-1", "old-2"):
-                handle = DBOS.retrieve_workflow(workflow_id)
+                handle: WorkflowHandle[dict[str, Any]] = DBOS.retrieve_workflow(workflow_id)
                 assert handle.get_result()["job"] == "health"
                 status = handle.get_status()
                 assert (status.executor_id, status.app_version) == (executor_id("old"), OLD)
