@@ -7,13 +7,20 @@ business's queue, the step takes its context, opens the services, runs the sync,
 finds nothing to do, and the alert rules read what it left), without a remote call. The
 baseline is a bare DBOS workflow of the same shape: one workflow with one step, on the
 same queues (one per business, global concurrency 1, the same polling interval), run by
-``--bare-worker`` processes of this script.
+``--bare-worker`` processes of this script. With ``--partitioned``, the bare workflow is
+also measured on the other shape DBOS offers for "one at a time per business": a single
+queue partitioned by business (partition concurrency 1), which one poll serves for every
+business at once.
 
 Each scenario gets a fresh schema (platform tables migrated, DBOS's system tables beside
 them), starts its workers, waits until they listen, then enqueues every job in one
 transaction. Jobs/s is the number of jobs over the time from the first dequeue to the last
-completion (DBOS's own timestamps). An overlap is a job of a business dequeued before the
-previous one of that business had completed (must be 0). With the workers idle afterwards,
+completion (DBOS's own timestamps). An overlap is a step of a business's job that started
+before the step of another job of that business had ended, by the steps' own start and
+end times (DBOS records both, on this machine's clock): the step is where the sync's work
+happens, so overlapping steps are two syncs of one business running at once (must be 0).
+(A workflow's dequeue time is not fit for this: DBOS takes it before the claiming
+transaction, which may wait behind the previous job's completion.) With the workers idle afterwards,
 the database's committed transactions per second and the workers' CPU are read over a few
 seconds: what polling costs when there is nothing to do.
 
@@ -52,6 +59,10 @@ from masterops.operations.jobs import APP_NAME, WORKFLOW_NAMES
 
 OPS_WORKFLOW = WORKFLOW_NAMES["inventory"]
 BARE_WORKFLOW = "bench.bare_sync"
+PARTITIONED_QUEUE = "bench-sync"
+#: What runs the jobs: the real workers, the bare workflow on the same queues, and the
+#: bare workflow on one partitioned queue.
+KINDS = ("bare", "ops", "bare-part")
 READY = "bench worker ready"
 
 
@@ -70,8 +81,10 @@ class Outcome:
 # -- the bare worker (a subprocess of this script) -----------------------------------------
 
 
-def bare_worker(name: str, database_url: str, home: str) -> None:
-    """A DBOS process running only the bare workflow, on the same queues as a worker."""
+def bare_worker(name: str, database_url: str, home: str, poll: str, kind: str) -> None:
+    """A DBOS process running only the bare workflow: on the same queues as a worker
+    (``bare``), or (``bare-part``) with the businesses' sync queues replaced by one queue
+    partitioned by business, polled every ``poll`` seconds."""
     from dbos import DBOS
 
     from masterops.config import load_config
@@ -92,7 +105,13 @@ def bare_worker(name: str, database_url: str, home: str) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     DBOS.launch()
-    register_queues(config.businesses)
+    if kind == "bare":
+        register_queues(config.businesses)
+    else:
+        register_queues([])  # the platform's other queues, as a worker has them
+        DBOS.register_queue(
+            PARTITIONED_QUEUE, partition_concurrency=1, polling_interval_sec=float(poll)
+        )
     print(READY, flush=True)
     stop.wait()
     DBOS.destroy()
@@ -159,7 +178,7 @@ def write_config(home: Path, slugs: list[str]) -> dict[str, str]:
 
 
 def start_workers(
-    kind: str, count: int, url: str, home: Path, extra_env: dict[str, str]
+    kind: str, count: int, url: str, home: Path, extra_env: dict[str, str], poll: float
 ) -> list[subprocess.Popen[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MASTEROPS_")}
     env.update(extra_env, MASTEROPS_DATABASE_URL=url, MASTEROPS_LOG_LEVEL="warn")
@@ -170,6 +189,7 @@ def start_workers(
         else:
             script = str(Path(__file__).resolve())
             args = [sys.executable, script, "--bare-worker", f"w{i}", url, str(home)]
+            args += [str(poll), kind]
         procs.append(
             subprocess.Popen(
                 args,
@@ -221,6 +241,9 @@ def enqueue_all(system: Engine, schema: str, url: str, kind: str, slugs: list[st
                         workflow_id=f"bench-{slug}-{i:04d}",
                         app_version=__version__,
                     )
+                    if kind == "bare-part":
+                        options["queue_name"] = PARTITIONED_QUEUE
+                        options["queue_partition_key"] = slug
                     client.enqueue_in_transaction(conn, options, slug, False)
     finally:
         client.destroy()
@@ -242,25 +265,34 @@ def wait_done(system: Engine, schema: str, total: int, timeout_s: float) -> None
 
 
 def throughput(system: Engine, schema: str) -> tuple[float, int, int]:
-    """(jobs/s, overlaps, failed) from DBOS's own timestamps."""
+    """(jobs/s, overlaps, failed) from DBOS's own timestamps (see the module docstring)."""
     with system.connect() as conn:
         rows = conn.execute(
             text(
-                f"SELECT queue_name, started_at_epoch_ms, completed_at, status "
+                f"SELECT started_at_epoch_ms, completed_at, status "
                 f"FROM \"{schema}\".workflow_status WHERE workflow_uuid LIKE 'bench-%'"
             )
         ).all()
-    first = min(int(r[1]) for r in rows)
-    last = max(int(r[2]) for r in rows)
-    by_queue: dict[str, list[tuple[int, int]]] = {}
-    for queue, started, completed, _status in rows:
-        by_queue.setdefault(str(queue), []).append((int(started), int(completed)))
+        steps = conn.execute(
+            text(
+                f"SELECT coalesce(w.queue_partition_key, w.queue_name), "
+                f"o.started_at_epoch_ms, o.completed_at_epoch_ms "
+                f'FROM "{schema}".operation_outputs o '
+                f'JOIN "{schema}".workflow_status w USING (workflow_uuid) '
+                f"WHERE o.workflow_uuid LIKE 'bench-%'"
+            )
+        ).all()
+    first = min(int(r[0]) for r in rows)
+    last = max(int(r[1]) for r in rows)
+    by_business: dict[str, list[tuple[int, int]]] = {}
+    for business, started, completed in steps:
+        by_business.setdefault(str(business), []).append((int(started), int(completed)))
     overlaps = 0
-    for spans in by_queue.values():
+    for spans in by_business.values():
         spans.sort()
         for (_s0, end), (start, _e1) in itertools.pairwise(spans):
             overlaps += start < end
-    failed = sum(1 for r in rows if r[3] != "SUCCESS")
+    failed = sum(1 for r in rows if r[2] != "SUCCESS")
     return len(rows) / max((last - first) / 1000, 1e-3), overlaps, failed
 
 
@@ -297,7 +329,7 @@ def scenario(
     with fresh_schema(base_url) as (url, schema), tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         env = write_config(home, slugs)
-        procs = start_workers(kind, workers, url, home, env)
+        procs = start_workers(kind, workers, url, home, env, poll)
         system = create_engine(_psycopg(url))
         admin = create_engine(_psycopg(base_url))
         try:
@@ -349,8 +381,9 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=_default_poll(), help="queue polling, s")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", default="1,2", help="worker counts to measure")
+    parser.add_argument("--partitioned", action="store_true", help="also bare-part")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--bare-worker", nargs=3, metavar=("NAME", "URL", "HOME"))
+    parser.add_argument("--bare-worker", nargs=5, metavar=("NAME", "URL", "HOME", "POLL", "KIND"))
     args = parser.parse_args()
     if args.bare_worker:
         bare_worker(*args.bare_worker)
@@ -364,16 +397,19 @@ def main() -> None:
         raise SystemExit(
             "a PostgreSQL URL is needed: --database-url or MASTEROPS_BENCH_DATABASE_URL"
         )
+    # A stopped bench still stops its workers and drops its schemas.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     slugs = [f"b{i:02d}" for i in range(1, args.businesses + 1)]
+    kinds = KINDS if args.partitioned else KINDS[:2]
     counts = [int(c) for c in args.workers.split(",")]
     outcomes: list[Outcome] = []
     for run in range(args.runs):
         for workers in counts:
-            for kind in ("bare", "ops"):
+            for kind in kinds:
                 outcome = scenario(base_url, kind, workers, slugs, args.jobs, args.poll)
                 outcomes.append(outcome)
                 print(f"run {run + 1}: {_line(outcome)}", file=sys.stderr, flush=True)
-    summary = _summary(outcomes, counts)
+    summary = _summary(outcomes, counts, kinds)
     if args.json:
         print(json.dumps({"poll_s": args.poll, "businesses": args.businesses, **summary}, indent=2))
         return
@@ -383,7 +419,7 @@ def main() -> None:
     )
     for row in summary["rows"]:
         print(
-            f"{row['kind']:>4} x{row['workers']}: {row['min']:7.1f} / {row['median']:7.1f} jobs/s"
+            f"{row['kind']:>9} x{row['workers']}: {row['min']:7.1f} / {row['median']:7.1f} jobs/s"
             f"  vs bare x{row['ratio_to_bare']:.2f}  overlaps {row['overlaps']}"
             f"  failed {row['failed']}  idle {row['idle_xact_per_s']:.0f} xact/s"
             f" {row['idle_cpu_pct']:.0f}% cpu"
@@ -399,11 +435,11 @@ def _line(o: Outcome) -> str:
     )
 
 
-def _summary(outcomes: list[Outcome], counts: list[int]) -> dict[str, Any]:
+def _summary(outcomes: list[Outcome], counts: list[int], kinds: tuple[str, ...]) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     medians: dict[tuple[str, int], float] = {}
     for workers in counts:
-        for kind in ("bare", "ops"):
+        for kind in kinds:
             mine = [o for o in outcomes if o.kind == kind and o.workers == workers]
             rates = [o.jobs_per_s for o in mine]
             medians[(kind, workers)] = statistics.median(rates)
@@ -424,7 +460,7 @@ def _summary(outcomes: list[Outcome], counts: list[int]) -> dict[str, Any]:
         row["ratio_to_bare"] = row["median"] / medians[("bare", row["workers"])]
     scaling = {}
     if 1 in counts and 2 in counts:
-        scaling = {k: medians[(k, 2)] / medians[(k, 1)] for k in ("bare", "ops")}
+        scaling = {k: medians[(k, 2)] / medians[(k, 1)] for k in kinds}
     return {"rows": rows, "scaling": scaling}
 
 
