@@ -24,6 +24,11 @@ transaction, which may wait behind the previous job's completion.) With the work
 the database's committed transactions per second and the workers' CPU are read over a few
 seconds: what polling costs when there is nothing to do.
 
+``--step-body`` measures instead, in this process, what the job's step does besides DBOS
+(take a context, open the services, run the sync, evaluate the alert rules) with the
+context borrowed from the process's, as workers now do, against a context built afresh
+for each step (configuration, engine, schema check, telemetry sink), as they did before.
+
     nice -n 10 .venv/bin/python bench/worker_throughput.py \\
         [--database-url postgresql://...] [--businesses 8] [--jobs 40] [--poll 0.1] [--runs 3]
 
@@ -74,6 +79,10 @@ class Outcome:
     jobs_per_s: float
     overlaps: int
     failed: int
+    #: Medians: a step's duration, and the wait between one step of a business and its
+    #: next (the dispatch: polling, claiming, starting the workflow), in ms.
+    step_ms: float
+    gap_ms: float
     idle_xact_per_s: float
     idle_cpu_pct: float
 
@@ -178,8 +187,16 @@ def write_config(home: Path, slugs: list[str]) -> dict[str, str]:
 
 
 def start_workers(
-    kind: str, count: int, url: str, home: Path, extra_env: dict[str, str], poll: float
+    kind: str,
+    count: int,
+    url: str,
+    home: Path,
+    extra_env: dict[str, str],
+    poll: float,
+    logs: Path | None,
 ) -> list[subprocess.Popen[str]]:
+    """``count`` workers of ``kind``, once each is ready; their stderr (DBOS's warnings:
+    lock contention, polling backed off) goes to ``logs``/<kind>-<n>-w<i>.log if given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MASTEROPS_")}
     env.update(extra_env, MASTEROPS_DATABASE_URL=url, MASTEROPS_LOG_LEVEL="warn")
     procs: list[subprocess.Popen[str]] = []
@@ -190,14 +207,12 @@ def start_workers(
             script = str(Path(__file__).resolve())
             args = [sys.executable, script, "--bare-worker", f"w{i}", url, str(home)]
             args += [str(poll), kind]
+        stderr: Any = subprocess.DEVNULL
+        if logs is not None:
+            stderr = (logs / f"{kind}-{count}-w{i}.log").open("a")
         procs.append(
             subprocess.Popen(
-                args,
-                cwd=home,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
+                args, cwd=home, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
             )
         )
     for proc in procs:
@@ -264,8 +279,9 @@ def wait_done(system: Engine, schema: str, total: int, timeout_s: float) -> None
     raise SystemExit(f"the jobs did not finish within {timeout_s:.0f} s")
 
 
-def throughput(system: Engine, schema: str) -> tuple[float, int, int]:
-    """(jobs/s, overlaps, failed) from DBOS's own timestamps (see the module docstring)."""
+def throughput(system: Engine, schema: str) -> tuple[float, int, int, float, float]:
+    """(jobs/s, overlaps, failed, median step ms, median gap ms) from DBOS's own
+    timestamps (see the module docstring)."""
     with system.connect() as conn:
         rows = conn.execute(
             text(
@@ -288,12 +304,16 @@ def throughput(system: Engine, schema: str) -> tuple[float, int, int]:
     for business, started, completed in steps:
         by_business.setdefault(str(business), []).append((int(started), int(completed)))
     overlaps = 0
+    gaps: list[int] = []
     for spans in by_business.values():
         spans.sort()
         for (_s0, end), (start, _e1) in itertools.pairwise(spans):
             overlaps += start < end
+            gaps.append(start - end)
     failed = sum(1 for r in rows if r[2] != "SUCCESS")
-    return len(rows) / max((last - first) / 1000, 1e-3), overlaps, failed
+    step_ms = statistics.median(int(c) - int(s) for _b, s, c in steps)
+    per_s = len(rows) / max((last - first) / 1000, 1e-3)
+    return per_s, overlaps, failed, step_ms, statistics.median(gaps)
 
 
 def _cpu_s(pid: int) -> float:
@@ -321,7 +341,13 @@ def idle_cost(
 
 
 def scenario(
-    base_url: str, kind: str, workers: int, slugs: list[str], n: int, poll: float
+    base_url: str,
+    kind: str,
+    workers: int,
+    slugs: list[str],
+    n: int,
+    poll: float,
+    logs: Path | None = None,
 ) -> Outcome:
     from sqlalchemy.engine import make_url
 
@@ -329,7 +355,7 @@ def scenario(
     with fresh_schema(base_url) as (url, schema), tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         env = write_config(home, slugs)
-        procs = start_workers(kind, workers, url, home, env, poll)
+        procs = start_workers(kind, workers, url, home, env, poll, logs)
         system = create_engine(_psycopg(url))
         admin = create_engine(_psycopg(base_url))
         try:
@@ -337,13 +363,13 @@ def scenario(
                 _set_polling(url, schema, [*slugs, "anchor"], poll)
             total = enqueue_all(system, schema, url, kind, slugs, n)
             wait_done(system, schema, total, timeout_s=60 + total / 2)
-            per_s, overlaps, failed = throughput(system, schema)
+            per_s, overlaps, failed, step_ms, gap_ms = throughput(system, schema)
             xact, cpu = idle_cost(admin, database, procs, seconds=5.0)
         finally:
             stop_workers(procs)
             system.dispose()
             admin.dispose()
-    return Outcome(kind, workers, total, per_s, overlaps, failed, xact, cpu)
+    return Outcome(kind, workers, total, per_s, overlaps, failed, step_ms, gap_ms, xact, cpu)
 
 
 def _default_poll() -> float:
@@ -370,6 +396,54 @@ def _set_polling(url: str, schema: str, slugs: list[str], poll: float) -> None:
     time.sleep(max(1.5, 1.5 * _default_poll()))  # every worker past its current wait
 
 
+# -- the step's own cost: a reused context against a fresh one ---------------------------
+
+
+def step_body(base_url: str, runs: int, steps: int = 20) -> None:
+    import asyncio
+
+    from masterops.config import load_config
+    from masterops.operations.alerts import alerts_after_job
+    from masterops.operations.context import AppContext
+    from masterops.operations.sync import run_sync
+
+    with fresh_schema(base_url) as (url, _schema), tempfile.TemporaryDirectory() as tmp:
+        os.environ.update(write_config(Path(tmp), ["b01"]), MASTEROPS_DATABASE_URL=url)
+        os.chdir(tmp)
+        process = AppContext(config=load_config())
+        process.database()
+
+        def one(fresh: bool) -> None:
+            ctx = AppContext() if fresh else process.step_context()
+            try:
+                engine = ctx.database()
+                with ctx.services() as services:
+                    business = services.config.business("b01")
+                    asyncio.run(run_sync("inventory", services, engine, [business], full=False))
+                    asyncio.run(alerts_after_job(ctx.config, engine, ctx.hub, job="sync inventory"))
+            finally:
+                ctx.close()
+
+        one(False)
+        one(True)
+        times: dict[bool, list[float]] = {False: [], True: []}
+        try:
+            for _ in range(runs):
+                for fresh in (False, True):
+                    started = time.perf_counter()
+                    for _ in range(steps):
+                        one(fresh)
+                    times[fresh].append((time.perf_counter() - started) / steps * 1000)
+        finally:
+            process.close()
+    reused_ms, fresh_ms = statistics.median(times[False]), statistics.median(times[True])
+    print(f"step body, {runs} run(s) of {steps} steps; 2 shared cores, loaded machine")
+    print(f"reused context: {min(times[False]):.1f} / {reused_ms:.1f} ms (min / median)")
+    print(
+        f" fresh context: {min(times[True]):.1f} / {fresh_ms:.1f} ms  x{fresh_ms / reused_ms:.2f}"
+    )
+
+
 # -- the report ---------------------------------------------------------------------------
 
 
@@ -382,6 +456,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", default="1,2", help="worker counts to measure")
     parser.add_argument("--partitioned", action="store_true", help="also bare-part")
+    parser.add_argument("--step-body", action="store_true", help="the step's own cost only")
+    parser.add_argument("--kinds", default=None, help="comma-separated subset of KINDS")
+    parser.add_argument("--logs", type=Path, default=None, help="keep workers' stderr here")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--bare-worker", nargs=5, metavar=("NAME", "URL", "HOME", "POLL", "KIND"))
     args = parser.parse_args()
@@ -397,16 +474,23 @@ def main() -> None:
         raise SystemExit(
             "a PostgreSQL URL is needed: --database-url or MASTEROPS_BENCH_DATABASE_URL"
         )
+    if args.step_body:
+        step_body(base_url, args.runs)
+        return
     # A stopped bench still stops its workers and drops its schemas.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     slugs = [f"b{i:02d}" for i in range(1, args.businesses + 1)]
     kinds = KINDS if args.partitioned else KINDS[:2]
+    if args.kinds:
+        kinds = tuple(k for k in args.kinds.split(",") if k in KINDS)
+    if args.logs is not None:
+        args.logs.mkdir(parents=True, exist_ok=True)
     counts = [int(c) for c in args.workers.split(",")]
     outcomes: list[Outcome] = []
     for run in range(args.runs):
         for workers in counts:
             for kind in kinds:
-                outcome = scenario(base_url, kind, workers, slugs, args.jobs, args.poll)
+                outcome = scenario(base_url, kind, workers, slugs, args.jobs, args.poll, args.logs)
                 outcomes.append(outcome)
                 print(f"run {run + 1}: {_line(outcome)}", file=sys.stderr, flush=True)
     summary = _summary(outcomes, counts, kinds)
@@ -421,7 +505,8 @@ def main() -> None:
         print(
             f"{row['kind']:>9} x{row['workers']}: {row['min']:7.1f} / {row['median']:7.1f} jobs/s"
             f"  vs bare x{row['ratio_to_bare']:.2f}  overlaps {row['overlaps']}"
-            f"  failed {row['failed']}  idle {row['idle_xact_per_s']:.0f} xact/s"
+            f"  failed {row['failed']}  step {row['step_ms']:.0f} ms  gap {row['gap_ms']:.0f} ms"
+            f"  idle {row['idle_xact_per_s']:.0f} xact/s"
             f" {row['idle_cpu_pct']:.0f}% cpu"
         )
     for kind, ratio in summary["scaling"].items():
@@ -431,7 +516,8 @@ def main() -> None:
 def _line(o: Outcome) -> str:
     return (
         f"{o.kind} x{o.workers}: {o.jobs} jobs, {o.jobs_per_s:.1f}/s, overlaps {o.overlaps}, "
-        f"failed {o.failed}, idle {o.idle_xact_per_s:.0f} xact/s {o.idle_cpu_pct:.0f}% cpu"
+        f"failed {o.failed}, step {o.step_ms:.0f} ms, gap {o.gap_ms:.0f} ms, "
+        f"idle {o.idle_xact_per_s:.0f} xact/s {o.idle_cpu_pct:.0f}% cpu"
     )
 
 
@@ -452,6 +538,8 @@ def _summary(outcomes: list[Outcome], counts: list[int], kinds: tuple[str, ...])
                     "runs": rates,
                     "overlaps": sum(o.overlaps for o in mine),
                     "failed": sum(o.failed for o in mine),
+                    "step_ms": statistics.median(o.step_ms for o in mine),
+                    "gap_ms": statistics.median(o.gap_ms for o in mine),
                     "idle_xact_per_s": statistics.median(o.idle_xact_per_s for o in mine),
                     "idle_cpu_pct": statistics.median(o.idle_cpu_pct for o in mine),
                 }
