@@ -3,14 +3,14 @@ bare DBOS workflow of the same shape measured in the same run; overlaps counted.
 
 A "short job" is the real on-demand sync workflow (``masterops.sync_inventory``) of a
 business that has no Unleashed: the whole path a job takes (a worker dequeues it from its
-business's queue, the step takes its context, opens the services, runs the sync, which
-finds nothing to do, and the alert rules read what it left), without a remote call. The
-baseline is a bare DBOS workflow of the same shape: one workflow with one step, on the
-same queues (one per business, global concurrency 1, the same polling interval), run by
-``--bare-worker`` processes of this script. With ``--partitioned``, the bare workflow is
-also measured on the other shape DBOS offers for "one at a time per business": a single
-queue partitioned by business (partition concurrency 1), which one poll serves for every
-business at once.
+business's partition of the sync queue, the step takes its context, opens the services,
+runs the sync, which finds nothing to do, and the alert rules read what it left), without
+a remote call. The baseline is a bare DBOS workflow of the same shape: one workflow with
+one step, on the same queues (the sync queue partitioned by business, partition
+concurrency 1, the same polling interval; the worker's other queues beside it), run by
+``--bare-worker`` processes of this script. With ``--per-business``, the bare workflow is
+also measured on the shape the syncs had before: one queue per business, global
+concurrency 1, each polled as often.
 
 Each scenario gets a fresh schema (platform tables migrated, DBOS's system tables beside
 them), starts its workers, waits until they listen, then enqueues every job in one
@@ -20,9 +20,9 @@ before the step of another job of that business had ended, by the steps' own sta
 end times (DBOS records both, on this machine's clock): the step is where the sync's work
 happens, so overlapping steps are two syncs of one business running at once (must be 0).
 (A workflow's dequeue time is not fit for this: DBOS takes it before the claiming
-transaction, which may wait behind the previous job's completion.) With the workers idle afterwards,
-the database's committed transactions per second and the workers' CPU are read over a few
-seconds: what polling costs when there is nothing to do.
+transaction, which may wait behind the previous job's completion.) With the workers idle
+afterwards, the database's committed transactions per second and the workers' CPU are
+read over a few seconds: what polling costs when there is nothing to do.
 
 ``--step-body`` measures instead, in this process, what the job's step does besides DBOS
 (take a context, open the services, run the sync, evaluate the alert rules) with the
@@ -30,7 +30,9 @@ context borrowed from the process's, as workers now do, against a context built 
 for each step (configuration, engine, schema check, telemetry sink), as they did before.
 
     nice -n 10 .venv/bin/python bench/worker_throughput.py \\
-        [--database-url postgresql://...] [--businesses 8] [--jobs 40] [--poll 0.1] [--runs 3]
+        [--database-url postgresql://...] [--businesses 8] [--jobs 40] [--poll 0.05]
+        [--runs 3] [--workers 1,2] [--per-business] [--kinds ops,bare] [--logs DIR]
+    nice -n 10 .venv/bin/python bench/worker_throughput.py --step-body [--runs 3]
 
 The database URL defaults to MASTEROPS_BENCH_DATABASE_URL, then MASTEROPS_TEST_DATABASE_URL.
 """
@@ -59,15 +61,14 @@ from urllib.parse import quote
 from sqlalchemy import Engine, create_engine, text
 
 from masterops import __version__
-from masterops.jobs.queues import register_queues, sync_queue
+from masterops.jobs.queues import SYNC_QUEUE, register_queues, sync_queue
 from masterops.operations.jobs import APP_NAME, WORKFLOW_NAMES
 
 OPS_WORKFLOW = WORKFLOW_NAMES["inventory"]
 BARE_WORKFLOW = "bench.bare_sync"
-PARTITIONED_QUEUE = "bench-sync"
 #: What runs the jobs: the real workers, the bare workflow on the same queues, and the
-#: bare workflow on one partitioned queue.
-KINDS = ("bare", "ops", "bare-part")
+#: bare workflow on one queue per business.
+KINDS = ("bare", "ops", "bare-perbiz")
 READY = "bench worker ready"
 
 
@@ -92,8 +93,8 @@ class Outcome:
 
 def bare_worker(name: str, database_url: str, home: str, poll: str, kind: str) -> None:
     """A DBOS process running only the bare workflow: on the same queues as a worker
-    (``bare``), or (``bare-part``) with the businesses' sync queues replaced by one queue
-    partitioned by business, polled every ``poll`` seconds."""
+    (``bare``), or (``bare-perbiz``) with one queue per business polled every ``poll``
+    seconds instead of the partitioned sync queue."""
     from dbos import DBOS
 
     from masterops.config import load_config
@@ -114,13 +115,12 @@ def bare_worker(name: str, database_url: str, home: str, poll: str, kind: str) -
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     DBOS.launch()
-    if kind == "bare":
-        register_queues(config.businesses)
-    else:
-        register_queues([])  # the platform's other queues, as a worker has them
-        DBOS.register_queue(
-            PARTITIONED_QUEUE, partition_concurrency=1, polling_interval_sec=float(poll)
-        )
+    register_queues(config.businesses)
+    if kind == "bare-perbiz":
+        for slug in config.businesses:
+            DBOS.register_queue(
+                sync_queue(slug), global_concurrency=1, polling_interval_sec=float(poll)
+            )
     print(READY, flush=True)
     stop.wait()
     DBOS.destroy()
@@ -252,13 +252,14 @@ def enqueue_all(system: Engine, schema: str, url: str, kind: str, slugs: list[st
                 for slug in slugs:
                     options = EnqueueOptions(
                         workflow_name=workflow,
-                        queue_name=sync_queue(slug),
+                        queue_name=SYNC_QUEUE,
+                        queue_partition_key=slug,
                         workflow_id=f"bench-{slug}-{i:04d}",
                         app_version=__version__,
                     )
-                    if kind == "bare-part":
-                        options["queue_name"] = PARTITIONED_QUEUE
-                        options["queue_partition_key"] = slug
+                    if kind == "bare-perbiz":
+                        options["queue_name"] = sync_queue(slug)
+                        del options["queue_partition_key"]
                     client.enqueue_in_transaction(conn, options, slug, False)
     finally:
         client.destroy()
@@ -359,8 +360,8 @@ def scenario(
         system = create_engine(_psycopg(url))
         admin = create_engine(_psycopg(base_url))
         try:
-            if poll != _default_poll():
-                _set_polling(url, schema, [*slugs, "anchor"], poll)
+            if poll != _default_poll() and kind != "bare-perbiz":
+                _set_polling(url, schema, poll)
             total = enqueue_all(system, schema, url, kind, slugs, n)
             wait_done(system, schema, total, timeout_s=60 + total / 2)
             per_s, overlaps, failed, step_ms, gap_ms = throughput(system, schema)
@@ -378,8 +379,8 @@ def _default_poll() -> float:
     return SYNC_POLLING_S
 
 
-def _set_polling(url: str, schema: str, slugs: list[str], poll: float) -> None:
-    """Another polling interval for the sync queues; each worker rereads it at its next
+def _set_polling(url: str, schema: str, poll: float) -> None:
+    """Another polling interval for the sync queue; each worker rereads it at its next
     poll."""
     from dbos import DBOSClient
 
@@ -387,10 +388,12 @@ def _set_polling(url: str, schema: str, slugs: list[str], poll: float) -> None:
         system_database_url=url, dbos_system_schema=schema, application_name=APP_NAME
     )
     try:
-        for name in (sync_queue(slug) for slug in slugs):
-            client.register_queue(
-                name, global_concurrency=1, polling_interval_sec=poll, on_conflict="always_update"
-            )
+        client.register_queue(
+            SYNC_QUEUE,
+            partition_concurrency=1,
+            polling_interval_sec=poll,
+            on_conflict="always_update",
+        )
     finally:
         client.destroy()
     time.sleep(max(1.5, 1.5 * _default_poll()))  # every worker past its current wait
@@ -455,7 +458,7 @@ def main() -> None:
     parser.add_argument("--poll", type=float, default=_default_poll(), help="queue polling, s")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", default="1,2", help="worker counts to measure")
-    parser.add_argument("--partitioned", action="store_true", help="also bare-part")
+    parser.add_argument("--per-business", action="store_true", help="also bare-perbiz")
     parser.add_argument("--step-body", action="store_true", help="the step's own cost only")
     parser.add_argument("--kinds", default=None, help="comma-separated subset of KINDS")
     parser.add_argument("--logs", type=Path, default=None, help="keep workers' stderr here")
@@ -480,7 +483,7 @@ def main() -> None:
     # A stopped bench still stops its workers and drops its schemas.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     slugs = [f"b{i:02d}" for i in range(1, args.businesses + 1)]
-    kinds = KINDS if args.partitioned else KINDS[:2]
+    kinds = KINDS if args.per_business else KINDS[:2]
     if args.kinds:
         kinds = tuple(k for k in args.kinds.split(",") if k in KINDS)
     if args.logs is not None:

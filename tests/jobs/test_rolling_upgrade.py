@@ -9,7 +9,7 @@ from typing import Any
 from dbos import DBOS, DBOSClient, EnqueueOptions, WorkflowHandle
 
 from masterops.config import Config
-from masterops.jobs.queues import register_queues, sync_queue
+from masterops.jobs.queues import SYNC_QUEUE, register_queues
 from masterops.jobs.runtime import executor_id, launched
 from masterops.operations.jobs import APP_NAME, system_database
 
@@ -23,11 +23,12 @@ def _client(config: Config) -> DBOSClient:
 
 
 def _enqueue(client: DBOSClient, workflow_id: str, version: str) -> None:
-    """A health round of teelixir on its sync queue, as an API process of ``version``
-    enqueues its jobs (a short job on a queue polled often)."""
+    """A health round of teelixir in its partition of the sync queue, as an API process
+    of ``version`` enqueues its jobs (a short job on the queue polled most often)."""
     options = EnqueueOptions(
         workflow_name=HEALTH,
-        queue_name=sync_queue("teelixir"),
+        queue_name=SYNC_QUEUE,
+        queue_partition_key="teelixir",
         workflow_id=workflow_id,
         app_version=version,
     )
@@ -46,7 +47,7 @@ def test_a_new_worker_leaves_old_work_to_an_old_worker(platform: Config) -> None
             _enqueue(client, "old-2", OLD)
             _enqueue(client, "new-1", NEW)
             assert DBOS.retrieve_workflow("new-1").get_result()["job"] == "health"
-            time.sleep(1.0)  # ten polls of the sync queue: the old work is still left
+            time.sleep(1.0)  # twenty polls of the sync queue: the old work is still left
             left = {s.workflow_id: s for s in DBOS.list_workflows(workflow_id_prefix="old-")}
             assert {w: s.status for w, s in left.items()} == {
                 "old-1": "ENQUEUED",

@@ -243,37 +243,57 @@ def run_unleashed_sync_step(entity: SyncEntity, business_id: str, full: bool) ->
     return _row_result(entity, row)
 
 
+# Enqueue these on ``queues.SYNC_QUEUE`` with the business id as the partition key.
+
+
 @DBOS.workflow(name="masterops.sync_inventory")
 def inventory_sync_job(business_id: str, full: bool = False) -> JobResult:
-    """Sync one business's inventory (enqueue it on ``queues.sync_queue(business_id)``)."""
+    """Sync one business's inventory."""
     return run_unleashed_sync_step("inventory", business_id, full)
 
 
 @DBOS.workflow(name="masterops.sync_customers")
 def customers_sync_job(business_id: str, full: bool = False) -> JobResult:
-    """Sync one business's customers (enqueue it on ``queues.sync_queue(business_id)``)."""
+    """Sync one business's customers."""
     return run_unleashed_sync_step("customers", business_id, full)
 
 
 @DBOS.workflow(name="masterops.sync_orders")
 def orders_sync_job(business_id: str, full: bool = False) -> JobResult:
-    """Sync one business's sales orders (enqueue it on ``queues.sync_queue(business_id)``)."""
+    """Sync one business's sales orders."""
     return run_unleashed_sync_step("orders", business_id, full)
+
+
+def _sync_on_its_partition(workflow: Callable[[str, bool], JobResult], business_id: str) -> None:
+    """A scheduled sync: enqueue the sync itself in the business's partition of the sync
+    queue (a schedule cannot name a partition: ``queues.py``), so that it never runs
+    beside an on-demand sync of the business. Durable like any enqueue from a workflow:
+    a recovered run finds its sync already enqueued, under the same id.
+
+    It does not wait for the sync: a workflow blocked on another that its own process
+    has stopped dequeueing would hold the worker's shutdown until the other ran
+    elsewhere."""
+    from dbos import SetEnqueueOptions
+
+    from masterops.jobs.queues import SYNC_QUEUE
+
+    with SetEnqueueOptions(queue_partition_key=business_id):
+        DBOS.enqueue_workflow(SYNC_QUEUE, workflow, business_id, False)
 
 
 @DBOS.workflow(name="masterops.sync_inventory.scheduled")
 def scheduled_inventory_sync(scheduled_at: datetime, context: Any) -> None:
-    run_unleashed_sync_step("inventory", str(context["business_id"]), False)
+    _sync_on_its_partition(inventory_sync_job, str(context["business_id"]))
 
 
 @DBOS.workflow(name="masterops.sync_customers.scheduled")
 def scheduled_customers_sync(scheduled_at: datetime, context: Any) -> None:
-    run_unleashed_sync_step("customers", str(context["business_id"]), False)
+    _sync_on_its_partition(customers_sync_job, str(context["business_id"]))
 
 
 @DBOS.workflow(name="masterops.sync_orders.scheduled")
 def scheduled_orders_sync(scheduled_at: datetime, context: Any) -> None:
-    run_unleashed_sync_step("orders", str(context["business_id"]), False)
+    _sync_on_its_partition(orders_sync_job, str(context["business_id"]))
 
 
 #: The on-demand workflow of each Unleashed sync, for ``ops worker --once``.
