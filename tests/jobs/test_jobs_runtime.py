@@ -17,7 +17,7 @@ from masterops.db.engine import create_db_engine
 from masterops.db.tables import health_checks
 from masterops.jobs import durable
 from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, queue_names, register_queues
-from masterops.jobs.runtime import dbos_config, executor_id, system_database
+from masterops.jobs.runtime import dbos_config, executor_id, launched, system_database
 from masterops.jobs.schedules import apply_schedules, plan_schedules
 
 
@@ -106,14 +106,16 @@ def test_importing_the_cli_does_not_import_dbos() -> None:
 
 
 def test_a_sync_ended_by_an_error_ends_its_workflow_in_error(
-    dbos: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    platform: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Unleashed credentials for boo, pointing at a port nobody listens on.
+    # Unleashed credentials for boo, pointing at a port nobody listens on. A worker reads
+    # its configuration when it launches: set before.
     (tmp_path / "masterops.toml").write_text("[limits.retry]\nmax_attempts = 1\n")
     monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_ID", "api-id-boo")
     monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_KEY", "api-key-boo-secret")
     monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_URL", "http://127.0.0.1:9")
-    handle = DBOS.start_workflow(durable.inventory_sync_job, "boo", False)
-    with pytest.raises(durable.SyncFailed, match="sync inventory of boo failed"):
-        handle.get_result()
-    assert handle.get_status().status == "ERROR"
+    with launched(load_config(), worker_name="test", polling_interval_s=0.01):
+        handle = DBOS.start_workflow(durable.inventory_sync_job, "boo", False)
+        with pytest.raises(durable.SyncFailed, match="sync inventory of boo failed"):
+            handle.get_result()
+        assert handle.get_status().status == "ERROR"

@@ -267,7 +267,7 @@ def test_the_names_enqueued_are_the_registered_workflows_and_queues() -> None:
     }
     assert {e: workflow_name(w) for e, w in registered.items()} == ops_jobs.WORKFLOW_NAMES
     assert ops_jobs.N8N_QUEUE == queues.N8N_QUEUE
-    assert ops_jobs.sync_queue("teelixir") == queues.sync_queue("teelixir")
+    assert ops_jobs.SYNC_QUEUE == queues.SYNC_QUEUE
 
 
 def test_ops_serve_run_jobs_runs_an_api_job_in_its_own_process(tmp_path: Path) -> None:

@@ -1,10 +1,15 @@
 """The durable jobs, as DBOS workflows: thin wrappers around ``masterops.operations``.
 
-Each workflow is one step, and the step rebuilds everything it needs (configuration,
-engine, telemetry, connectors) from the process's configuration and the plain arguments
-it was given: arguments and results are pickled into the system database, so they are
+Each workflow is one step. What a step needs beyond its plain arguments comes from the
+process: ``process_context`` (entered by ``runtime.launched``) builds the configuration,
+the engine with its schema check and the telemetry hub once per worker launch, and each
+step takes a ``step_context()`` of it, with connectors (and their rate-limit runtime)
+of its own. Arguments and results are pickled into the system database, so they are
 strings, numbers and dicts, never clients or sessions, and a workflow recovered on
-another worker or after a restart means the same thing there.
+another worker or after a restart means the same thing there. A changed configuration
+therefore takes effect when a worker restarts, as for any long-running process.
+(Scheduled reports still read theirs per step: they run a few times a day, and read
+their mail settings as they are when they send.)
 
 Steps run at least once (a worker killed mid-step runs it again on recovery). Each
 operation is safe to repeat: a health round stores one more round and alerts only on
@@ -33,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 
 from dbos import DBOS
 
+from masterops.config import Config
 from masterops.operations.context import AppContext
 
 if TYPE_CHECKING:
@@ -49,6 +55,39 @@ P = ParamSpec("P")
 _step_context: ContextVar[AppContext | None] = ContextVar("_step_context", default=None)
 
 
+# The context of the process running jobs (``process_context``), None outside one.
+_process: AppContext | None = None
+
+
+@contextmanager
+def process_context(config: Config) -> Iterator[AppContext]:
+    """The job-running process's context, shared by its steps until the block ends.
+
+    Its engine (with the schema check) and hub are built here, on the launching thread,
+    before DBOS can start a step (it resumes pending work at launch): steps on DBOS's
+    threads then only read them. On exit the telemetry is flushed and the engine
+    disposed."""
+    global _process
+    ctx = AppContext(config=config)
+    try:
+        ctx.database()
+        _ = ctx.hub
+        _process = ctx
+        yield ctx
+    finally:
+        _process = None
+        ctx.close()
+
+
+def _step_context_now(reuse: bool) -> AppContext:
+    """The context of a step starting now: one borrowed from the process's, or (a step
+    that reads its settings afresh, or one run outside ``runtime.launched``) its own."""
+    process = _process
+    if reuse and process is not None:
+        return process.step_context()
+    return AppContext()
+
+
 class SyncFailed(Exception):
     """A sync ended by an error (its ``sync_runs`` row says how far it got): raised so that
     the workflow ends in error, visible as such in DBOS."""
@@ -56,17 +95,20 @@ class SyncFailed(Exception):
 
 def _announced(
     describe: Callable[..., tuple[str, str | None]],
+    *,
+    reuse: bool = True,
 ) -> Callable[[Callable[P, JobResult]], Callable[P, JobResult]]:
     """Wrap a step so that it says when it starts and how it ended (business, outcome,
     duration) as ``worker`` log events: the one place a worker's console hears of its
     jobs, whichever job it is. ``describe`` names the job and business from the step's
-    arguments. The step's context is built here and closed when the step ends."""
+    arguments. The step's context is taken here (from the process's, unless ``reuse``
+    is False) and closed when the step ends."""
 
     def wrap(step: Callable[P, JobResult]) -> Callable[P, JobResult]:
         @functools.wraps(step)
         def announced(*args: P.args, **kwargs: P.kwargs) -> JobResult:
             job, business = describe(*args, **kwargs)
-            ctx = AppContext()
+            ctx = _step_context_now(reuse)
             token = _step_context.set(ctx)
             started = time.monotonic()
             try:
@@ -201,37 +243,57 @@ def run_unleashed_sync_step(entity: SyncEntity, business_id: str, full: bool) ->
     return _row_result(entity, row)
 
 
+# Enqueue these on ``queues.SYNC_QUEUE`` with the business id as the partition key.
+
+
 @DBOS.workflow(name="masterops.sync_inventory")
 def inventory_sync_job(business_id: str, full: bool = False) -> JobResult:
-    """Sync one business's inventory (enqueue it on ``queues.sync_queue(business_id)``)."""
+    """Sync one business's inventory."""
     return run_unleashed_sync_step("inventory", business_id, full)
 
 
 @DBOS.workflow(name="masterops.sync_customers")
 def customers_sync_job(business_id: str, full: bool = False) -> JobResult:
-    """Sync one business's customers (enqueue it on ``queues.sync_queue(business_id)``)."""
+    """Sync one business's customers."""
     return run_unleashed_sync_step("customers", business_id, full)
 
 
 @DBOS.workflow(name="masterops.sync_orders")
 def orders_sync_job(business_id: str, full: bool = False) -> JobResult:
-    """Sync one business's sales orders (enqueue it on ``queues.sync_queue(business_id)``)."""
+    """Sync one business's sales orders."""
     return run_unleashed_sync_step("orders", business_id, full)
+
+
+def _sync_on_its_partition(workflow: Callable[[str, bool], JobResult], business_id: str) -> None:
+    """A scheduled sync: enqueue the sync itself in the business's partition of the sync
+    queue (a schedule cannot name a partition: ``queues.py``), so that it never runs
+    beside an on-demand sync of the business. Durable like any enqueue from a workflow:
+    a recovered run finds its sync already enqueued, under the same id.
+
+    It does not wait for the sync: a workflow blocked on another that its own process
+    has stopped dequeueing would hold the worker's shutdown until the other ran
+    elsewhere."""
+    from dbos import SetEnqueueOptions
+
+    from masterops.jobs.queues import SYNC_QUEUE
+
+    with SetEnqueueOptions(queue_partition_key=business_id):
+        DBOS.enqueue_workflow(SYNC_QUEUE, workflow, business_id, False)
 
 
 @DBOS.workflow(name="masterops.sync_inventory.scheduled")
 def scheduled_inventory_sync(scheduled_at: datetime, context: Any) -> None:
-    run_unleashed_sync_step("inventory", str(context["business_id"]), False)
+    _sync_on_its_partition(inventory_sync_job, str(context["business_id"]))
 
 
 @DBOS.workflow(name="masterops.sync_customers.scheduled")
 def scheduled_customers_sync(scheduled_at: datetime, context: Any) -> None:
-    run_unleashed_sync_step("customers", str(context["business_id"]), False)
+    _sync_on_its_partition(customers_sync_job, str(context["business_id"]))
 
 
 @DBOS.workflow(name="masterops.sync_orders.scheduled")
 def scheduled_orders_sync(scheduled_at: datetime, context: Any) -> None:
-    run_unleashed_sync_step("orders", str(context["business_id"]), False)
+    _sync_on_its_partition(orders_sync_job, str(context["business_id"]))
 
 
 #: The on-demand workflow of each Unleashed sync, for ``ops worker --once``.
@@ -335,7 +397,9 @@ def due_reports_step(now_iso: str) -> list[dict[str, Any]]:
 
 
 @DBOS.step(name="masterops.reports.deliver.run")
-@_announced(lambda due, now_iso, claimant: (f"report {due['kind']}", due["business_id"]))
+@_announced(
+    lambda due, now_iso, claimant: (f"report {due['kind']}", due["business_id"]), reuse=False
+)
 def deliver_report_step(due: dict[str, Any], now_iso: str, claimant: str) -> JobResult:
     """Claim, build and send one scheduled report (``operations.reports``)."""
     from masterops.operations.reports import DueDelivery, deliver_scheduled

@@ -41,15 +41,23 @@ def executor_id(worker_name: str) -> str:
     return f"{socket.gethostname()}-{name}"
 
 
-def dbos_config(config: Config, *, worker_name: str, polling_interval_s: float = 1.0) -> DBOSConfig:
+def dbos_config(
+    config: Config,
+    *,
+    worker_name: str,
+    polling_interval_s: float = 1.0,
+    application_version: str = __version__,
+) -> DBOSConfig:
     """The DBOS configuration of this process. ``polling_interval_s`` is how often DBOS
-    looks for finished workflows and notifications; tests make it short."""
+    looks for finished workflows and notifications; tests make it short.
+    ``application_version``: the package's, always, except in the test that runs two
+    releases side by side on one system database."""
     url, schema = system_database(config)
     return {
         "name": APP_NAME,
         "system_database_url": url,
         "dbos_system_schema": schema,
-        "application_version": __version__,
+        "application_version": application_version,
         "executor_id": executor_id(worker_name),
         "notification_listener_polling_interval_sec": polling_interval_s,
         "log_level": _DBOS_LOG_LEVELS.get(config.log_level, "WARNING"),
@@ -82,6 +90,7 @@ def launched(
     worker_name: str,
     queues: Sequence[str] | None = None,
     polling_interval_s: float = 1.0,
+    application_version: str = __version__,
 ) -> Iterator[None]:
     """DBOS launched for this process, with every job workflow registered; destroyed on
     exit. Workflows still running then are left pending, and resume when a process with
@@ -91,24 +100,33 @@ def launched(
     process that runs one job and exits passes ``()``, so that it never picks up work
     it would abandon half-done.
 
+    The job steps share one context built here (``durable.process_context``): the
+    configuration ``config``, the engine with its schema checked, the telemetry hub.
+
     One at a time per process: DBOS is a process-wide singleton.
     """
     from dbos import DBOS
 
     # The decorators register the workflows; recovery at launch needs them known.
-    import masterops.jobs.durable
-    import masterops.jobs.housekeeping  # noqa: F401
+    import masterops.jobs.housekeeping  # noqa: F401  (registers its workflows)
+    from masterops.jobs.durable import process_context
 
-    settings = dbos_config(config, worker_name=worker_name, polling_interval_s=polling_interval_s)
+    settings = dbos_config(
+        config,
+        worker_name=worker_name,
+        polling_interval_s=polling_interval_s,
+        application_version=application_version,
+    )
     _log_to_current_stderr()
     if system_database(config)[0].startswith("sqlite"):
         Path(config.home).mkdir(parents=True, exist_ok=True)
-    DBOS(config=settings)
-    try:
-        if queues is not None:
-            DBOS.listen_queues(list(queues))
-        DBOS.launch()
-        yield
-    finally:
-        # Never destroy_registry=True: the workflows register once, at import.
-        DBOS.destroy()
+    with process_context(config):
+        DBOS(config=settings)
+        try:
+            if queues is not None:
+                DBOS.listen_queues(list(queues))
+            DBOS.launch()
+            yield
+        finally:
+            # Never destroy_registry=True: the workflows register once, at import.
+            DBOS.destroy()

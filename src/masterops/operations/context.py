@@ -1,8 +1,11 @@
 """The composition root: what an operation needs, built lazily from the configuration.
 
-One ``AppContext`` per command invocation or durable step. Nothing is read, imported or
-connected until asked for: a command that only prints help or configuration never loads
-SQLAlchemy, Alembic or the connectors.
+One ``AppContext`` per command invocation, or per job-running process: a worker builds
+one at launch and gives each durable step a ``step_context()`` of it, so that the
+configuration, the engine (with its schema check) and the telemetry sink are built once
+per process rather than once per step. Nothing is read, imported or connected until
+asked for: a command that only prints help or configuration never loads SQLAlchemy,
+Alembic or the connectors.
 """
 
 from __future__ import annotations
@@ -28,10 +31,14 @@ if TYPE_CHECKING:
 class AppContext:
     """Configuration, the platform database and telemetry for one invocation."""
 
-    def __init__(self, *, json_output: bool = False) -> None:
+    def __init__(self, *, json_output: bool = False, config: Config | None = None) -> None:
         self.json_output = json_output
         self._sink: DatabaseSink | None = None
         self._schema_ready = False
+        # A step's context borrows its process's engine and hub: closing it leaves them.
+        self._borrowed = False
+        if config is not None:
+            self.__dict__["config"] = config  # the cached_property's slot
 
     @cached_property
     def config(self) -> Config:
@@ -112,12 +119,28 @@ class AppContext:
         with open_services(self.config, self.hub, engine, runtime=self.runtime) as services:
             yield services
 
+    def step_context(self) -> AppContext:
+        """A context for one job step run by this process: this context's configuration,
+        engine (schema already checked) and telemetry hub, shared; a connector runtime of
+        its own. The runtime's rate-limit buckets and breakers belong to one event loop
+        (they are not thread-safe), and each step runs its own loop on its own thread, so
+        steps running side by side must not share them. Closing it closes nothing shared.
+        """
+        step = AppContext(json_output=self.json_output, config=self.config)
+        step.__dict__["engine"] = self.database()
+        step.__dict__["hub"] = self.hub
+        step._schema_ready = True
+        step._borrowed = True
+        return step
+
     def flush_telemetry(self) -> None:
         """Wait until every event emitted so far is in the database."""
         if self._sink is not None:
             self._sink.flush()
 
     def close(self) -> None:
+        if self._borrowed:
+            return
         if self._sink is not None:
             self._sink.close()
         if "engine" in self.__dict__:

@@ -2,9 +2,10 @@
 
 A job is what one request asked for: one sync of one or several businesses. It is
 enqueued as DBOS workflows, the very ones the schedules run (``jobs/durable.py``), on the
-very queues (one per business, one for n8n): a job started here never runs beside a
-scheduled sync of the same business. Whoever listens to those queues runs it: every
-``ops worker``, or ``ops serve --run-jobs`` on an installation with no worker.
+very queues (the sync queue, in the business's partition; the n8n queue): a job started
+here never runs beside a scheduled sync of the same business. Whoever listens to those
+queues runs it: every ``ops worker``, or ``ops serve --run-jobs`` on an installation with
+no worker.
 
 Enqueueing goes through a ``DBOSClient`` on the system database: it writes the workflow
 rows without running (or importing) any job code, so this module needs nothing from the
@@ -51,6 +52,8 @@ WORKFLOW_NAMES: dict[str, str] = {
     "executions": "masterops.sync_executions",
 }
 N8N_QUEUE = "sync-n8n"
+#: Every Unleashed sync, partitioned by business (as ``jobs/queues.py`` registers it).
+SYNC_QUEUE = "syncs"
 _FAILED_RESULTS = ("failed", "interrupted")
 NO_RUNNER_YET = (
     "no job runner has used this database yet: start `ops worker` (or `ops serve --run-jobs`) once"
@@ -64,11 +67,6 @@ class JobRefused(ValueError):
 
 class JobsUnavailable(RuntimeError):
     """The system database is unreachable, or no job runner has ever created it."""
-
-
-def sync_queue(business_id: str) -> str:
-    """The queue of one business's syncs (as ``jobs/queues.py`` registers it)."""
-    return f"sync-{business_id}"
 
 
 def system_database(config: Config) -> tuple[str, str]:
@@ -242,9 +240,9 @@ def start_sync_job(
         if entity == "executions":
             client.enqueue(_options(workflow, N8N_QUEUE, f"{PREFIX}{job_id}-executions"), full)
         for slug in targets:
-            client.enqueue(
-                _options(workflow, sync_queue(slug), f"{PREFIX}{job_id}-{slug}"), slug, full
-            )
+            options = _options(workflow, SYNC_QUEUE, f"{PREFIX}{job_id}-{slug}")
+            options["queue_partition_key"] = slug
+            client.enqueue(options, slug, full)
     except Exception as exc:
         raise _unavailable(exc) from None
     return JobRef(job_id, "enqueued", entity, tuple(targets))
