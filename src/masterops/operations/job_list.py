@@ -33,7 +33,6 @@ from masterops.operations.jobs import (
     JobQueue,
     JobsUnavailable,
     _unavailable,
-    sync_queue,
 )
 
 if TYPE_CHECKING:
@@ -206,6 +205,13 @@ def cancel_job(jobs: JobQueue, workflow_id: str) -> JobRow:
     return _row(_status(jobs, workflow_id))
 
 
+def _business_queue(business: str) -> str:
+    """The queue a business's scheduled syncs start on (``jobs/queues.sync_queue``): one
+    job at a time there, and the sync lock keeps it off a sync running in the business's
+    partition of the ``syncs`` queue (DBOS resumes a job on a queue, never a partition)."""
+    return f"sync-{business}"
+
+
 def home_queue(status: WorkflowStatus) -> str | None:
     """The queue a job runs on: its own while enqueued or running, else the one its
     workflow always goes to (None: DBOS's internal queue)."""
@@ -216,7 +222,7 @@ def home_queue(status: WorkflowStatus) -> str | None:
         inputs = status.input or {"args": (), "kwargs": {}}
         args = tuple(inputs.get("args", ()))
         business = args[0] if args else inputs.get("kwargs", {}).get("business_id")
-        return sync_queue(str(business)) if business else None
+        return _business_queue(str(business)) if business else None
     return _QUEUE_OF.get(name)
 
 
