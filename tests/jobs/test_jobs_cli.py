@@ -12,11 +12,11 @@ import pytest
 from dbos import DBOS, DBOSClient, EnqueueOptions, SetWorkflowID
 
 from masterops import __version__
-from masterops.config import Config
+from masterops.config import Config, load_config
 from masterops.db.engine import create_db_engine
 from masterops.jobs import durable
 from masterops.jobs.queues import HEALTH_QUEUE, register_queues
-from masterops.jobs.runtime import executor_id, system_database
+from masterops.jobs.runtime import executor_id, launched, system_database
 from masterops.operations.alerts import worker_heartbeat
 from masterops.operations.jobs import APP_NAME
 
@@ -99,16 +99,22 @@ def test_cancel_then_retry_resumes_on_its_queue(dbos: Config, ops) -> None:  # t
 
 
 def test_a_failed_job_is_retried_as_a_new_one(
-    dbos: Config,
+    platform: Config,
     ops,  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    # Unleashed credentials for boo, pointing at a port nobody listens on.
+    # Unleashed credentials for boo, pointing at a port nobody listens on; set before the
+    # worker starts, which reads its configuration once.
     (tmp_path / "masterops.toml").write_text("[limits.retry]\nmax_attempts = 1\n")
     monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_ID", "api-id-boo")
     monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_KEY", "api-key-boo-secret")
     monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_URL", "http://127.0.0.1:9")
+    with launched(load_config(), worker_name="test", polling_interval_s=0.01):
+        _fail_and_retry(load_config(), ops)
+
+
+def _fail_and_retry(dbos: Config, ops) -> None:  # type: ignore[no-untyped-def]
     with SetWorkflowID("sync-failed"):
         handle = DBOS.start_workflow(durable.inventory_sync_job, "boo", False)
     with pytest.raises(durable.SyncFailed):

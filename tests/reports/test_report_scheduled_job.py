@@ -151,7 +151,7 @@ def test_a_failed_send_is_retried_by_a_later_tick(
 def test_the_schedule_is_applied_only_with_somewhere_to_send(
     worker: Config, tmp_path: Path
 ) -> None:
-    assert [s.name for s in plan_schedules(worker)][-1] == "reports"
+    assert "reports" in [s.name for s in plan_schedules(worker)]
     register_queues(worker.businesses)
     apply_schedules(plan_schedules(worker))
     assert "reports" in {s["schedule_name"] for s in DBOS.list_schedules()}

@@ -73,9 +73,9 @@ def test_n8n_not_configured_names_the_variable(  # type: ignore[no-untyped-def]
 
 async def test_one_job_per_distinct_n8n_instance(tmp_path: Path, engine: Engine) -> None:
     env = {
-        "MASTEROPS_N8N_URL": "http://n8n-shared.example",
+        "MASTEROPS_N8N_URL": "https://n8n-shared.example",
         "MASTEROPS_N8N_API_KEY": "shared-key-123",
-        "MASTEROPS_RHF_N8N_URL": "http://n8n-rhf.example",
+        "MASTEROPS_RHF_N8N_URL": "https://n8n-rhf.example",
         "MASTEROPS_RHF_N8N_API_KEY": "rhf-key-456",
     }
     config = load_config(env, cwd=tmp_path)
