@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +16,7 @@ from masterops.cli.options import (
     command_context,
     confirm_destructive,
     limit_option,
+    prune_cutoff,
 )
 from masterops.cli.output import print_json, print_table
 
@@ -113,18 +114,8 @@ def prune(
 
     from masterops.db import audit as trail
     from masterops.db.tables import audit_log
-    from masterops.timeparse import parse_duration
 
-    try:
-        age = parse_duration(older_than)
-    except ValueError as exc:
-        raise UsageError(f"--older-than: {exc}") from None
-    if age < MIN_AUDIT_AGE and not (force or dry_run):
-        raise UsageError(
-            f"--older-than {older_than} would delete entries younger than "
-            f"{MIN_AUDIT_AGE.days} days; pass --force to mean it (or --dry-run)"
-        )
-    cutoff = datetime.now(UTC) - age
+    cutoff = prune_cutoff(older_than, MIN_AUDIT_AGE, force=force, dry_run=dry_run, what="entries")
     with command_context(json_output) as ctx:
         engine = ctx.database()
         with engine.connect() as conn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,6 +17,7 @@ from masterops.cli.options import (
     command_context,
     confirm_destructive,
     limit_option,
+    prune_cutoff,
 )
 from masterops.cli.output import print_json, print_mapping, print_table
 
@@ -192,19 +193,8 @@ def prune_cmd(
     """Delete log rows older than a given age (integration_logs, api_metrics, ...); asks first."""
     from masterops.db.engine import describe_url
     from masterops.db.queries import prunable_counts, prune
-    from masterops.timeparse import parse_duration
 
-    try:
-        age = parse_duration(older_than)
-    except ValueError as exc:
-        raise UsageError(f"--older-than: {exc}") from None
-    if age < MIN_PRUNE_AGE and not (force or dry_run):
-        raise UsageError(
-            f"--older-than {older_than} would delete rows younger than "
-            f"{MIN_PRUNE_AGE.days} days; "
-            "pass --force to mean it (or --dry-run to see the counts)"
-        )
-    cutoff = datetime.now(UTC) - age
+    cutoff = prune_cutoff(older_than, MIN_PRUNE_AGE, force=force, dry_run=dry_run, what="rows")
     with command_context(json_output) as ctx:
         engine = ctx.database()
         with engine.connect() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -59,3 +60,22 @@ def confirm_destructive(question: str, *, yes: bool) -> None:
 
 
 __all__ = ["check_business", "command_context", "confirm_destructive", "limit_option"]
+
+
+def prune_cutoff(
+    older_than: str, minimum: timedelta, *, force: bool, dry_run: bool, what: str
+) -> datetime:
+    """The time before which a prune deletes ``what`` (``--older-than AGE``): an age under
+    ``minimum`` needs ``--force`` (or ``--dry-run``), so a typo cannot empty a table."""
+    from masterops.timeparse import parse_duration
+
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        raise UsageError(f"--older-than: {exc}") from None
+    if age < minimum and not (force or dry_run):
+        raise UsageError(
+            f"--older-than {older_than} would delete {what} younger than {minimum.days} days; "
+            "pass --force to mean it (or --dry-run to see the counts)"
+        )
+    return datetime.now(UTC) - age
