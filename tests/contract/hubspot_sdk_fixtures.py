@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -28,6 +28,8 @@ import uvicorn
 from hubspot import HubSpot
 from urllib3.util.retry import Retry
 
+from masterops.integrations.base import ConnectorRuntime, RetryPolicy
+from masterops.integrations.hubspot import HubSpotConnector
 from masterops_sandbox.accounts import SandboxAccount, sandbox_accounts
 from masterops_sandbox.harness import ServiceHarness
 from masterops_sandbox.hubspot import HubSpotSandbox, build_hubspot
@@ -150,3 +152,39 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 
     def bodies(self, method: str, path_end: str) -> list[Any]:
         return [b for m, p, b in self.sent if m == method and p.endswith(path_end)]
+
+
+@pytest.fixture(name="wire")
+def wire_fixture() -> RecordingTransport:
+    return RecordingTransport()
+
+
+def connector_for(
+    served: ServedHubSpot,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+) -> HubSpotConnector:
+    """The project's connector for the ``BUSINESS`` portal of ``served``, with fast retries
+    unless told otherwise."""
+    return HubSpotConnector(
+        business_id=BUSINESS,
+        runtime=ConnectorRuntime(),
+        token=served.token(),
+        tier="limit_pack",
+        search_per_second=50,
+        base_url=served.url,
+        transport=transport,
+        retry=retry or RetryPolicy(base_delay=0.01, max_delay=0.05),
+    )
+
+
+@pytest.fixture(name="hubspot")
+async def connector_fixture(
+    served: ServedHubSpot, wire: RecordingTransport
+) -> AsyncIterator[HubSpotConnector]:
+    """The project's connector for the ``BUSINESS`` portal, over ``wire``."""
+    served.harness.faults.reset()
+    connector = connector_for(served, transport=wire)
+    yield connector
+    await connector.aclose()

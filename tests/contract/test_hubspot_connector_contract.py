@@ -6,25 +6,18 @@ on, so a field HubSpot's request descriptions require is never missing.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from hubspot_sdk_fixtures import (  # noqa: F401 - fixtures
-    BUSINESS,
     V4,
     RecordingTransport,
-    ServedHubSpot,
     as_sdk_model,
+    connector_fixture,
     served_fixture,
     unique,
+    wire_fixture,
 )
 
-from masterops.integrations.base import (
-    ConnectorRuntime,
-    ErrorCategory,
-    IntegrationError,
-    RetryPolicy,
-)
+from masterops.integrations.base import ErrorCategory, IntegrationError
 from masterops.integrations.hubspot import (
     CONTACT_TO_COMPANY,
     AssociationType,
@@ -34,30 +27,6 @@ from masterops.integrations.hubspot import (
     NewObject,
     Sort,
 )
-
-
-@pytest.fixture
-def wire() -> RecordingTransport:
-    return RecordingTransport()
-
-
-@pytest.fixture
-async def hubspot(
-    served: ServedHubSpot, wire: RecordingTransport
-) -> AsyncIterator[HubSpotConnector]:
-    served.harness.faults.reset()
-    connector = HubSpotConnector(
-        business_id=BUSINESS,
-        runtime=ConnectorRuntime(),
-        token=served.token(),
-        tier="limit_pack",
-        search_per_second=50,
-        base_url=served.url,
-        transport=wire,
-        retry=RetryPolicy(base_delay=0.01, max_delay=0.05),
-    )
-    yield connector
-    await connector.aclose()
 
 
 async def test_single_record_crud(hubspot: HubSpotConnector, wire: RecordingTransport) -> None:

@@ -15,15 +15,14 @@ import httpx
 import pytest
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate
 from hubspot_sdk_fixtures import (  # noqa: F401 - fixtures
-    BUSINESS,
     ServedHubSpot,
+    connector_for,
     served_fixture,
     unique,
 )
 from urllib3.util.retry import Retry
 
-from masterops.integrations.base import ConnectorRuntime, RetryPolicy
-from masterops.integrations.hubspot import HubSpotConnector
+from masterops.integrations.base import RetryPolicy
 
 LIMITED = "elevate"  # a starter portal the limiter tests may exhaust
 
@@ -117,13 +116,8 @@ def test_urllib3_retry_recovers_from_injected_5xx(faults: ServedHubSpot) -> None
 
 async def test_connector_recovers_from_injected_429s_and_5xx(faults: ServedHubSpot) -> None:
     faults.harness.faults.configure(rate_429=0.3, rate_5xx=0.3, retry_after=0.2, seed=9)
-    connector = HubSpotConnector(
-        business_id=BUSINESS,
-        runtime=ConnectorRuntime(),
-        token=faults.token(),
-        tier="limit_pack",
-        search_per_second=50,
-        base_url=faults.url,
+    connector = connector_for(
+        faults,
         retry=RetryPolicy(max_attempts=10, base_delay=0.01, max_delay=0.05, deadline=60.0),
     )
     try:

@@ -1,4 +1,5 @@
-"""The HubSpot CRM connector: objects, batches, search, associations, properties.
+"""The HubSpot CRM connector: objects, batches, search, associations (v4, v3, labels),
+properties and their groups, pipelines and stages, owners, merges.
 
 Everything public is re-exported here; import from ``masterops.integrations.hubspot``::
 
@@ -10,9 +11,11 @@ Everything public is re-exported here; import from ``masterops.integrations.hubs
         ...
 """
 
+from masterops.integrations.hubspot.associations_v3 import V3Associated, V3Link
 from masterops.integrations.hubspot.connector import HubSpotConnector
 from masterops.integrations.hubspot.core import BATCH_LIMIT, OBJECT_TYPES
 from masterops.integrations.hubspot.filters import AllOf, AnyOf, Filter, Sort, Where
+from masterops.integrations.hubspot.groups import PropertyGroup
 from masterops.integrations.hubspot.models import (
     CONTACT_TO_COMPANY,
     DEAL_TO_COMPANY,
@@ -29,6 +32,8 @@ from masterops.integrations.hubspot.models import (
     PropertyValue,
     SearchPage,
 )
+from masterops.integrations.hubspot.owners import Owner, OwnerTeam
+from masterops.integrations.hubspot.pipelines import NewStage, Pipeline, PipelineStage
 from masterops.integrations.hubspot.ratelimits import TIER_BURST
 from masterops.integrations.hubspot.search import SEARCH_RESULT_CAP, WindowOn
 
@@ -52,10 +57,18 @@ __all__ = [
     "HubSpotConnector",
     "NewAssociation",
     "NewObject",
+    "NewStage",
+    "Owner",
+    "OwnerTeam",
+    "Pipeline",
+    "PipelineStage",
     "Property",
+    "PropertyGroup",
     "PropertyValue",
     "SearchPage",
     "Sort",
+    "V3Associated",
+    "V3Link",
     "Where",
     "WindowOn",
 ]

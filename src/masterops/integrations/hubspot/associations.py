@@ -205,27 +205,42 @@ class AssociationOperations(HubSpotCore):
         """Remove every association of each ``(from id, to id)``. HubSpot answers 204
         without detail, so every pair of a chunk that succeeded is ok."""
         inputs = [{"from": {"id": str(a)}, "to": [{"id": str(b)}]} for a, b in pairs]
+        keys: list[str | None] = [f"{a}:{b}" for a, b in pairs]
+        return await self._archive_links(
+            BATCH_ARCHIVE, from_type, to_type, inputs, keys, "batch_remove_associations"
+        )
+
+    # -- shared --------------------------------------------------------------------------
+
+    async def _archive_links(
+        self,
+        path: str,
+        from_type: str,
+        to_type: str,
+        inputs: list[dict[str, Any]],
+        keys: list[str | None],
+        operation: str,
+    ) -> list[BatchOutcome[None]]:
+        """POST archive inputs in chunks. HubSpot answers 204 without detail, so every
+        input of a chunk that succeeded is ok."""
 
         async def send(chunk: Chunk[dict[str, Any]]) -> list[BatchOutcome[None]]:
             await self.request(
                 "POST",
-                BATCH_ARCHIVE,
+                path,
                 path_params={"from_type": from_type, "to_type": to_type},
                 json={"inputs": chunk.items},
-                operation="batch_remove_associations",
-                idempotent=True,
+                operation=operation,
+                idempotent=True,  # removing what is gone changes nothing
             )
             return [
                 BatchOutcome[None](index=chunk.start + i, ok=True, key=key)
                 for i, key in enumerate(chunk.keys)
             ]
 
-        keys: list[str | None] = [f"{a}:{b}" for a, b in pairs]
         return await run_in_chunks(
             inputs, keys, send, size=BATCH_LIMIT, concurrency=self.batch_concurrency
         )
-
-    # -- shared --------------------------------------------------------------------------
 
     async def _batch_links(
         self,

@@ -1,6 +1,7 @@
 """``HubSpotConnector``: one business's HubSpot portal, through a private app token.
 
-It combines the operation groups (objects, batch, search, associations, properties),
+It combines the operation groups (objects and merge, batch, search, associations v4 and
+v3, association labels, properties and property groups, pipelines, owners),
 sizes its rate-limit buckets from the portal's tier, reads HubSpot's daily allowance from
 every answer, and proves the token works with one cheap read (``probe``).
 """
@@ -21,9 +22,14 @@ from masterops.integrations.base import (
     RetryPolicy,
     Timeouts,
 )
-from masterops.integrations.hubspot.associations import AssociationOperations
+from masterops.integrations.hubspot.associations_v3 import AssociationV3Operations
 from masterops.integrations.hubspot.batch import BatchOperations
+from masterops.integrations.hubspot.groups import PropertyGroupOperations
+from masterops.integrations.hubspot.labels import AssociationLabelOperations
+from masterops.integrations.hubspot.merge import MergeOperations
 from masterops.integrations.hubspot.objects import OBJECTS, ObjectOperations
+from masterops.integrations.hubspot.owners import OwnerOperations
+from masterops.integrations.hubspot.pipelines import PipelineOperations
 from masterops.integrations.hubspot.properties import PropertyOperations
 from masterops.integrations.hubspot.ratelimits import (
     DailyAllowance,
@@ -48,10 +54,15 @@ class _BearerToken(httpx.Auth):
 
 class HubSpotConnector(
     ObjectOperations,
+    MergeOperations,
     BatchOperations,
     SearchOperations,
-    AssociationOperations,
+    AssociationV3Operations,  # v4 associations and, beside them, v3's batch endpoints
+    AssociationLabelOperations,
     PropertyOperations,
+    PropertyGroupOperations,
+    PipelineOperations,
+    OwnerOperations,
 ):
     """HubSpot CRM v3/v4 for one business.
 

@@ -97,6 +97,60 @@ class HubSpotCore(BaseConnector):
             )
         return response, body
 
+    async def _call_model(
+        self,
+        model: type[M],
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+        expected_statuses: Collection[int] = (),
+    ) -> M:
+        """``_call_object`` for an endpoint that answers one ``model``."""
+        response, body = await self._call_object(
+            method,
+            path,
+            operation=operation,
+            path_params=path_params,
+            params=params,
+            json=json,
+            idempotent=idempotent,
+            expected_statuses=expected_statuses,
+        )
+        return self._parse(model, body, response=response, operation=operation, path=path)
+
+    async def _call_list(
+        self,
+        model: type[M],
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        path_params: Mapping[str, object] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> list[M]:
+        """``_call_object`` for an endpoint that answers ``{"results": [model, ...]}``
+        in one page."""
+        response, body = await self._call_object(
+            method,
+            path,
+            operation=operation,
+            path_params=path_params,
+            params=params,
+            json=json,
+            idempotent=idempotent,
+        )
+        return [
+            self._parse(model, raw, response=response, operation=operation, path=path)
+            for raw in results_of(body)
+        ]
+
     def _parse(
         self, model: type[M], data: Any, *, response: httpx.Response, operation: str, path: str
     ) -> M:
@@ -131,3 +185,11 @@ def results_of(body: Mapping[str, Any]) -> list[Any]:
     """The ``results`` list of an answer (empty when missing)."""
     results = body.get("results")
     return results if isinstance(results, list) else []
+
+
+def patch_body(**fields: Any) -> dict[str, Any]:
+    """A PATCH body of the fields given (None means "leave as it is"); at least one."""
+    changes = {name: value for name, value in fields.items() if value is not None}
+    if not changes:
+        raise ValueError("nothing to change: give at least one field")
+    return changes

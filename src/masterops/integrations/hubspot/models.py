@@ -37,6 +37,10 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
 
+#: The base of every answer model, for the operation modules that define their own.
+Model = _Model
+
+
 class CrmObject(_Model):
     """One record (contact, company, deal, product, line item) as HubSpot returns it."""
 

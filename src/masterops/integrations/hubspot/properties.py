@@ -1,10 +1,14 @@
-"""Property definitions: list, get, and ``ensure_property`` (create when missing), which
-syncs use to set up the custom unique properties they upsert by."""
+"""Property definitions: list, get, ``ensure_property`` (create when missing), which
+syncs use to set up the custom unique properties they upsert by, and changing or
+archiving a custom property (HubSpot's own properties refuse both: ``VALIDATION``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from masterops.integrations.base import ErrorCategory, IntegrationError
-from masterops.integrations.hubspot.core import HubSpotCore, results_of
+from masterops.integrations.hubspot.core import HubSpotCore, patch_body, results_of
 from masterops.integrations.hubspot.models import Property
 
 PROPERTIES = "/crm/v3/properties/{type}"
@@ -20,11 +24,24 @@ DEFAULT_GROUPS = {
 }
 
 
+def _options_json(options: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """``(label, value)`` pairs as HubSpot's option inputs (``hidden`` is required)."""
+    return [
+        {"label": label, "value": value, "displayOrder": order, "hidden": False}
+        for order, (label, value) in enumerate(options)
+    ]
+
+
 class PropertyOperations(HubSpotCore):
-    async def list_properties(self, object_type: str) -> list[Property]:
-        """Every property definition of ``object_type``."""
+    async def list_properties(self, object_type: str, *, archived: bool = False) -> list[Property]:
+        """Every property definition of ``object_type`` (the archived ones instead, with
+        ``archived``)."""
         response, body = await self._call_object(
-            "GET", PROPERTIES, path_params={"type": object_type}, operation="list_properties"
+            "GET",
+            PROPERTIES,
+            path_params={"type": object_type},
+            params={"archived": "true"} if archived else None,
+            operation="list_properties",
         )
         return [
             self._parse(
@@ -98,9 +115,75 @@ class PropertyOperations(HubSpotCore):
         except IntegrationError as failed:
             if failed.category is not ErrorCategory.CONFLICT:
                 raise
-            return self._checked(await self.get_property(object_type, name), object_type, unique)
+            return self._checked(await self._taken(object_type, name), object_type, unique)
         return self._parse(
             Property, body, response=response, operation="create_property", path=PROPERTIES
+        )
+
+    async def update_property(
+        self,
+        object_type: str,
+        name: str,
+        *,
+        label: str | None = None,
+        description: str | None = None,
+        group_name: str | None = None,
+        type: str | None = None,
+        field_type: str | None = None,
+        options: Sequence[tuple[str, str]] | None = None,
+        display_order: int | None = None,
+        hidden: bool | None = None,
+    ) -> Property:
+        """Change a custom property's definition; only what is given is sent. ``options``
+        (``(label, value)`` pairs) replaces the whole list; values already stored stay.
+        Unknown is ``NOT_FOUND``; a HubSpot-defined property is ``VALIDATION``."""
+        payload = patch_body(
+            label=label,
+            description=description,
+            groupName=group_name,
+            type=type,
+            fieldType=field_type,
+            options=_options_json(options) if options is not None else None,
+            displayOrder=display_order,
+            hidden=hidden,
+        )
+        return await self._call_model(
+            Property,
+            "PATCH",
+            PROPERTY,
+            path_params={"type": object_type, "name": name},
+            json=payload,
+            operation="update_property",
+            # Setting the same definition again changes nothing: safe to repeat.
+            idempotent=True,
+        )
+
+    async def archive_property(self, object_type: str, name: str) -> None:
+        """Archive a custom property (204). Its name stays taken: creating it again is a
+        ``CONFLICT``."""
+        await self.request(
+            "DELETE",
+            PROPERTY,
+            path_params={"type": object_type, "name": name},
+            operation="archive_property",
+        )
+
+    async def _taken(self, object_type: str, name: str) -> Property:
+        """The property whose name a create found taken. An archived property keeps its
+        name but cannot be read: that is a ``CONFLICT`` saying so, not a ``NOT_FOUND``."""
+        try:
+            return await self.get_property(object_type, name, missing_expected=True)
+        except IntegrationError as exc:
+            if exc.category is not ErrorCategory.NOT_FOUND:
+                raise
+        raise IntegrationError(
+            f"property {name} of {object_type} is archived and keeps its name: restore it in "
+            "HubSpot or choose another name",
+            category=ErrorCategory.CONFLICT,
+            service=self.service,
+            operation="ensure_property",
+            status=409,
+            endpoint=PROPERTY,
         )
 
     def _checked(self, prop: Property, object_type: str, unique: bool) -> Property:
