@@ -183,3 +183,16 @@ async def test_retry_on_an_instance_without_workflows_is_a_plain_404() -> None:
         response = await client.post("/api/v1/executions/1/retry", headers={"X-N8N-API-KEY": KEY})
     assert response.status_code == 404
     assert response.json() == {"message": "Not Found"}
+
+
+async def test_injected_429_is_n8ns_own_limit_answer(api: httpx.AsyncClient) -> None:
+    unknown = await api.get("/api/v1/nosuch")  # one of n8n's own error answers
+    assert unknown.status_code == 404
+    await api.put("/_sandbox/faults", json={"rate_429": 1.0, "retry_after": 0.2})
+    limited = await api.get("/api/v1/workflows")
+    assert limited.status_code == 429
+    # n8n's rate limiter (express-rate-limit) answers with its errors' {"message": ...} body.
+    assert limited.json() == {"message": "Too many requests"}
+    assert set(limited.headers) - {"retry-after"} == set(unknown.headers)
+    assert limited.headers["content-type"] == unknown.headers["content-type"]
+    assert limited.headers["retry-after"] == "1"  # whole seconds, rounded up

@@ -58,3 +58,23 @@ async def test_call_log_counts_route_templates(
     assert harness.call_count("/Products", "GET") == 1
     calls = (await http.get("/_sandbox/calls")).json()
     assert calls["total"] == 3
+
+
+async def test_injected_429_is_the_services_own_limit_answer(
+    teelixir: UnleashedClient, http: httpx.AsyncClient, sandbox: UnleashedSandbox
+) -> None:
+    sandbox.set_monthly_quota("teelixir", 1)
+    assert (await teelixir.get("/Products")).status_code == 200
+    blocked = await teelixir.get("/Products")  # the service's own limit: the month's quota
+    assert blocked.status_code == 429
+    await http.put("/_sandbox/faults", json={"rate_429": 1.0, "retry_after": 2.5})
+    injected = await teelixir.get("/Products")
+    assert injected.status_code == blocked.status_code
+    assert set(injected.json()) == set(blocked.json()) == {"description"}
+    assert isinstance(injected.json()["description"], str)
+    assert injected.headers["retry-after"] == "3"  # whole seconds, rounded up
+    # The same headers, except what tells the two apart: the month's block names its reset
+    # (a client must not wait for it), a passing limit asks to retry after a while.
+    assert set(injected.headers) - {"retry-after"} == set(blocked.headers) - {"x-quota-reset"}
+    assert injected.headers["content-type"] == blocked.headers["content-type"]
+    assert "retry-after" not in blocked.headers and "x-quota-reset" not in injected.headers

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from masterops_sandbox.harness import ServiceHarness
 from masterops_sandbox.n8n.executor import record_run
-from masterops_sandbox.n8n.responses import N8nJSONResponse, message
+from masterops_sandbox.n8n.responses import N8nJSONResponse, message, too_many_requests
 from masterops_sandbox.n8n.routes_credentials import credential_routes
 from masterops_sandbox.n8n.routes_executions import execution_routes
 from masterops_sandbox.n8n.routes_tags import tag_routes
@@ -240,6 +240,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return message(status, str(getattr(exc, "detail", "error")))
 
 
+def _injected_rate_limit(scope: Scope, retry_after: int | None, policy: str | None) -> ASGIApp:
+    """An injected 429 is n8n's own rate-limit answer (n8n has one limit: no policies)."""
+    return too_many_requests(retry_after)
+
+
 def build_n8n(
     api_key: str,
     *,
@@ -253,7 +258,10 @@ def build_n8n(
     sandbox = N8nSandbox(api_key, seed=seed, now=now)
     if seed_data:
         seed_n8n(sandbox.store, seed=seed, executions=executions)
-    return sandbox, ServiceHarness(SERVICE, sandbox.app, state=sandbox.state)
+    harness = ServiceHarness(
+        SERVICE, sandbox.app, state=sandbox.state, rate_limited=_injected_rate_limit
+    )
+    return sandbox, harness
 
 
 def create_n8n(

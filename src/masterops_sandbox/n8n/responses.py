@@ -17,6 +17,8 @@ KeySource = Callable[[], str]
 MISSING_KEY = "'X-N8N-API-KEY' header required"
 BAD_KEY = "unauthorized"
 NOT_FOUND = "Not Found"
+#: n8n's rate limiter (express-rate-limit, configured with n8n's own error body) says this.
+TOO_MANY_REQUESTS = "Too many requests"
 # What Express's final handler sends when n8n's body parser throws (NODE_ENV=production).
 BAD_JSON_PAGE = (
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n'
@@ -34,6 +36,13 @@ def ok(payload: Any, status: int = 200) -> Response:
 
 def message(status: int, text: str) -> Response:
     return N8nJSONResponse({"message": text}, status_code=status)
+
+
+def too_many_requests(retry_after: int | None) -> Response:
+    """n8n's rate-limit answer: 429 with its ``{"message": ...}`` error body and, when the
+    wait is known, ``Retry-After`` in whole seconds."""
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return N8nJSONResponse({"message": TOO_MANY_REQUESTS}, status_code=429, headers=headers)
 
 
 def guarded(api_key: KeySource, handler: Handler) -> Handler:

@@ -10,11 +10,13 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from masterops_sandbox.accounts import SandboxAccount
+from masterops_sandbox.faults import RateLimitAnswer
 from masterops_sandbox.harness import ServiceHarness
 from masterops_sandbox.unleashed.auth import UnleashedAuth
-from masterops_sandbox.unleashed.errors import UnleashedError, error_response
+from masterops_sandbox.unleashed.errors import UnleashedError, error_response, refuse
 from masterops_sandbox.unleashed.routes import unleashed_routes
 from masterops_sandbox.unleashed.sandbox import UnleashedSandbox
 
@@ -56,6 +58,28 @@ def unleashed_app(sandbox: UnleashedSandbox) -> Starlette:
     )
 
 
+#: What an injected 429 says. Unleashed documents no per-second limit and its words are
+#: unverified; the body is its error body, as for every refusal.
+RATE_LIMITED = "Too many requests: the API call rate limit was reached; retry after a while"
+
+
+def injected_rate_limit() -> RateLimitAnswer:
+    """The 429 fault injection answers with: the quota block's refusal (same body shape,
+    same headers, through the same code) for a limit that passes, so ``Retry-After``
+    (whole seconds, when the switch sets one) instead of ``X-Quota-Reset``, which marks
+    the month's block that no retry can get past."""
+
+    def answer(scope: Scope, retry_after: int | None, policy: str | None) -> ASGIApp:
+        extra = [] if retry_after is None else [(b"retry-after", str(retry_after).encode())]
+
+        async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+            await refuse(send, 429, RATE_LIMITED, extra)
+
+        return limited
+
+    return answer
+
+
 def build_unleashed(
     accounts: Mapping[str, SandboxAccount],
     *,
@@ -68,7 +92,12 @@ def build_unleashed(
     sandbox = UnleashedSandbox(
         accounts, seed=seed, volume=volume, monthly_quota=monthly_quota, now=now
     )
-    harness = ServiceHarness(name="unleashed", app=unleashed_app(sandbox), state=sandbox.state)
+    harness = ServiceHarness(
+        name="unleashed",
+        app=unleashed_app(sandbox),
+        state=sandbox.state,
+        rate_limited=injected_rate_limit(),
+    )
     return sandbox, harness
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from masterops_sandbox.unleashed.errors import error_body
+from masterops_sandbox.unleashed.errors import refuse
 from masterops_sandbox.unleashed.quota import (
     RESET_HEADER,
     WARNING_HEADER,
@@ -67,14 +67,14 @@ class UnleashedAuth:
             elif name == b"api-auth-signature":
                 signature = value.decode("latin-1")
         if not api_id or not signature:
-            await _refuse(send, 403, "The api-auth-id and api-auth-signature headers are required")
+            await refuse(send, 403, "The api-auth-id and api-auth-signature headers are required")
             return
         account = self._accounts.get(api_id)
         if account is None:
-            await _refuse(send, 403, "The api-auth-id is not a known API id")
+            await refuse(send, 403, "The api-auth-id is not a known API id")
             return
         if not verify(account.api_key, scope["query_string"], signature):
-            await _refuse(
+            await refuse(
                 send,
                 403,
                 "The api-auth-signature does not match the query string: sign the exact "
@@ -84,7 +84,7 @@ class UnleashedAuth:
         decision = account.quota.admit()
         if not decision.allowed:
             resets = decision.resets_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-            await _refuse(
+            await refuse(
                 send,
                 self._switches.blocked_status,
                 f"The monthly API call quota of this account is exhausted; calls are "
@@ -104,16 +104,3 @@ class UnleashedAuth:
             await send(message)
 
         await self.app(scope, receive, send_with_warning)
-
-
-async def _refuse(
-    send: Send, status: int, description: str, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    body = error_body(description)
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

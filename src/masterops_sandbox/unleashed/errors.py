@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from starlette.responses import Response
+from starlette.types import Send
 
 
 class UnleashedError(Exception):
@@ -36,6 +37,21 @@ class NotFound(UnleashedError, LookupError):
 
 def error_body(description: str) -> bytes:
     return json.dumps({"description": description}).encode()
+
+
+async def refuse(
+    send: Send, status: int, description: str, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer a request the service turns away before any route (authentication, quota,
+    rate limit): the error body, its length and type, then ``extra`` headers."""
+    body = error_body(description)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def error_response(

@@ -182,3 +182,14 @@ async def test_two_businesses_on_one_instance_share_a_breaker(
     assert other.breaker is not a.breaker
     for connector in (a, b, other):
         await connector.aclose()
+
+
+async def test_an_injected_429_past_the_retries_is_a_retryable_rate_limit(env: N8nEnv) -> None:
+    env.harness.faults.configure(rate_429=1.0, retry_after=0.01)
+    async with env.connect(retry=RetryPolicy(max_attempts=2, base_delay=0.001)) as n8n:
+        with pytest.raises(IntegrationError) as caught:
+            await n8n.get_workflow(env.sandbox.workflows()[0]["id"])
+    error = caught.value
+    assert (error.category, error.status, error.retryable) == (ErrorCategory.RATE_LIMIT, 429, True)
+    assert "Too many requests" in str(error)  # n8n's own words, read from its body
+    assert env.harness.faults.injected["429"] == 2

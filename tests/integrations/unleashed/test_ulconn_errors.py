@@ -10,7 +10,7 @@ import httpx
 import pytest
 from ulconn_helpers import BUSINESS, PATIENT_BREAKER, RecordingTransport, UlEnv
 
-from masterops.integrations.base import ErrorCategory, IntegrationError
+from masterops.integrations.base import ErrorCategory, IntegrationError, RetryPolicy
 from masterops.integrations.unleashed import PRODUCTS, sign
 from masterops.observability.events import EventRecorder
 from masterops_sandbox.harness import SandboxTransport
@@ -150,3 +150,20 @@ async def test_server_errors_on_writes_are_reported(env: UlEnv) -> None:
             await ul.complete_sales_order(env.sandbox.orders(BUSINESS)[0].guid)
     assert caught.value.category is ErrorCategory.SERVER
     assert len(transport.requests) == 5  # idempotent: retried up to the policy's attempts
+
+
+async def test_an_injected_429_past_the_retries_is_a_passing_limit_not_the_quota(
+    env: UlEnv,
+) -> None:
+    # The injected 429 is the service's own refusal, with Retry-After instead of the
+    # quota block's X-Quota-Reset: retried, then a retryable RATE_LIMIT in its words.
+    env.harness.faults.configure(rate_429=1.0, retry_after=0.01)
+    warehouse = env.sandbox.warehouses(BUSINESS)[0].guid
+    async with env.connect(retry=RetryPolicy(max_attempts=2, base_delay=0.001)) as ul:
+        with pytest.raises(IntegrationError) as caught:
+            await ul.get_warehouse(warehouse)
+    error = caught.value
+    assert (error.category, error.status, error.retryable) == (ErrorCategory.RATE_LIMIT, 429, True)
+    assert "rate limit was reached" in str(error)
+    assert "quota" not in error.details
+    assert env.harness.faults.injected["429"] == 2
