@@ -10,7 +10,7 @@ telemetry apply to all of them alike.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -24,6 +24,17 @@ M = TypeVar("M", bound=BaseModel)
 OBJECT_TYPES = ("contacts", "companies", "deals", "products", "line_items")
 #: HubSpot's v3 batch endpoints accept at most this many inputs per call.
 BATCH_LIMIT = 100
+
+
+class CallOptions(TypedDict, total=False):
+    """What a call may add to its method, path and operation (see ``_call``)."""
+
+    path_params: Mapping[str, object] | None
+    params: Mapping[str, Any] | None
+    json: Any
+    idempotent: bool | None
+    bucket: str
+    expected_statuses: Collection[int]
 
 
 class HubSpotCore(BaseConnector):
@@ -104,23 +115,10 @@ class HubSpotCore(BaseConnector):
         path: str,
         *,
         operation: str,
-        path_params: Mapping[str, object] | None = None,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        idempotent: bool | None = None,
-        expected_statuses: Collection[int] = (),
+        **options: Unpack[CallOptions],
     ) -> M:
         """``_call_object`` for an endpoint that answers one ``model``."""
-        response, body = await self._call_object(
-            method,
-            path,
-            operation=operation,
-            path_params=path_params,
-            params=params,
-            json=json,
-            idempotent=idempotent,
-            expected_statuses=expected_statuses,
-        )
+        response, body = await self._call_object(method, path, operation=operation, **options)
         return self._parse(model, body, response=response, operation=operation, path=path)
 
     async def _call_list(
@@ -130,22 +128,11 @@ class HubSpotCore(BaseConnector):
         path: str,
         *,
         operation: str,
-        path_params: Mapping[str, object] | None = None,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-        idempotent: bool | None = None,
+        **options: Unpack[CallOptions],
     ) -> list[M]:
         """``_call_object`` for an endpoint that answers ``{"results": [model, ...]}``
         in one page."""
-        response, body = await self._call_object(
-            method,
-            path,
-            operation=operation,
-            path_params=path_params,
-            params=params,
-            json=json,
-            idempotent=idempotent,
-        )
+        response, body = await self._call_object(method, path, operation=operation, **options)
         return [
             self._parse(model, raw, response=response, operation=operation, path=path)
             for raw in results_of(body)
