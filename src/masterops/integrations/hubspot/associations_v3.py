@@ -18,7 +18,7 @@ from masterops.integrations.hubspot.associations import AssociationOperations, _
 from masterops.integrations.hubspot.chunks import Chunk, assign, run_in_chunks
 from masterops.integrations.hubspot.core import BATCH_LIMIT, results_of
 from masterops.integrations.hubspot.errors import batch_errors, missing_result
-from masterops.integrations.hubspot.models import BatchOutcome, Model
+from masterops.integrations.hubspot.models import BatchOutcome, IdText, Model
 
 _V3_BATCH = "/crm/v3/associations/{from_type}/{to_type}/batch/"
 V3_CREATE = _V3_BATCH + "create"
@@ -33,7 +33,7 @@ V3Link = tuple[str, str, str]
 class V3Associated(Model):
     """One record linked to the record read, with the v3 name of the link's type."""
 
-    id: str
+    id: IdText
     type: str
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from masterops.integrations.base import IntegrationError
 
@@ -39,6 +39,14 @@ class _Model(BaseModel):
 
 #: The base of every answer model, for the operation modules that define their own.
 Model = _Model
+
+
+def _id_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+#: An id HubSpot may send as a number or as text, kept as text.
+IdText = Annotated[str, BeforeValidator(_id_as_text)]
 
 
 class CrmObject(_Model):

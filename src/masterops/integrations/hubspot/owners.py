@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from masterops.integrations.hubspot.core import HubSpotCore, next_after, results_of
-from masterops.integrations.hubspot.models import Model
+from masterops.integrations.hubspot.models import IdText, Model
 
 OWNERS = "/crm/v3/owners"
 OWNER = "/crm/v3/owners/{owner_id}"
@@ -27,7 +27,7 @@ class OwnerTeam(Model):
 class Owner(Model):
     """One owner; ``id`` is what ``hubspot_owner_id`` holds, ``user_id`` the account user."""
 
-    id: str
+    id: IdText
     email: str | None = None
     type: str = "PERSON"
     first_name: str | None = Field(default=None, alias="firstName")
@@ -37,11 +37,6 @@ class Owner(Model):
     updated_at: datetime | None = Field(default=None, alias="updatedAt")
     archived: bool = False
     teams: list[OwnerTeam] = Field(default_factory=list)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class OwnerOperations(HubSpotCore):
