@@ -48,7 +48,7 @@ def test_a_retry_after_slack_failed_sends_slack_only(seeded: Engine, tmp_path: P
     with smtp_sink() as (port, messages), http_sink(500) as slack:
         config = _config(tmp_path, port, slack.url)
         first = deliver_scheduled(config, seeded, _due(config, seeded), claimant="a", now=NOW)
-        assert first["status"] == "failed"
+        assert (first["status"], first["channels"]) == ("failed", ["email"])
         assert "Slack answered HTTP 500" in str(first["error"])
         assert len(messages) == 1
         assert _record(seeded) == ("failed", 1, "email")
@@ -66,7 +66,7 @@ def test_a_retry_after_email_failed_sends_both(seeded: Engine, tmp_path: Path) -
     with smtp_sink() as (port, messages), http_sink() as slack:
         closed = _config(tmp_path, 1, slack.url)  # nothing listens on port 1: mail is down
         first = deliver_scheduled(closed, seeded, _due(closed, seeded), claimant="a", now=NOW)
-        assert first["status"] == "failed"
+        assert (first["status"], first["channels"]) == ("failed", [])
         assert messages == [] and slack.received == []  # Slack waits for the email
         assert _record(seeded) == ("failed", 1, None)
 
