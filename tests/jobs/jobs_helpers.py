@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from dbos import DBOSClient, EnqueueOptions
 from sqlalchemy import create_engine, text
 
@@ -47,3 +49,13 @@ def enqueue_health_round(config: Config, workflow_id: str) -> None:
         client.enqueue(options, "teelixir", False)
     finally:
         client.destroy()
+
+
+def unreachable_boo_unleashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unleashed credentials for boo pointing at a port nobody listens on, one attempt per
+    call: its inventory sync fails at once. Set before a worker launches, as it reads its
+    configuration then."""
+    (tmp_path / "masterops.toml").write_text("[limits.retry]\nmax_attempts = 1\n")
+    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_ID", "api-id-boo")
+    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_KEY", "api-key-boo-secret")
+    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_URL", "http://127.0.0.1:9")

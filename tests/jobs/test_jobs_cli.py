@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from dbos import DBOS, SetWorkflowID
-from jobs_helpers import enqueue_health_round
+from jobs_helpers import enqueue_health_round, unreachable_boo_unleashed
 
 from masterops import __version__
 from masterops.config import Config, load_config
@@ -86,12 +86,7 @@ def test_a_failed_job_is_retried_as_a_new_one(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    # Unleashed credentials for boo, pointing at a port nobody listens on; set before the
-    # worker starts, which reads its configuration once.
-    (tmp_path / "masterops.toml").write_text("[limits.retry]\nmax_attempts = 1\n")
-    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_ID", "api-id-boo")
-    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_KEY", "api-key-boo-secret")
-    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_URL", "http://127.0.0.1:9")
+    unreachable_boo_unleashed(tmp_path, monkeypatch)
     with launched(load_config(), worker_name="test", polling_interval_s=0.01):
         _fail_and_retry(load_config(), ops)
 
