@@ -1,6 +1,8 @@
 """The order intake's test rig (imported by name: tests/ingest has no package): the
-Unleashed and HubSpot sandboxes in-process, the app with the order receiver on the test
-database, a client speaking to it over an in-process ASGI transport, and signing."""
+inventory sync's rig (tests/sync/inventory_helpers.py: the Unleashed and HubSpot
+sandboxes in-process, connectors on one recorded runtime), plus the app with the order
+receiver on the test database, a client speaking to it over an in-process ASGI
+transport, and signing."""
 
 from __future__ import annotations
 
@@ -8,77 +10,37 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from inventory_helpers import BUSINESS, InventoryRig, inventory_rig
 from sqlalchemy import Engine, insert, select
 
 from masterops.db.tables import customers, order_lines, orders, webhook_inbox
 from masterops.ingest.orders_events import IntakeReport, process_order_events
-from masterops.integrations.base import ConnectorRuntime, RetryPolicy
-from masterops.integrations.hubspot import HubSpotConnector
-from masterops.integrations.unleashed import UnleashedConnector
 from masterops.integrations.unleashed.queries import DEFAULT_PAGE_SIZE
-from masterops.observability.events import EventRecorder
 from masterops.operations.order_intake import intake_trigger
 from masterops.sync.orders import sync_orders
 from masterops.sync.orders_hubspot import LINE_GUID_PROPERTY, ORDER_GUID_PROPERTY
 from masterops.sync.runs import SyncResult
 from masterops.web import WebSettings, create_app
 from masterops.web.orders_webhook import order_signature
-from masterops_sandbox.accounts import SandboxAccount, sandbox_accounts
-from masterops_sandbox.harness import SandboxTransport, ServiceHarness
-from masterops_sandbox.hubspot import HubSpotSandbox, build_hubspot
-from masterops_sandbox.unleashed import UnleashedSandbox, build_unleashed
 from masterops_sandbox.unleashed.records import SalesOrder as SandboxOrder
 
-BUSINESS = "teelixir"
 OTHER = "elevate"
 SECRETS = {BUSINESS: "teelixir-order-secret-1", OTHER: "elevate-order-secret-2"}
 URL = f"/webhooks/orders/{BUSINESS}"
-FAST_RETRY = RetryPolicy(max_attempts=2, base_delay=0.001, max_delay=0.005, deadline=10.0)
 
 
-@dataclass
-class IntakeRig:
+@dataclass(kw_only=True)
+class IntakeRig(InventoryRig):
+    """The inventory rig (sandboxes, connectors, recorded events) with the receiving app
+    on the test database and a client speaking to it."""
+
     engine: Engine
-    account: SandboxAccount
-    unleashed_sandbox: UnleashedSandbox
-    unleashed_harness: ServiceHarness
-    hubspot_sandbox: HubSpotSandbox
-    hubspot_harness: ServiceHarness
-    runtime: ConnectorRuntime
-    recorder: EventRecorder
     client: httpx.AsyncClient
-    opened: list[Any] = field(default_factory=list)
     app: Any = None  # the Starlette app the client speaks to
-
-    def hubspot(self) -> HubSpotConnector:
-        conn = HubSpotConnector(
-            business_id=BUSINESS,
-            runtime=self.runtime,
-            token=self.account.hubspot_token,
-            tier=self.account.hubspot_tier,
-            base_url="https://api.hubapi.com",
-            transport=SandboxTransport(app=self.hubspot_harness),
-            retry=FAST_RETRY,
-        )
-        self.opened.append(conn)
-        return conn
-
-    def unleashed(self) -> UnleashedConnector:
-        conn = UnleashedConnector(
-            business_id=BUSINESS,
-            runtime=self.runtime,
-            api_id=self.account.unleashed_api_id,
-            api_key=self.account.unleashed_api_key,
-            base_url="http://unleashed.sandbox",
-            transport=SandboxTransport(app=self.unleashed_harness),
-            retry=FAST_RETRY,
-        )
-        self.opened.append(conn)
-        return conn
 
     async def process(self) -> IntakeReport:
         """What the job does for the business: apply its pending order events."""
@@ -217,43 +179,23 @@ async def intake_rig(
 ) -> AsyncIterator[IntakeRig]:
     """The rig; with ``inline`` the receiver applies a new order before answering (the
     in-process transport waits for the response's background task)."""
-    accounts = sandbox_accounts(3)
-    ours = {BUSINESS: accounts[BUSINESS]}
-    ul_sandbox, ul_harness = build_unleashed(ours, seed=3, volume=20)
-    hs_sandbox, hs_harness = build_hubspot(ours, seed=3)
-    recorder = EventRecorder()
-    runtime = ConnectorRuntime()
-    runtime.hub.subscribe(recorder)
-    rig_box: list[IntakeRig] = []
+    async with inventory_rig(volume=20) as base:
+        rig_box: list[IntakeRig] = []
 
-    async def apply(business: str) -> IntakeReport:
-        rig = rig_box[0]
-        return await process_order_events(engine, runtime.hub, business, rig.hubspot())
+        async def apply(business: str) -> IntakeReport:
+            rig = rig_box[0]
+            return await process_order_events(engine, rig.runtime.hub, business, rig.hubspot())
 
-    web_settings = WebSettings(
-        order_webhook_secrets=SECRETS,
-        order_intake=intake_trigger(apply) if inline else None,
-        **settings,
-    )
-    app = create_app(engine, web_settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="https://ops.example.com") as c:
-        rig = IntakeRig(
-            engine,
-            accounts[BUSINESS],
-            ul_sandbox,
-            ul_harness,
-            hs_sandbox,
-            hs_harness,
-            runtime,
-            recorder,
-            c,
-            app=app,
+        web_settings = WebSettings(
+            order_webhook_secrets=SECRETS,
+            order_intake=intake_trigger(apply) if inline else None,
+            **settings,
         )
-        rig_box.append(rig)
-        try:
+        app = create_app(engine, web_settings)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://ops.example.com") as c:
+            # The base rig's fields as they are (its list of opened connectors included,
+            # which it closes on leaving).
+            rig = IntakeRig(**vars(base), engine=engine, client=c, app=app)
+            rig_box.append(rig)
             yield rig
-        finally:
-            for conn in rig.opened:
-                await conn.aclose()
-            await hs_sandbox.aclose()

@@ -9,34 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dbos import DBOS, DBOSClient, EnqueueOptions, SetWorkflowID
+from dbos import DBOS, SetWorkflowID
+from jobs_helpers import enqueue_health_round, unreachable_boo_unleashed
 
 from masterops import __version__
 from masterops.config import Config, load_config
 from masterops.db.engine import create_db_engine
 from masterops.jobs import durable
 from masterops.jobs.queues import HEALTH_QUEUE, register_queues
-from masterops.jobs.runtime import executor_id, launched, system_database
+from masterops.jobs.runtime import executor_id, launched
 from masterops.operations.alerts import worker_heartbeat
-from masterops.operations.jobs import APP_NAME
-
-
-def _enqueue_health(config: Config, workflow_id: str) -> None:
-    """A health round waiting on its queue (this process does not listen to it yet)."""
-    url, schema = system_database(config)
-    client = DBOSClient(
-        system_database_url=url, dbos_system_schema=schema, application_name=APP_NAME
-    )
-    try:
-        options = EnqueueOptions(
-            workflow_name="masterops.health_round",
-            queue_name=HEALTH_QUEUE,
-            workflow_id=workflow_id,
-            app_version=__version__,
-        )
-        client.enqueue(options, "teelixir", False)
-    finally:
-        client.destroy()
 
 
 def _ended(workflow_id: str, timeout_s: float = 120) -> str:
@@ -81,7 +63,7 @@ def test_list_and_show(dbos: Config, ops) -> None:  # type: ignore[no-untyped-de
 
 
 def test_cancel_then_retry_resumes_on_its_queue(dbos: Config, ops) -> None:  # type: ignore[no-untyped-def]
-    _enqueue_health(dbos, "health-cancelled")
+    enqueue_health_round(dbos, "health-cancelled")
     cancelled = ops("jobs", "cancel", "health-cancelled", "--json")
     assert cancelled.exit_code == 0, cancelled.stderr
     assert json.loads(cancelled.stdout)["status"] == "CANCELLED"
@@ -104,12 +86,7 @@ def test_a_failed_job_is_retried_as_a_new_one(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    # Unleashed credentials for boo, pointing at a port nobody listens on; set before the
-    # worker starts, which reads its configuration once.
-    (tmp_path / "masterops.toml").write_text("[limits.retry]\nmax_attempts = 1\n")
-    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_ID", "api-id-boo")
-    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_KEY", "api-key-boo-secret")
-    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_URL", "http://127.0.0.1:9")
+    unreachable_boo_unleashed(tmp_path, monkeypatch)
     with launched(load_config(), worker_name="test", polling_interval_s=0.01):
         _fail_and_retry(load_config(), ops)
 

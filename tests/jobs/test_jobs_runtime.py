@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from dbos import DBOS, SetWorkflowID
+from jobs_helpers import unreachable_boo_unleashed
 from sqlalchemy import func, select
 
 from masterops import __version__
@@ -108,12 +109,7 @@ def test_importing_the_cli_does_not_import_dbos() -> None:
 def test_a_sync_ended_by_an_error_ends_its_workflow_in_error(
     platform: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Unleashed credentials for boo, pointing at a port nobody listens on. A worker reads
-    # its configuration when it launches: set before.
-    (tmp_path / "masterops.toml").write_text("[limits.retry]\nmax_attempts = 1\n")
-    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_ID", "api-id-boo")
-    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_API_KEY", "api-key-boo-secret")
-    monkeypatch.setenv("MASTEROPS_BOO_UNLEASHED_URL", "http://127.0.0.1:9")
+    unreachable_boo_unleashed(tmp_path, monkeypatch)
     with launched(load_config(), worker_name="test", polling_interval_s=0.01):
         handle = DBOS.start_workflow(durable.inventory_sync_job, "boo", False)
         with pytest.raises(durable.SyncFailed, match="sync inventory of boo failed"):

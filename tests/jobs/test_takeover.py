@@ -10,39 +10,26 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
-from dbos import DBOS, DBOSClient, EnqueueOptions
+from dbos import DBOS
+from jobs_helpers import enqueue_health_round
 from sqlalchemy import Engine, select, text
 
-from masterops import __version__
 from masterops.config import Config
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import alert_history, worker_heartbeats
-from masterops.jobs.queues import HEALTH_QUEUE, register_queues
+from masterops.jobs.queues import register_queues
 from masterops.jobs.runtime import executor_id, system_database
 from masterops.jobs.takeover import TakeoverWatch, claim
 from masterops.observability.events import LogEvent, TelemetryHub
 from masterops.operations.alerts import worker_heartbeat
-from masterops.operations.jobs import APP_NAME
 
 DEAD = "host-dead-w9"
 
 
 def _left_pending_by_dead_worker(config: Config, workflow_id: str) -> None:
     """A health round enqueued, then dequeued by ``DEAD``, which died in it."""
+    enqueue_health_round(config, workflow_id)
     url, schema = system_database(config)
-    client = DBOSClient(
-        system_database_url=url, dbos_system_schema=schema, application_name=APP_NAME
-    )
-    try:
-        options = EnqueueOptions(
-            workflow_name="masterops.health_round",
-            queue_name=HEALTH_QUEUE,
-            workflow_id=workflow_id,
-            app_version=__version__,
-        )
-        client.enqueue(options, "teelixir", False)
-    finally:
-        client.destroy()
     system = create_db_engine(url)
     table = "workflow_status" if url.startswith("sqlite") else f'"{schema}".workflow_status'
     try:

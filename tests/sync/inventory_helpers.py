@@ -1,6 +1,6 @@
 """The inventory sync's test rig: the Unleashed and HubSpot sandboxes in-process, with
 connectors to them on one runtime whose events are recorded, and readers of what the
-sync stored."""
+sync stored. The other syncs' rigs and the order intake's (tests/ingest) build on it."""
 
 from __future__ import annotations
 
@@ -78,10 +78,12 @@ class InventoryRig:
 
 
 @asynccontextmanager
-async def inventory_rig() -> AsyncIterator[InventoryRig]:
+async def inventory_rig(*, volume: int = VOLUME) -> AsyncIterator[InventoryRig]:
+    """The rig of ``BUSINESS`` with ``volume`` products. On leaving, every connector it
+    opened and the HubSpot sandbox are closed."""
     accounts = sandbox_accounts(SEED)
     ours = {BUSINESS: accounts[BUSINESS]}  # one business: a quarter of the seeding time
-    ul_sandbox, ul_harness = build_unleashed(ours, seed=SEED, volume=VOLUME)
+    ul_sandbox, ul_harness = build_unleashed(ours, seed=SEED, volume=volume)
     hs_sandbox, hs_harness = build_hubspot(ours, seed=SEED)
     recorder = EventRecorder()
     runtime = ConnectorRuntime()

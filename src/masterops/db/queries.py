@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Float, Integer, Table, delete, func, select
+from sqlalchemy import Boolean, Connection, Float, Integer, Select, Table, delete, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from masterops.db.per_group import rows_by_group
 from masterops.db.tables import (
     PRUNABLE,
     QUERYABLE,
@@ -101,6 +102,26 @@ def query_table(
 LOG_FILTERS = ("source", "service", "level", "status", "business_id", "operation")
 
 
+def _logs(
+    filters: Mapping[str, str | None] | None, since: datetime | None, until: datetime | None
+) -> Select[Any]:
+    t = integration_logs
+    stmt = select(t)
+    for key, value in (filters or {}).items():
+        if key not in LOG_FILTERS:
+            raise QueryError(f"unknown log filter {key!r}; known: {', '.join(LOG_FILTERS)}")
+        if value is not None:
+            stmt = stmt.where(t.c[key] == value)
+    if since is not None:
+        stmt = stmt.where(t.c.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(t.c.created_at < until)
+    return stmt
+
+
+_NEWEST_LOGS = (integration_logs.c.created_at.desc(), integration_logs.c.id.desc())
+
+
 def query_logs(
     conn: Connection,
     *,
@@ -115,23 +136,30 @@ def query_logs(
     ``after_id`` returns only rows newer than a row already seen (``--follow``).
     """
     t = integration_logs
-    stmt = select(t)
-    for key, value in (filters or {}).items():
-        if key not in LOG_FILTERS:
-            raise QueryError(f"unknown log filter {key!r}; known: {', '.join(LOG_FILTERS)}")
-        if value is not None:
-            stmt = stmt.where(t.c[key] == value)
-    if since is not None:
-        stmt = stmt.where(t.c.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(t.c.created_at < until)
+    stmt = _logs(filters, since, until)
     if after_id is not None:
         stmt = stmt.where(t.c.id > after_id)
         stmt = stmt.order_by(t.c.id).limit(limit)
         return [dict(r._mapping) for r in conn.execute(stmt)]
     # The newest `limit` rows, shown oldest first as a log reads.
-    stmt = stmt.order_by(t.c.created_at.desc(), t.c.id.desc()).limit(limit)
+    stmt = stmt.order_by(*_NEWEST_LOGS).limit(limit)
     return [dict(r._mapping) for r in reversed(conn.execute(stmt).all())]
+
+
+def query_logs_of(
+    conn: Connection,
+    business_ids: Collection[str],
+    *,
+    filters: Mapping[str, str | None] | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+) -> dict[str, list[dict[str, Any]]]:
+    """``query_logs`` of each business (its newest ``limit`` rows, oldest first), in one
+    statement: by business id."""
+    t = integration_logs
+    stmt = _logs(filters, since, None).where(t.c.business_id.in_(business_ids))
+    found = rows_by_group(conn, stmt, t.c.business_id, order_by=_NEWEST_LOGS, limit=limit)
+    return {b: rows[::-1] for b, rows in found.items()}
 
 
 def _prunable_rows(name: str, older_than: datetime) -> ColumnElement[bool]:

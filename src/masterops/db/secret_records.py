@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select, update
 
@@ -42,34 +44,39 @@ def observe(
     value: str,
     now: datetime,
 ) -> SecretRecord:
-    """Record that ``variable`` holds ``value`` now: a first sighting starts its age; a
-    different fingerprint than last time means it was changed (rotated) now."""
+    """Record that ``variable`` holds ``value`` now, under the kind and business the
+    configuration gives it: a first sighting starts its age; a different fingerprint than
+    last time means it was changed (rotated) now. The answer is the row as stored."""
     mark = fingerprint(variable, value)
     row = conn.execute(
         select(secret_records).where(secret_records.c.variable == variable)
     ).one_or_none()
+    values: dict[str, Any] = {
+        "kind": kind,
+        "business_id": business_id,
+        "fingerprint": mark,
+        "checked_at": now,
+    }
+    changed = row is not None and row.fingerprint != mark
     if row is None:
-        conn.execute(
-            secret_records.insert().values(
-                variable=variable,
-                kind=kind,
-                business_id=business_id,
-                fingerprint=mark,
-                first_seen_at=now,
-                changed_at=now,
-                checked_at=now,
-            )
-        )
-        return SecretRecord(variable, kind, business_id, now, now, None, changed=False)
-    changed = row.fingerprint != mark
-    changed_at = now if changed else row.changed_at
-    conn.execute(
-        update(secret_records)
-        .where(secret_records.c.variable == variable)
-        .values(fingerprint=mark, kind=kind, checked_at=now, changed_at=changed_at)
-    )
+        values.update(variable=variable, first_seen_at=now, changed_at=now, rotated_at=None)
+        conn.execute(secret_records.insert().values(values))
+        return _record(values, changed=False)
+    if changed:
+        values["changed_at"] = now
+    conn.execute(update(secret_records).where(secret_records.c.variable == variable).values(values))
+    return _record({**row._mapping, **values}, changed=changed)
+
+
+def _record(row: Mapping[Any, Any], *, changed: bool) -> SecretRecord:
     return SecretRecord(
-        variable, kind, business_id, row.first_seen_at, changed_at, row.rotated_at, changed
+        row["variable"],
+        row["kind"],
+        row["business_id"],
+        row["first_seen_at"],
+        row["changed_at"],
+        row["rotated_at"],
+        changed,
     )
 
 
@@ -96,9 +103,4 @@ def record_rotation(
 def recorded(conn: Connection) -> list[SecretRecord]:
     """Every record, by variable."""
     rows = conn.execute(select(secret_records).order_by(secret_records.c.variable))
-    return [
-        SecretRecord(
-            r.variable, r.kind, r.business_id, r.first_seen_at, r.changed_at, r.rotated_at, False
-        )
-        for r in rows
-    ]
+    return [_record(r._mapping, changed=False) for r in rows]

@@ -149,9 +149,11 @@ def deliver_scheduled(
     config: Config, engine: Engine, due: DueDelivery, *, claimant: str, now: datetime
 ) -> dict[str, object]:
     """Claim, build and send one scheduled report, and record how it ended. A claim
-    another run holds means "not mine": nothing is sent."""
+    another run holds means "not mine": nothing is sent. A retry sends only the channels
+    no earlier attempt delivered to; ``channels`` of the result are those this run
+    delivered to, also when another then failed."""
     from masterops.reports.build import build_report
-    from masterops.reports.deliveries import claim, finish
+    from masterops.reports.deliveries import claim, finish, record_channel, sent_channels
     from masterops.reports.send import DeliveryFailed
     from masterops.reports.send import send_reports as send
 
@@ -162,6 +164,7 @@ def deliver_scheduled(
         "attempt": due.attempt,
     }
     key = (due.business_id, due.kind, due.period)
+    delivered: list[str] = []
     if not claim(engine, *key, attempt=due.attempt, claimant=claimant, now=now):
         return {**result, "status": "skipped"}
     try:
@@ -169,15 +172,21 @@ def deliver_scheduled(
         period = Period.ending(due.kind, date.fromisoformat(due.last_day), business.timezone)
         with engine.connect() as conn:
             report = build_report(conn, report_inputs(config, business), period, now=now)
-        sent = send(config, [report])
+            already = sent_channels(conn, *key)
+
+        def record(channel: str) -> None:
+            record_channel(engine, *key, claimant=claimant, channel=channel)
+            delivered.append(channel)
+
+        send(config, [report], skip=already, on_sent=record)
     except DeliveryFailed as exc:
         finish(engine, *key, claimant=claimant, now=now, error=str(exc))
-        return {**result, "status": "failed", "error": str(exc)}
+        return {**result, "status": "failed", "error": str(exc), "channels": delivered}
     except Exception as exc:
         finish(engine, *key, claimant=claimant, now=now, error=f"{type(exc).__name__}: {exc}")
         raise
-    finish(engine, *key, claimant=claimant, now=now, channels=sent.channels)
-    return {**result, "status": "sent", "channels": list(sent.channels)}
+    finish(engine, *key, claimant=claimant, now=now)
+    return {**result, "status": "sent", "channels": delivered}
 
 
 # -- export -------------------------------------------------------------------------------

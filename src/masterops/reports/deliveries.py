@@ -5,6 +5,10 @@ lets one claim win however many workers try at once. A failed send releases noth
 row says ``failed`` and a later run claims it again as the next attempt, up to
 ``MAX_ATTEMPTS``. A rerun of the same attempt by the same workflow (recovered after a
 crash) is allowed to go on: its claim is its own.
+
+``channels`` remembers every channel that took the report, recorded the moment it did
+and kept across failed attempts: a retry sends only the others, so an email that went
+out before Slack refused is not sent again.
 """
 
 from __future__ import annotations
@@ -80,6 +84,25 @@ def claim(
         return taken.rowcount == 1
 
 
+def sent_channels(conn: Connection, business_id: str, kind: str, period: str) -> tuple[str, ...]:
+    """The channels that took the report so far, by any attempt."""
+    t = report_deliveries
+    text = conn.execute(
+        select(t.c.channels).where(
+            t.c.business_id == business_id, t.c.kind == kind, t.c.period == period
+        )
+    ).scalar()
+    return _split(text)
+
+
+def record_channel(
+    engine: Engine, business_id: str, kind: str, period: str, *, claimant: str, channel: str
+) -> None:
+    """``channel`` took the report: remember it now, before the next channel is tried
+    (a crash in between must not send it again)."""
+    _add_channels(engine, business_id, kind, period, claimant=claimant, values={}, add=(channel,))
+
+
 def finish(
     engine: Engine,
     business_id: str,
@@ -91,9 +114,36 @@ def finish(
     channels: tuple[str, ...] = (),
     error: str | None = None,
 ) -> None:
-    """Record how the claimed send ended: ``sent`` (with its channels) or ``failed``."""
+    """Record how the claimed send ended: ``sent`` or ``failed``; ``channels`` (those
+    that took it) are added to the ones recorded before, which a failure keeps."""
+    values = {"status": "failed" if error else "sent", "sent_at": None if error else now}
+    _add_channels(
+        engine,
+        business_id,
+        kind,
+        period,
+        claimant=claimant,
+        values={**values, "error": error},
+        add=channels,
+    )
+
+
+def _add_channels(
+    engine: Engine,
+    business_id: str,
+    kind: str,
+    period: str,
+    *,
+    claimant: str,
+    values: dict[str, object],
+    add: tuple[str, ...],
+) -> None:
+    """Update the claimed row with ``values``, its channels grown by ``add``: read and
+    written in one transaction under the claim, which no other run can hold meanwhile."""
     t = report_deliveries
     with engine.begin() as conn:
+        known = sent_channels(conn, business_id, kind, period)
+        merged = known + tuple(c for c in dict.fromkeys(add) if c not in known)
         conn.execute(
             update(t)
             .where(
@@ -102,10 +152,9 @@ def finish(
                 t.c.period == period,
                 t.c.claimed_by == claimant,
             )
-            .values(
-                status="failed" if error else "sent",
-                sent_at=None if error else now,
-                channels=",".join(channels) or None,
-                error=error,
-            )
+            .values(**values, channels=",".join(merged) or None)
         )
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(c for c in (text or "").split(",") if c)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -90,11 +90,19 @@ def plan_channels(config: Config) -> list[str]:
     return channels
 
 
-def send_reports(config: Config, reports: Sequence[Report], *, timeout_s: float = 15.0) -> Sent:
+def send_reports(
+    config: Config,
+    reports: Sequence[Report],
+    *,
+    timeout_s: float = 15.0,
+    skip: Collection[str] = (),
+    on_sent: Callable[[str], None] | None = None,
+) -> Sent:
     """Email each report and post one Slack summary; ``DeliveryFailed`` on the first
     channel that refuses (an email already accepted is not recalled: the error names what
-    got through)."""
-    channels = plan_channels(config)
+    got through). A retry names in ``skip`` the channels an earlier attempt delivered;
+    ``on_sent`` hears of each channel the moment it took the reports."""
+    channels = [c for c in plan_channels(config) if c not in skip]
     redact = _redactor(config)
     sender = config.smtp_from or config.smtp_user or "masterops@localhost"
     recipients = config.reports.email_to
@@ -110,7 +118,7 @@ def send_reports(config: Config, reports: Sequence[Report], *, timeout_s: float 
                     f"{type(exc).__name__}: {exc}"
                 ).splitlines()[0]
             ) from None
-        done.append("email")
+        _delivered("email", done, on_sent)
     if "slack" in channels:
         assert config.slack_webhook_url is not None
         try:
@@ -130,8 +138,14 @@ def send_reports(config: Config, reports: Sequence[Report], *, timeout_s: float 
             raise DeliveryFailed(
                 f"Slack answered HTTP {response.status_code}: {answer}" + _already(done)
             )
-        done.append("slack")
+        _delivered("slack", done, on_sent)
     return Sent(tuple(done), len(messages) if "email" in done else 0, tuple(recipients))
+
+
+def _delivered(channel: str, done: list[str], on_sent: Callable[[str], None] | None) -> None:
+    done.append(channel)
+    if on_sent is not None:
+        on_sent(channel)
 
 
 def _already(done: list[str]) -> str:

@@ -8,12 +8,13 @@ A run still "running" when the next one starts was killed: it is marked "interru
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Select, insert, select, update
 
+from masterops.db.per_group import rows_by_group
 from masterops.db.tables import sync_runs, sync_state
 from masterops.db.upsert import upsert
 
@@ -111,12 +112,28 @@ def finish_run(
     )
 
 
+_NEWEST_RUNS = (sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
+
+
+def _runs(entity: str | None) -> Select[Any]:
+    stmt = select(sync_runs)
+    if entity:
+        stmt = stmt.where(sync_runs.c.entity == entity)
+    return stmt
+
+
 def recent_runs(
     conn: Connection, *, business_id: str | None = None, entity: str | None = None, limit: int = 20
 ) -> list[dict[str, Any]]:
-    stmt = select(sync_runs).order_by(sync_runs.c.started_at.desc(), sync_runs.c.id.desc())
+    stmt = _runs(entity).order_by(*_NEWEST_RUNS)
     if business_id:
         stmt = stmt.where(sync_runs.c.business_id == business_id)
-    if entity:
-        stmt = stmt.where(sync_runs.c.entity == entity)
     return [dict(r._mapping) for r in conn.execute(stmt.limit(limit))]
+
+
+def recent_runs_of(
+    conn: Connection, business_ids: Collection[str], *, entity: str | None = None, limit: int = 20
+) -> dict[str, list[dict[str, Any]]]:
+    """``recent_runs`` of each business, in one statement: by business id."""
+    stmt = _runs(entity).where(sync_runs.c.business_id.in_(business_ids))
+    return rows_by_group(conn, stmt, sync_runs.c.business_id, order_by=_NEWEST_RUNS, limit=limit)

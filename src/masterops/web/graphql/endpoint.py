@@ -20,15 +20,18 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
 from masterops.web.auth import authenticate, require_scope
+from masterops.web.graphql.loaders import Loaders
 from masterops.web.graphql.schema import schema
 from masterops.web.responses import BadRequest, error
 
 
 class _View(GraphQL[dict[str, Any], None]):
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+        engine = request.app.state.engine
         return {
             "grant": request.scope["masterops.grant"],
-            "engine": request.app.state.engine,
+            "engine": engine,
+            "loaders": Loaders(engine),  # per request: its batches and cache end with it
         }
 
     def create_response(

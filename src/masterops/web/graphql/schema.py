@@ -1,9 +1,12 @@
 """The read-only GraphQL schema: businesses -> services -> health, syncs, workflows and
 errors, in one query.
 
-Every resolver calls the read the REST routes call (``web.readings.latest_health``,
-``sync.state.recent_runs``, ``web.api.rows.workflow_summary``/``workflow_failures``,
-``db.queries.query_logs``) on a connection of its own in a worker thread (the engine is
+The list of businesses reads what the REST routes read (``web.readings.latest_health``);
+their related records come through the request's ``loaders`` (``loaders.py``), which read
+them for every business of the answer at once with the batched twins of the REST routes'
+reads (``sync.state.recent_runs_of``, ``web.api.rows.workflow_summary_of``/
+``workflow_failures_of``, ``db.queries.query_logs_of``): the statements a query costs do
+not grow with the businesses it lists. Reads run in a worker thread (the engine is
 synchronous), and only for the businesses the token sees. ``limit`` arguments are capped
 like the REST routes' so that no query reads without bound.
 """
@@ -11,7 +14,7 @@ like the REST routes' so that no query reads without bound.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -29,11 +32,9 @@ from strawberry.extensions import (
 from strawberry.types import ExecutionContext, Info
 
 from masterops.db.api_tokens import TokenGrant
-from masterops.db.queries import query_logs
 from masterops.db.tables import businesses as businesses_table
-from masterops.sync.state import recent_runs
 from masterops.web.api.common import MAX_ROWS
-from masterops.web.api.rows import workflow_failures, workflow_summary
+from masterops.web.graphql.loaders import Loaders
 from masterops.web.readings import latest_health, overall_status
 
 T = TypeVar("T")
@@ -140,39 +141,41 @@ class Business:
         self, info: Info[Any, Any], entity: str | None = None, limit: int = 10
     ) -> list[SyncRun]:
         count = _limit("limit", limit)
-        rows = await _read(
-            info, lambda c: recent_runs(c, business_id=self.id, entity=entity, limit=count)
-        )
+        rows = await _loaders(info).syncs.load((self.id, (entity, count)))
         return [_build(SyncRun, row) for row in rows]
 
     @strawberry.field(description="Its n8n workflows over the last `hours`.")
     async def workflows(self, info: Info[Any, Any], hours: float = 24.0) -> list[Workflow]:
-        since = _since(hours)
-        rows = await _read(info, lambda c: workflow_summary(c, self.id, since))
+        since = _since(info, hours)
+        rows = await _loaders(info).workflows.load((self.id, (since,)))
         return [_build(Workflow, row) for row in rows]
 
     @strawberry.field(description="Its failed n8n executions, newest first.")
     async def workflow_failures(
         self, info: Info[Any, Any], hours: float = 24.0, limit: int = 20
     ) -> list[WorkflowFailure]:
-        since, count = _since(hours), _limit("limit", limit)
-        rows = await _read(info, lambda c: workflow_failures(c, self.id, since, count))
+        since, count = _since(info, hours), _limit("limit", limit)
+        rows = await _loaders(info).workflow_failures.load((self.id, (since, count)))
         return [_build(WorkflowFailure, row) for row in rows]
 
     @strawberry.field(description="Its newest error log lines, newest first.")
     async def errors(
         self, info: Info[Any, Any], hours: float = 24.0, limit: int = 20
     ) -> list[ErrorLine]:
-        since, count = _since(hours), _limit("limit", limit)
-        filters = {"level": "error", "business_id": self.id}
-        rows = await _read(info, lambda c: query_logs(c, filters=filters, since=since, limit=count))
+        since, count = _since(info, hours), _limit("limit", limit)
+        rows = await _loaders(info).errors.load((self.id, (since, count)))
         return [_build(ErrorLine, row) for row in reversed(rows)]
 
 
-def _since(hours: float) -> datetime:
+def _loaders(info: Info[Any, Any]) -> Loaders:
+    loaders: Loaders = info.context["loaders"]
+    return loaders
+
+
+def _since(info: Info[Any, Any], hours: float) -> datetime:
     if not 0 < hours <= MAX_HOURS:
         raise LimitError(f"hours must be more than 0 and at most {MAX_HOURS}, got {hours}")
-    return datetime.now(UTC) - timedelta(hours=hours)
+    return _loaders(info).now - timedelta(hours=hours)
 
 
 def _build(cls: type[T], row: dict[str, Any]) -> T:
