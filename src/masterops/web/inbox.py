@@ -68,28 +68,45 @@ def store_deliveries(
                 owner[key] = index
     new = [0] * len(deliveries)
     if unique:
-        with engine.connect() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
-                # WAL with synchronous=NORMAL (the engine's setting) survives a crash of
-                # the process but may lose the last commits to a power cut; an accepted
-                # event must survive both, so the inbox commits with FULL: the WAL is
-                # flushed to disk before the commit returns, once per (group) commit.
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")
-                conn.commit()  # ends SQLAlchemy's autobegun (empty) transaction
-            try:
-                with conn.begin():
-                    created = _insert_new(conn, list(unique.values()))
-            finally:
-                if sqlite:  # the pooled connection goes back as the engine made it
-                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                    conn.commit()
+        # In key order: concurrent transactions (group_commit.py keeps several in flight
+        # on PostgreSQL) holding some of the same new events then wait for each other in
+        # one order, never in a deadlock.
+        rows = [unique[key] for key in sorted(unique)]
+        if engine.dialect.name == "postgresql":
+            created = _store_postgresql(engine, rows)
+        else:
+            created = _store_sqlite(engine, rows)
         for key in created:
             new[owner[key]] += 1
     return [
         StoreResult(received=len(events), new=count)
         for events, count in zip(deliveries, new, strict=True)
     ]
+
+
+def _store_sqlite(engine: Engine, events: Sequence[InboxEvent]) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        # WAL with synchronous=NORMAL (the engine's setting) survives a crash of the
+        # process but may lose the last commits to a power cut; an accepted event must
+        # survive both, so the inbox commits with FULL: the WAL is flushed to disk before
+        # the commit returns, once per (group) commit.
+        conn.exec_driver_sql("PRAGMA synchronous=FULL")
+        conn.commit()  # ends SQLAlchemy's autobegun (empty) transaction
+        try:
+            with conn.begin():
+                return _insert_new(conn, events)
+        finally:  # the pooled connection goes back as the engine made it
+            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            conn.commit()
+
+
+def _store_postgresql(engine: Engine, events: Sequence[InboxEvent]) -> list[tuple[str, str]]:
+    # The whole batch is one statement (``_UNNEST_INSERT``), so in autocommit it is its
+    # own transaction: all of it or none, and the server answers only once its commit is
+    # flushed (synchronous_commit). One round trip instead of three (BEGIN, INSERT,
+    # COMMIT): on a loaded machine each is a wake-up of this thread and of the server's.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return _insert_new(conn, events)
 
 
 #: The inbox columns an insert writes, in the order of its VALUES.
