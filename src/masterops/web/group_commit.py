@@ -13,11 +13,11 @@ and make the rest wait a whole flush for the next. So when fewer deliveries are 
 than the last batch held, the writer lingers (``linger_s``, at most) for them to arrive.
 The first delivery after a pause never waits: an idle receiver commits at once.
 
-On PostgreSQL several transactions are in flight at once (``max_in_flight``): the
-deliveries queued while one commits start the next at once instead of waiting for that
-commit, and the server's concurrent commits share their WAL flushes. Each is answered
-when its own transaction commits. SQLite has one writer at a time, so one transaction
-there (a second would only wait on its lock).
+Several transactions are in flight at once (``max_in_flight``): the deliveries queued
+while one commits start the next at once instead of waiting for that commit. PostgreSQL's
+concurrent commits share their WAL flushes; SQLite's take turns to write and then flush
+the WAL at once, outside its write lock (``wal_flush.py``). Each delivery is answered
+when its own transaction is on disk.
 
 A request is answered only after the transaction holding its events has committed: a 200
 always means stored. When the transaction fails, every request of the batch gets the
@@ -38,6 +38,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from masterops.web.inbox import InboxEvent, StoreResult, store_deliveries
+from masterops.web.wal_flush import WalFlush
 
 #: Events one transaction takes at most; the rest wait for the next one. Large enough
 #: to absorb 16+ HubSpot batches of 100, small enough to keep one commit short.
@@ -46,15 +47,16 @@ MAX_BATCH_EVENTS = 5000
 #: below the cost of one flush (~5 ms on this project's reference disk), far below a
 #: sender's timeout. Measured in bench/webhook_ingest.py (``--linger-ms``).
 LINGER_S = 0.002
-#: Transactions in flight at once on PostgreSQL: concurrent commits share the server's WAL
-#: flushes, so the deliveries that arrive during one commit need not wait for it to end.
-PG_IN_FLIGHT = 3
+#: Transactions in flight at once. PostgreSQL's concurrent commits share the server's
+#: WAL flushes; SQLite's take turns writing but flush at once (``wal_flush.py``). So the
+#: deliveries that arrive during one commit need not wait for it to end.
+IN_FLIGHT = 3
 
 
-def default_in_flight(engine: Engine) -> int:
-    """SQLite has one writer at a time (a second transaction would only wait on its
-    lock), so one transaction in flight; PostgreSQL overlaps them."""
-    return PG_IN_FLIGHT if engine.dialect.name == "postgresql" else 1
+def default_in_flight(engine: Engine, wal: WalFlush | None) -> int:
+    """``IN_FLIGHT``; one on a SQLite database in memory (no file to flush apart from
+    the commit, so a second transaction would only wait on the first's lock)."""
+    return IN_FLIGHT if wal is not None or engine.dialect.name != "sqlite" else 1
 
 
 @dataclass
@@ -81,7 +83,8 @@ class GroupCommit:
         self._engine = engine
         self._max_batch_events = max_batch_events
         self.linger_s = linger_s
-        self.max_in_flight = max_in_flight or default_in_flight(engine)
+        self._wal = WalFlush.of(engine)
+        self.max_in_flight = max_in_flight or default_in_flight(engine, self._wal)
         self._queue: deque[_Waiting] = deque()
         self._queued: asyncio.Event | None = None  # set by each delivery queued
         self._writer: asyncio.Task[None] | None = None
@@ -188,7 +191,7 @@ class GroupCommit:
         started = time.perf_counter()
         try:
             results = await run_in_threadpool(
-                store_deliveries, self._engine, [w.events for w in batch]
+                store_deliveries, self._engine, [w.events for w in batch], self._wal
             )
         except BaseException as exc:
             self.batch_seconds += time.perf_counter() - started

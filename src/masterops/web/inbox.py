@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from masterops.db.tables import webhook_inbox
 from masterops.db.types import time_param
+from masterops.web.wal_flush import WalFlush
 
 STATUSES = ("pending", "processed", "failed")
 
@@ -50,13 +51,17 @@ def store_events(engine: Engine, events: Sequence[InboxEvent]) -> StoreResult:
 
 
 def store_deliveries(
-    engine: Engine, deliveries: Sequence[Sequence[InboxEvent]]
+    engine: Engine, deliveries: Sequence[Sequence[InboxEvent]], wal: WalFlush | None = None
 ) -> list[StoreResult]:
     """Store several deliveries in one transaction; one result per delivery, in order.
 
     An event is new for the first delivery of the list that holds it, and only if the
     insert itself created its row: the ``new`` counts add up to the rows created, however
     many of the deliveries (or other writers) carry the same event at once.
+
+    On SQLite, with ``wal`` (the database's ``WalFlush``) the commit's flush happens
+    after SQLite's write lock is released (``wal_flush.py``); without, inside the commit.
+    Either way the events are on disk when this returns.
     """
     owner: dict[tuple[str, str], int] = {}  # event key -> the first delivery holding it
     unique: dict[tuple[str, str], InboxEvent] = {}
@@ -74,6 +79,8 @@ def store_deliveries(
         rows = [unique[key] for key in sorted(unique)]
         if engine.dialect.name == "postgresql":
             created = _store_postgresql(engine, rows)
+        elif wal is not None:
+            created = _store_sqlite_then_flush(engine, rows, wal)
         else:
             created = _store_sqlite(engine, rows)
         for key in created:
@@ -98,6 +105,15 @@ def _store_sqlite(engine: Engine, events: Sequence[InboxEvent]) -> list[tuple[st
         finally:  # the pooled connection goes back as the engine made it
             conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
             conn.commit()
+
+
+def _store_sqlite_then_flush(
+    engine: Engine, events: Sequence[InboxEvent], wal: WalFlush
+) -> list[tuple[str, str]]:
+    with wal.write_lock, engine.begin() as conn:  # synchronous=NORMAL: no flush inside
+        created = _insert_new(conn, events)
+    wal.flush()
+    return created
 
 
 def _store_postgresql(engine: Engine, events: Sequence[InboxEvent]) -> list[tuple[str, str]]:
