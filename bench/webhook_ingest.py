@@ -79,7 +79,7 @@ REQUEST_BUDGET = 300 * 1024 * 1024
 # --- the servers (run in a subprocess: ``--serve receiver|baseline``) ---------------------
 
 
-def _receiver_app(engine: Engine, linger_ms: float | None) -> Any:
+def _receiver_app(engine: Engine, linger_ms: float | None, in_flight: int | None) -> Any:
     from masterops.web import WebSettings, create_app
 
     settings = WebSettings(
@@ -90,6 +90,8 @@ def _receiver_app(engine: Engine, linger_ms: float | None) -> Any:
     app = create_app(engine, settings)
     if linger_ms is not None:
         app.state.inbox_writer.linger_s = linger_ms / 1000
+    if in_flight is not None:
+        app.state.inbox_writer.max_in_flight = in_flight
     return app
 
 
@@ -139,11 +141,13 @@ def _baseline_app(engine: Engine) -> Any:
     )
 
 
-def serve(kind: str, url: str, port: int, linger_ms: float | None) -> None:
+def serve(kind: str, url: str, port: int, linger_ms: float | None, in_flight: int | None) -> None:
     import uvicorn
 
     engine = create_db_engine(url)
-    app = _receiver_app(engine, linger_ms) if kind == "receiver" else _baseline_app(engine)
+    app = (
+        _receiver_app(engine, linger_ms, in_flight) if kind == "receiver" else _baseline_app(engine)
+    )
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -167,7 +171,7 @@ def serve(kind: str, url: str, port: int, linger_ms: float | None) -> None:
             f"    (receiver's group commit: {writer.batches} transactions, "
             f"{writer.batched_deliveries / n:.1f} deliveries and "
             f"{1000 * writer.batch_seconds / n:.1f} ms each on average, "
-            f"linger {1000 * writer.linger_s:g} ms)",
+            f"linger {1000 * writer.linger_s:g} ms, up to {writer.max_in_flight} in flight)",
             flush=True,
         )
 
@@ -278,6 +282,8 @@ def _measure(
     command = [sys.executable, __file__, "--serve", kind, "--url", url, "--port", str(port)]
     if args.linger_ms is not None:
         command += ["--linger-ms", str(args.linger_ms)]
+    if args.in_flight is not None:
+        command += ["--in-flight", str(args.in_flight)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     tag = f"{kind[0]}{time.time_ns() // 1000}"
     sample = scenario.build(host, f"{tag}s", 0)
@@ -394,13 +400,19 @@ def main() -> int:
         type=float,
         help="the group commit's linger (default: the receiver's own, group_commit.LINGER_S)",
     )
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        help="the group commit's transactions in flight at once (default: the receiver's own, "
+        "group_commit.default_in_flight)",
+    )
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database")
     parser.add_argument("--serve", choices=["receiver", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.url, args.port, args.linger_ms)
+        serve(args.serve, args.url, args.port, args.linger_ms, args.in_flight)
         return 0
     if args.clients < 1 or args.events < 1 or args.runs < 1 or args.seconds <= 0:
         parser.error("--clients, --events and --runs must be at least 1, --seconds above 0")

@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from web_helpers import HOOK_URL, Web
 
@@ -183,7 +183,7 @@ async def test_after_a_commit_the_writer_lingers_for_the_senders_it_answered(
     engine: Engine,
 ) -> None:
     # A long linger, so only the deliveries arriving can end it (never the clock).
-    writer = GroupCommit(engine, linger_s=3600)
+    writer = GroupCommit(engine, linger_s=3600, max_in_flight=1)
     first = [asyncio.create_task(writer.store([_event(f"f{n}")])) for n in range(3)]
     await asyncio.sleep(0)  # the three are queued and their transaction has started
     late = asyncio.create_task(writer.store([_event("l0")]))
@@ -200,7 +200,7 @@ async def test_after_a_commit_the_writer_lingers_for_the_senders_it_answered(
 
 
 async def test_the_linger_is_bounded_and_an_idle_writer_commits_at_once(engine: Engine) -> None:
-    writer = GroupCommit(engine, linger_s=0.01)
+    writer = GroupCommit(engine, linger_s=0.01, max_in_flight=1)
     first = [asyncio.create_task(writer.store([_event(f"a{n}")])) for n in range(3)]
     await asyncio.sleep(0)
     alone = asyncio.create_task(writer.store([_event("b0")]))
@@ -270,3 +270,68 @@ async def test_a_batch_of_more_rows_than_one_statement_holds_counts_new_exactly(
     assert sum(r.new for r in results) == 1300 - known
     assert results[1].new == len([n for n in range(700, 1300) if n % 7])
     assert len(_stored(engine)) == 1300
+
+
+def _hold_new_event(engine: Engine, event_id: str) -> Connection:
+    """An open transaction that has inserted ``event_id``: a writer storing the same event
+    waits for it (PostgreSQL: on that key; SQLite: on the one write lock)."""
+    conn = engine.connect()
+    conn.execute(
+        webhook_inbox.insert().values(
+            source="hubspot",
+            event_id=event_id,
+            payload_json={},
+            received_at=datetime.now(UTC),
+            status="pending",
+            attempts=0,
+        )
+    )
+    return conn
+
+
+async def test_a_delivery_waits_for_a_transaction_in_flight_only_on_sqlite(
+    engine: Engine,
+) -> None:
+    writer = GroupCommit(engine)
+    holder = _hold_new_event(engine, "held")
+    try:
+        first = asyncio.create_task(writer.store([_event("held")]))
+        await asyncio.sleep(0.05)  # its transaction has started, and waits on the holder
+        second = asyncio.create_task(writer.store([_event("free")]))
+        if engine.dialect.name == "postgresql":
+            # Several transactions in flight: the next one commits meanwhile.
+            assert (await asyncio.wait_for(second, timeout=60)).new == 1
+            assert not first.done()
+        else:
+            # One writer at a time: the next transaction starts after the first.
+            await asyncio.sleep(0.2)
+            assert not first.done() and not second.done()
+    finally:
+        holder.rollback()
+        holder.close()
+    results = await asyncio.wait_for(asyncio.gather(first, second), timeout=60)
+    assert [r.new for r in results] == [1, 1]
+    assert _stored(engine) == ["free", "held"]
+
+
+async def test_concurrent_transactions_with_the_same_new_events_all_commit(
+    engine: Engine,
+) -> None:
+    # One delivery per transaction, several in flight at once on PostgreSQL, each holding
+    # the same new events in another order: they must neither deadlock nor count twice.
+    writer = GroupCommit(engine, max_batch_events=40)
+    ids = [f"k{n:02d}" for n in range(40)]
+    orders = [ids, ids[::-1], ids[20:] + ids[:20]]
+    # Held until all three have written what they can: their transactions overlap.
+    holder = _hold_new_event(engine, "k20")
+    try:
+        stores = [asyncio.create_task(writer.store([_event(i) for i in o])) for o in orders]
+        await asyncio.sleep(0.2)
+    finally:
+        holder.rollback()
+        holder.close()
+    results = await asyncio.wait_for(asyncio.gather(*stores), timeout=60)
+    assert writer.batches == 3
+    assert [r.received for r in results] == [40] * 3
+    assert sum(r.new for r in results) == 40
+    assert _stored(engine) == sorted(ids)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from masterops.db.tables import webhook_inbox
 from masterops.db.types import time_param
+from masterops.web.wal_flush import WalFlush
 
 STATUSES = ("pending", "processed", "failed")
 
@@ -50,13 +51,17 @@ def store_events(engine: Engine, events: Sequence[InboxEvent]) -> StoreResult:
 
 
 def store_deliveries(
-    engine: Engine, deliveries: Sequence[Sequence[InboxEvent]]
+    engine: Engine, deliveries: Sequence[Sequence[InboxEvent]], wal: WalFlush | None = None
 ) -> list[StoreResult]:
     """Store several deliveries in one transaction; one result per delivery, in order.
 
     An event is new for the first delivery of the list that holds it, and only if the
     insert itself created its row: the ``new`` counts add up to the rows created, however
     many of the deliveries (or other writers) carry the same event at once.
+
+    On SQLite, with ``wal`` (the database's ``WalFlush``) the commit's flush happens
+    after SQLite's write lock is released (``wal_flush.py``); without, inside the commit.
+    Either way the events are on disk when this returns.
     """
     owner: dict[tuple[str, str], int] = {}  # event key -> the first delivery holding it
     unique: dict[tuple[str, str], InboxEvent] = {}
@@ -68,28 +73,56 @@ def store_deliveries(
                 owner[key] = index
     new = [0] * len(deliveries)
     if unique:
-        with engine.connect() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
-                # WAL with synchronous=NORMAL (the engine's setting) survives a crash of
-                # the process but may lose the last commits to a power cut; an accepted
-                # event must survive both, so the inbox commits with FULL: the WAL is
-                # flushed to disk before the commit returns, once per (group) commit.
-                conn.exec_driver_sql("PRAGMA synchronous=FULL")
-                conn.commit()  # ends SQLAlchemy's autobegun (empty) transaction
-            try:
-                with conn.begin():
-                    created = _insert_new(conn, list(unique.values()))
-            finally:
-                if sqlite:  # the pooled connection goes back as the engine made it
-                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                    conn.commit()
+        # In key order: concurrent transactions (group_commit.py keeps several in flight
+        # on PostgreSQL) holding some of the same new events then wait for each other in
+        # one order, never in a deadlock.
+        rows = [unique[key] for key in sorted(unique)]
+        if engine.dialect.name == "postgresql":
+            created = _store_postgresql(engine, rows)
+        elif wal is not None:
+            created = _store_sqlite_then_flush(engine, rows, wal)
+        else:
+            created = _store_sqlite(engine, rows)
         for key in created:
             new[owner[key]] += 1
     return [
         StoreResult(received=len(events), new=count)
         for events, count in zip(deliveries, new, strict=True)
     ]
+
+
+def _store_sqlite(engine: Engine, events: Sequence[InboxEvent]) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        # WAL with synchronous=NORMAL (the engine's setting) survives a crash of the
+        # process but may lose the last commits to a power cut; an accepted event must
+        # survive both, so the inbox commits with FULL: the WAL is flushed to disk before
+        # the commit returns, once per (group) commit.
+        conn.exec_driver_sql("PRAGMA synchronous=FULL")
+        conn.commit()  # ends SQLAlchemy's autobegun (empty) transaction
+        try:
+            with conn.begin():
+                return _insert_new(conn, events)
+        finally:  # the pooled connection goes back as the engine made it
+            conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            conn.commit()
+
+
+def _store_sqlite_then_flush(
+    engine: Engine, events: Sequence[InboxEvent], wal: WalFlush
+) -> list[tuple[str, str]]:
+    with wal.write_lock, engine.begin() as conn:  # synchronous=NORMAL: no flush inside
+        created = _insert_new(conn, events)
+    wal.flush()
+    return created
+
+
+def _store_postgresql(engine: Engine, events: Sequence[InboxEvent]) -> list[tuple[str, str]]:
+    # The whole batch is one statement (``_UNNEST_INSERT``), so in autocommit it is its
+    # own transaction: all of it or none, and the server answers only once its commit is
+    # flushed (synchronous_commit). One round trip instead of three (BEGIN, INSERT,
+    # COMMIT): on a loaded machine each is a wake-up of this thread and of the server's.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return _insert_new(conn, events)
 
 
 #: The inbox columns an insert writes, in the order of its VALUES.
