@@ -220,3 +220,21 @@ def test_an_integer_beyond_the_column_fails_the_batch(engine: Engine) -> None:
         )
     stored = _read(engine, api_metrics)
     assert [(r["response_size_bytes"], r["status_code"]) for r in stored] == [(2**31 - 1, -(2**31))]
+
+
+def test_details_json_reads_back_as_json_dumps_with_str_makes_it(engine: Engine) -> None:
+    """Whatever JSON encoder writes them, details read back as ``json.dumps(value,
+    default=str)`` turns them: keys as strings, times and others through str, integers
+    of any size."""
+    details = {
+        1: "int key",
+        "when": datetime(2026, 3, 1, 12, 30, tzinfo=UTC),
+        "big": 2**70,
+        "nested": {"list": [1, 2.5, None, True, "x"], "tuple": (1, 2)},
+        "text": 'tab\t, quote ", unicode 東京 🚀',
+    }
+    with engine.begin() as conn:
+        RawInsert(integration_logs).execute(conn, [{**_log(0, "json"), "details_json": details}])
+    stored = _read(engine, integration_logs)[0]["details_json"]
+    assert stored == json.loads(json.dumps(details, default=str))
+    assert stored["when"] == "2026-03-01 12:30:00+00:00" and stored["big"] == 2**70
