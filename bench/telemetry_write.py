@@ -31,7 +31,7 @@ from masterops.db.engine import create_db_engine
 from masterops.db.tables import integration_logs
 from masterops.observability.db_sink import DatabaseSink
 from masterops.observability.events import LogEvent
-from masterops.observability.raw_insert import RawInsert
+from masterops.observability.raw_insert import RawInsert, _Plan
 
 BATCH = 2_000  # rows per transaction, as the sink's writer batches them in the bench
 #: RawInsert's rows per CPU second of this process (all the work on SQLite, the client's
@@ -126,8 +126,11 @@ def bench_executemany(engine: Engine, rows: list[dict[str, Any]]) -> float:
     """The path before COPY: the same converted tuples through the driver's executemany."""
     columns = list(rows[0])
     with engine.connect() as conn:
-        marker = "?" if conn.dialect.name == "sqlite" else "%s"
-        plan = RawInsert(integration_logs)._plan(conn, tuple(columns))
+        dialect = conn.dialect.name
+        marker = "?" if dialect == "sqlite" else "%s"
+        quote = conn.dialect.identifier_preparer.quote
+    # Values as an INSERT binds them (JSON as text): the plan of a non-COPY driver.
+    plan = _Plan(integration_logs, dialect, tuple(columns), quote, 999)
     sql = (
         f"INSERT INTO integration_logs ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"

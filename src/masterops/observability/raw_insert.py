@@ -202,7 +202,8 @@ class RawInsert:
         plan = self._plans.get(key)
         if plan is None:
             quote = conn.dialect.identifier_preparer.quote
-            oids = _pg_oids(conn, self.table, columns) if dialect == "postgresql" else None
+            copies = dialect == "postgresql" and conn.dialect.driver == "psycopg"
+            oids = _pg_oids(conn, self.table, columns) if copies else None
             plan = _Plan(self.table, dialect, columns, quote, _max_parameters(conn), oids)
             self._plans[key] = plan
         return plan
