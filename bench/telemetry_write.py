@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, MetaData, Table, delete, func, insert, select, text
 
 from masterops.db import migrate
 from masterops.db.engine import create_db_engine
@@ -103,9 +103,11 @@ def _empty(engine: Engine) -> None:
             conn.execute(text("VACUUM integration_logs"))
 
 
-def bench_raw_insert(engine: Engine, rows: list[dict[str, Any]]) -> float:
+def bench_raw_insert(
+    engine: Engine, rows: list[dict[str, Any]], table: Table = integration_logs
+) -> float:
     """The write path as the sink's writer thread drives it: a transaction per batch."""
-    writer = RawInsert(integration_logs)
+    writer = RawInsert(table)
     server = _server_cpu(engine)
     pids = set()
     start, cpu = time.perf_counter(), time.process_time()
@@ -179,6 +181,47 @@ def _line(label: str, what: str, figures: list[float], note: str = "") -> float:
     return median
 
 
+def _bare_table(engine: Engine) -> Table:
+    """PostgreSQL: a copy of integration_logs with its primary key and no other index."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE integration_logs_bare (LIKE integration_logs INCLUDING DEFAULTS);"
+                " ALTER TABLE integration_logs_bare ADD PRIMARY KEY (id)"
+            )
+        )
+    return Table("integration_logs_bare", MetaData(), autoload_with=engine)
+
+
+def index_share(label: str, engine: Engine, rows: list[dict[str, Any]], runs: int) -> None:
+    """Where the server's time goes: the same rows into a copy without the secondary
+    indexes, in the same run; the difference in server CPU a row is their upkeep."""
+    bare = _bare_table(engine)
+    figures = []
+    for _ in range(runs):
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE integration_logs_bare"))
+        figures.append(bench_raw_insert(engine, rows, bare))
+    _line(label, "RawInsert, PK only", figures)
+    CPU_RATES.clear()
+    if SERVER_CPU_RATES:
+        bare_rate = statistics.median(SERVER_CPU_RATES)
+        print(f"{label:10} {'PK only per server CPU s':22} median {bare_rate:9,.0f} rows/s")
+        SERVER_CPU_RATES.clear()
+        _measure(engine, runs, lambda: bench_raw_insert(engine, rows))  # for its CPU
+        full_rate = statistics.median(SERVER_CPU_RATES)
+        share = 1 - full_rate / bare_rate
+        print(
+            f"{label:10} server CPU a row: {1e6 / full_rate:.1f} us with integration_logs'"
+            f" indexes, {1e6 / bare_rate:.1f} us with its primary key only: the secondary"
+            f" indexes take {share:.0%} of the server's work"
+        )
+    SERVER_CPU_RATES.clear()
+    CPU_RATES.clear()
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE integration_logs_bare"))
+
+
 def run(label: str, engine: Engine, rows: int, baseline_rows: int, runs: int) -> None:
     migrate.upgrade(engine)
     events = [_event(i) for i in range(rows)]
@@ -217,6 +260,8 @@ def run(label: str, engine: Engine, rows: int, baseline_rows: int, runs: int) ->
         f"target >= {goal:,} rows/s and >= 20x per-row: {'met' if met else 'MISSED'}; "
         f"sink >= 20,000 rows/s: {'met' if sink >= 20_000 else 'MISSED'}"
     )
+    if engine.dialect.name == "postgresql":
+        index_share(label, engine, prepared, runs)
 
 
 def main() -> int:
