@@ -24,19 +24,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, MetaData, Table, delete, func, insert, select, text
 
 from masterops.db import migrate
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import integration_logs
 from masterops.observability.db_sink import DatabaseSink
 from masterops.observability.events import LogEvent
-from masterops.observability.raw_insert import RawInsert
+from masterops.observability.raw_insert import RawInsert, _Plan
 
 BATCH = 2_000  # rows per transaction, as the sink's writer batches them in the bench
 #: RawInsert's rows per CPU second of this process (all the work on SQLite, the client's
 #: share on PostgreSQL): what the figure would be on an idle machine, for context.
 CPU_RATES: list[float] = []
+#: PostgreSQL: RawInsert's rows per CPU second of the server process that took them
+#: (read from /proc when the server runs on this machine): the server's share.
+SERVER_CPU_RATES: list[float] = []
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(engine: Engine) -> tuple[int, float] | None:
+    """The backend serving the pool's connection and its CPU seconds so far, or None
+    (SQLite, or a server on another machine)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        pid = conn.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
 
 
 def _event(i: int) -> LogEvent:
@@ -84,23 +103,36 @@ def _empty(engine: Engine) -> None:
             conn.execute(text("VACUUM integration_logs"))
 
 
-def bench_raw_insert(engine: Engine, rows: list[dict[str, Any]]) -> float:
+def bench_raw_insert(
+    engine: Engine, rows: list[dict[str, Any]], table: Table = integration_logs
+) -> float:
     """The write path as the sink's writer thread drives it: a transaction per batch."""
-    writer = RawInsert(integration_logs)
+    writer = RawInsert(table)
+    server = _server_cpu(engine)
+    pids = set()
     start, cpu = time.perf_counter(), time.process_time()
     for first in range(0, len(rows), BATCH):
         with engine.begin() as conn:
             writer.execute(conn, rows[first : first + BATCH])
+            if server is not None:
+                pids.add(conn.connection.driver_connection.info.backend_pid)  # type: ignore[union-attr]
+    elapsed = time.perf_counter() - start
     CPU_RATES.append(len(rows) / (time.process_time() - cpu))
-    return len(rows) / (time.perf_counter() - start)
+    after = _server_cpu(engine)
+    if server is not None and after is not None and pids == {server[0]} == {after[0]}:
+        SERVER_CPU_RATES.append(len(rows) / max(after[1] - server[1], 1 / _TICKS))
+    return len(rows) / elapsed
 
 
 def bench_executemany(engine: Engine, rows: list[dict[str, Any]]) -> float:
     """The path before COPY: the same converted tuples through the driver's executemany."""
     columns = list(rows[0])
     with engine.connect() as conn:
-        marker = "?" if conn.dialect.name == "sqlite" else "%s"
-        plan = RawInsert(integration_logs)._plan(conn, tuple(columns))
+        dialect = conn.dialect.name
+        marker = "?" if dialect == "sqlite" else "%s"
+        quote = conn.dialect.identifier_preparer.quote
+    # Values as an INSERT binds them (JSON as text): the plan of a non-COPY driver.
+    plan = _Plan(integration_logs, dialect, tuple(columns), quote, 999)
     sql = (
         f"INSERT INTO integration_logs ({', '.join(columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
@@ -149,6 +181,47 @@ def _line(label: str, what: str, figures: list[float], note: str = "") -> float:
     return median
 
 
+def _bare_table(engine: Engine) -> Table:
+    """PostgreSQL: a copy of integration_logs with its primary key and no other index."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE integration_logs_bare (LIKE integration_logs INCLUDING DEFAULTS);"
+                " ALTER TABLE integration_logs_bare ADD PRIMARY KEY (id)"
+            )
+        )
+    return Table("integration_logs_bare", MetaData(), autoload_with=engine)
+
+
+def index_share(label: str, engine: Engine, rows: list[dict[str, Any]], runs: int) -> None:
+    """Where the server's time goes: the same rows into a copy without the secondary
+    indexes, in the same run; the difference in server CPU a row is their upkeep."""
+    bare = _bare_table(engine)
+    figures = []
+    for _ in range(runs):
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE integration_logs_bare"))
+        figures.append(bench_raw_insert(engine, rows, bare))
+    _line(label, "RawInsert, PK only", figures)
+    CPU_RATES.clear()
+    if SERVER_CPU_RATES:
+        bare_rate = statistics.median(SERVER_CPU_RATES)
+        print(f"{label:10} {'PK only per server CPU s':22} median {bare_rate:9,.0f} rows/s")
+        SERVER_CPU_RATES.clear()
+        _measure(engine, runs, lambda: bench_raw_insert(engine, rows))  # for its CPU
+        full_rate = statistics.median(SERVER_CPU_RATES)
+        share = 1 - full_rate / bare_rate
+        print(
+            f"{label:10} server CPU a row: {1e6 / full_rate:.1f} us with integration_logs'"
+            f" indexes, {1e6 / bare_rate:.1f} us with its primary key only: the secondary"
+            f" indexes take {share:.0%} of the server's work"
+        )
+    SERVER_CPU_RATES.clear()
+    CPU_RATES.clear()
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE integration_logs_bare"))
+
+
 def run(label: str, engine: Engine, rows: int, baseline_rows: int, runs: int) -> None:
     migrate.upgrade(engine)
     events = [_event(i) for i in range(rows)]
@@ -175,12 +248,20 @@ def run(label: str, engine: Engine, rows: int, baseline_rows: int, runs: int) ->
         f"{label:10} {'RawInsert per CPU s':22} median {statistics.median(CPU_RATES):9,.0f} rows/s"
     )
     CPU_RATES.clear()
+    if SERVER_CPU_RATES:
+        print(
+            f"{label:10} {'RawInsert per server CPU s':22} median "
+            f"{statistics.median(SERVER_CPU_RATES):9,.0f} rows/s"
+        )
+    SERVER_CPU_RATES.clear()
     met = raw >= goal and raw / per_row >= 20
     print(
         f"{label:10} RawInsert x{raw / per_row:,.0f} per-row, x{raw / many:.2f} executemany; "
         f"target >= {goal:,} rows/s and >= 20x per-row: {'met' if met else 'MISSED'}; "
         f"sink >= 20,000 rows/s: {'met' if sink >= 20_000 else 'MISSED'}"
     )
+    if engine.dialect.name == "postgresql":
+        index_share(label, engine, prepared, runs)
 
 
 def main() -> int:

@@ -121,7 +121,10 @@ def test_a_large_batch_keeps_every_row_in_order(engine: Engine) -> None:
     finally:
         event.remove(engine, "before_cursor_execute", record)
     if engine.dialect.name == "postgresql":
-        assert statements == []  # one COPY stream on the driver's cursor, no INSERT
+        # One COPY stream on the driver's cursor, no INSERT; the first batch of a writer
+        # reads the columns' types once (for the binary format).
+        assert not any("INSERT" in s for s in statements)
+        assert len(statements) <= 1 and "pg_attribute" in "".join(statements)
     else:  # 500 rows a statement: 4 full ones and the rest
         assert [s.count("), (") + 1 for s in statements] == [500, 500, 500, 500, 345]
     stored = _read(engine, integration_logs)
@@ -135,7 +138,8 @@ def test_nul_in_text_is_refused_on_postgresql_and_kept_on_sqlite(engine: Engine)
     insert_rows = RawInsert(integration_logs)
     if engine.dialect.name == "postgresql":
         # PostgreSQL text cannot hold NUL: the batch fails as an INSERT of it fails.
-        with pytest.raises(DataError, match="NUL"), engine.begin() as conn:
+        # The binary COPY's message: invalid byte sequence ... 0x00, with the column.
+        with pytest.raises(DataError, match="0x00"), engine.begin() as conn:
             insert_rows.execute(conn, rows)
         assert _read(engine, integration_logs) == []
     else:
@@ -196,3 +200,76 @@ def test_timestamps_are_stored_as_the_same_text(engine: Engine, moment: datetime
         ).all()
     assert [message for message, _ in stored] == ["raw", "sqlalchemy"]
     assert stored[0][1] == stored[1][1]  # on SQLite: the very text SQLAlchemy writes
+
+
+def test_an_integer_beyond_the_column_fails_the_batch(engine: Engine) -> None:
+    """The binary COPY would send only the low four bytes of a too-large integer: it
+    must be refused, as the server refuses it in an INSERT, never stored wrapped."""
+    rows = [_metric(1), {**_metric(3), "response_size_bytes": 2**40}]
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite keeps any 64-bit integer, as it always did")
+    with (
+        pytest.raises(ValueError, match=r"response_size_bytes.*out of range"),
+        engine.begin() as conn,
+    ):
+        RawInsert(api_metrics).execute(conn, rows)
+    assert _read(engine, api_metrics) == []
+    with engine.begin() as conn:  # the edges of a 4-byte integer still go in
+        RawInsert(api_metrics).execute(
+            conn, [{**_metric(1), "response_size_bytes": 2**31 - 1, "status_code": -(2**31)}]
+        )
+    stored = _read(engine, api_metrics)
+    assert [(r["response_size_bytes"], r["status_code"]) for r in stored] == [(2**31 - 1, -(2**31))]
+
+
+def test_details_json_reads_back_as_json_dumps_with_str_makes_it(engine: Engine) -> None:
+    """Whatever JSON encoder writes them, details read back as ``json.dumps(value,
+    default=str)`` turns them: keys as strings, times and others through str, integers
+    of any size."""
+    details = {
+        1: "int key",
+        "when": datetime(2026, 3, 1, 12, 30, tzinfo=UTC),
+        "big": 2**70,
+        "nested": {"list": [1, 2.5, None, True, "x"], "tuple": (1, 2)},
+        "text": 'tab\t, quote ", unicode 東京 🚀',
+    }
+    with engine.begin() as conn:
+        RawInsert(integration_logs).execute(conn, [{**_log(0, "json"), "details_json": details}])
+    stored = _read(engine, integration_logs)[0]["details_json"]
+    assert stored == json.loads(json.dumps(details, default=str))
+    assert stored["when"] == "2026-03-01 12:30:00+00:00" and stored["big"] == 2**70
+
+
+def test_a_column_type_outside_the_binary_set_goes_by_the_text_format(engine: Engine) -> None:
+    """A table with a type the binary COPY does not write (numeric) still takes its rows,
+    by COPY's text format, with the same values read back as SQLAlchemy's INSERT stores."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("PostgreSQL's COPY formats; SQLite's INSERT converts telemetry's types")
+    from decimal import Decimal
+
+    from sqlalchemy import Column, Integer, MetaData, Numeric, Text
+
+    from masterops.db.types import JSONType, UTCDateTime
+
+    odd = Table(
+        "raw_insert_odd",
+        MetaData(),
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("amount", Numeric(12, 2)),
+        Column("note", Text),
+        Column("details", JSONType),
+        Column("at", UTCDateTime()),
+    )
+    odd.create(engine)
+    rows = [
+        {
+            "amount": Decimal("12.50") if i % 2 else None,
+            "note": ODD_TEXT[i % len(ODD_TEXT)],
+            "details": {"i": i, "text": ODD_TEXT[i % len(ODD_TEXT)]} if i % 3 else None,
+            "at": datetime(2026, 3, 1, tzinfo=UTC) + timedelta(seconds=i),
+        }
+        for i in range(10)
+    ]
+    raw, reference = _write_both_ways(engine, odd, rows)
+    assert raw == reference
+    assert [row["note"] for row in raw] == [row["note"] for row in rows]

@@ -111,7 +111,7 @@ integration_logs = Table(
     Column("integration_id", String(64)),
     Column("user_id", String(64)),
     _created(),
-    Index(None, "created_at"),
+    # No index on created_at alone: the covering one below leads with it (migration 0021).
     Index(None, "service", "created_at"),
     Index(None, "level", "created_at"),
     Index(None, "source", "created_at"),
@@ -166,7 +166,7 @@ api_metrics = Table(
     Column("operation", String(200)),
     Column("business_id", String(64)),
     _created(),
-    Index(None, "created_at"),
+    # No index on created_at alone: the covering one below leads with it (migration 0021).
     Index(None, "service", "endpoint", "created_at"),
     # Covers the API summary over a window (migration 0015).
     Index(None, "created_at", "service", "endpoint", "duration_ms", "success"),
