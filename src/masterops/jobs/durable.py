@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 from dbos import DBOS
 
 from masterops.config import Config
+from masterops.jobs.pacing import Pacer
 from masterops.operations.context import AppContext
 
 if TYPE_CHECKING:
@@ -55,8 +56,10 @@ P = ParamSpec("P")
 _step_context: ContextVar[AppContext | None] = ContextVar("_step_context", default=None)
 
 
-# The context of the process running jobs (``process_context``), None outside one.
+# The context of the process running jobs (``process_context``), None outside one, and
+# the pacer of its alert evaluations.
 _process: AppContext | None = None
+_alerts: Pacer | None = None
 
 
 @contextmanager
@@ -65,18 +68,28 @@ def process_context(config: Config) -> Iterator[AppContext]:
 
     Its engine (with the schema check) and hub are built here, on the launching thread,
     before DBOS can start a step (it resumes pending work at launch): steps on DBOS's
-    threads then only read them. On exit the telemetry is flushed and the engine
-    disposed."""
-    global _process
+    threads then only read them. The alert rules after its jobs are evaluated at most
+    every ``[workers] alerts_every_s`` (``pacing.py``). On exit an evaluation still due
+    runs, the telemetry is flushed and the engine disposed."""
+    global _process, _alerts
     ctx = AppContext(config=config)
     try:
         ctx.database()
         _ = ctx.hub
+        _alerts = Pacer(
+            lambda job: _evaluate_alerts(ctx, ctx.database(), job),
+            interval_s=config.workers.alerts_every_s,
+        )
         _process = ctx
         yield ctx
     finally:
         _process = None
-        ctx.close()
+        pacer, _alerts = _alerts, None
+        try:
+            if pacer is not None:
+                pacer.close()
+        finally:
+            ctx.close()
 
 
 def _step_context_now(reuse: bool) -> AppContext:
@@ -170,7 +183,16 @@ def _services() -> Iterator[tuple[AppContext, Services, Engine]]:
 
 def _alerts_after(ctx: AppContext, engine: Engine, job: str) -> None:
     """The alert rules over what the job left (``operations.alerts.alerts_after_job``):
-    a failed sync, refused items, failed executions, events that gave up..."""
+    a failed sync, refused items, failed executions, events that gave up... In a
+    job-running process, paced (``process_context``); elsewhere, now."""
+    pacer = _alerts
+    if pacer is not None:
+        pacer.request(job)
+    else:
+        _evaluate_alerts(ctx, engine, job)
+
+
+def _evaluate_alerts(ctx: AppContext, engine: Engine, job: str) -> None:
     from masterops.operations.alerts import alerts_after_job
 
     asyncio.run(alerts_after_job(ctx.config, engine, ctx.hub, job=job))
