@@ -92,6 +92,15 @@ def process_context(config: Config) -> Iterator[AppContext]:
             ctx.close()
 
 
+def current_step_context() -> AppContext:
+    """The context of the job step running on this thread (``_announced`` gives each
+    step one); a function called outside a step is a bug, said as such."""
+    ctx = _step_context.get()
+    if ctx is None:
+        raise RuntimeError("a job step runs inside _announced")
+    return ctx
+
+
 def _step_context_now(reuse: bool) -> AppContext:
     """The context of a step starting now: one borrowed from the process's, or (a step
     that reads its settings afresh, or one run outside ``runtime.launched``) its own."""
@@ -173,9 +182,7 @@ def _announce(
 def _services() -> Iterator[tuple[AppContext, Services, Engine]]:
     """The context (the announced step's), the configured services (or the sandbox) and
     the migrated platform database, for one step."""
-    ctx = _step_context.get()
-    if ctx is None:
-        raise RuntimeError("a job step runs inside _announced")
+    ctx = current_step_context()
     engine = ctx.database()
     with ctx.services() as services:
         yield ctx, services, engine
@@ -372,9 +379,7 @@ def run_webhooks_step() -> JobResult:
     from masterops.operations.order_intake import process_orders
     from masterops.operations.webhooks import process_webhooks
 
-    ctx = _step_context.get()
-    if ctx is None:
-        raise RuntimeError("a job step runs inside _announced")
+    ctx = current_step_context()
     report = process_webhooks(ctx.database(), ctx.hub, ctx.config)
     # Order events (POST /webhooks/orders/<business>) left pending: the serving process
     # applies them at once, this catches whatever it could not (a restart, a held lock).
@@ -426,9 +431,7 @@ def deliver_report_step(due: dict[str, Any], now_iso: str, claimant: str) -> Job
     """Claim, build and send one scheduled report (``operations.reports``)."""
     from masterops.operations.reports import DueDelivery, deliver_scheduled
 
-    ctx = _step_context.get()
-    if ctx is None:
-        raise RuntimeError("a job step runs inside _announced")
+    ctx = current_step_context()
     result = deliver_scheduled(
         ctx.config,
         ctx.database(),
