@@ -15,7 +15,7 @@ from masterops import __version__
 from masterops.config import Config, load_config
 from masterops.db.engine import create_db_engine
 from masterops.jobs import durable
-from masterops.jobs.queues import HEALTH_QUEUE, register_queues
+from masterops.jobs.queues import HEALTH_QUEUE, SYNC_QUEUE, register_queues
 from masterops.jobs.runtime import executor_id, launched, system_database
 from masterops.operations.alerts import worker_heartbeat
 from masterops.operations.jobs import APP_NAME
@@ -23,20 +23,35 @@ from masterops.operations.jobs import APP_NAME
 
 def _enqueue_health(config: Config, workflow_id: str) -> None:
     """A health round waiting on its queue (this process does not listen to it yet)."""
+    _enqueue(
+        config,
+        EnqueueOptions(
+            workflow_name="masterops.health_round",
+            queue_name=HEALTH_QUEUE,
+            workflow_id=workflow_id,
+            app_version=__version__,
+        ),
+        "teelixir",
+        False,
+    )
+
+
+def _enqueue(config: Config, options: EnqueueOptions, *args: object) -> None:
     url, schema = system_database(config)
     client = DBOSClient(
         system_database_url=url, dbos_system_schema=schema, application_name=APP_NAME
     )
     try:
-        options = EnqueueOptions(
-            workflow_name="masterops.health_round",
-            queue_name=HEALTH_QUEUE,
-            workflow_id=workflow_id,
-            app_version=__version__,
-        )
-        client.enqueue(options, "teelixir", False)
+        client.enqueue(options, *args)
     finally:
         client.destroy()
+
+
+def _queue_of(workflow_id: str) -> tuple[str | None, str | None]:
+    """(queue, partition) of a job, as DBOS holds them."""
+    status = DBOS.get_workflow_status(workflow_id)
+    assert status is not None
+    return status.queue_name, status.queue_partition_key
 
 
 def _ended(workflow_id: str, timeout_s: float = 120) -> str:
@@ -98,6 +113,57 @@ def test_cancel_then_retry_resumes_on_its_queue(dbos: Config, ops) -> None:  # t
     assert _ended("health-cancelled") == "SUCCESS"
 
 
+def test_a_cancelled_sync_is_retried_in_its_business_partition(dbos: Config, ops) -> None:  # type: ignore[no-untyped-def]
+    # Waiting in boo's partition (this process does not listen to the queue yet).
+    _enqueue(
+        dbos,
+        EnqueueOptions(
+            workflow_name="masterops.sync_inventory",
+            queue_name=SYNC_QUEUE,
+            queue_partition_key="boo",
+            workflow_id="sync-cancelled",
+            app_version=__version__,
+        ),
+        "boo",
+        False,
+    )
+    assert ops("jobs", "cancel", "sync-cancelled").exit_code == 0
+    retried = ops("jobs", "retry", "sync-cancelled", "--json")
+    assert retried.exit_code == 0, retried.stderr
+    job = json.loads(retried.stdout)
+    # The same job, resumed where it stopped, back in boo's partition (one sync of a
+    # business at a time, across every worker), not on a queue of its own.
+    assert (job["workflow_id"], job["status"]) == ("sync-cancelled", "ENQUEUED")
+    assert _queue_of("sync-cancelled") == (SYNC_QUEUE, "boo")
+    register_queues(dbos.businesses)
+    assert _ended("sync-cancelled") == "SUCCESS"
+
+
+def test_a_cancelled_sync_that_had_no_partition_is_retried_in_one(dbos: Config, ops) -> None:  # type: ignore[no-untyped-def]
+    # Started outside the sync queue (as `ops worker --once` does), then cancelled while
+    # waiting: DBOS resumes a job on a queue but never into a partition, so the retry is
+    # a new job with the same arguments, in boo's partition.
+    _enqueue(
+        dbos,
+        EnqueueOptions(
+            workflow_name="masterops.sync_orders",
+            queue_name="sync-boo",
+            workflow_id="sync-unpartitioned",
+            app_version=__version__,
+        ),
+        "boo",
+        False,
+    )
+    assert ops("jobs", "cancel", "sync-unpartitioned").exit_code == 0
+    retried = ops("jobs", "retry", "sync-unpartitioned", "--json")
+    assert retried.exit_code == 0, retried.stderr
+    job = json.loads(retried.stdout)
+    assert job["workflow_id"] != "sync-unpartitioned" and job["name"] == "masterops.sync_orders"
+    assert _queue_of(job["workflow_id"]) == (SYNC_QUEUE, "boo")
+    register_queues(dbos.businesses)
+    assert _ended(job["workflow_id"]) == "SUCCESS"
+
+
 def test_a_failed_job_is_retried_as_a_new_one(
     platform: Config,
     ops,  # type: ignore[no-untyped-def]
@@ -129,7 +195,8 @@ def _fail_and_retry(dbos: Config, ops) -> None:  # type: ignore[no-untyped-def]
     assert retried.exit_code == 0, retried.stderr
     fork = json.loads(retried.stdout)
     assert fork["workflow_id"] != "sync-failed" and fork["name"] == "masterops.sync_inventory"
-    assert fork["queue"] == "sync-boo"  # its business's queue: never beside another sync
+    # In its business's partition of the sync queue: never beside another sync of boo.
+    assert fork["queue"] == SYNC_QUEUE and _queue_of(fork["workflow_id"]) == (SYNC_QUEUE, "boo")
     register_queues(dbos.businesses)
     # Still failing (nothing changed): the fork ran the sync again, as a job of its own.
     assert _ended(fork["workflow_id"]) == "ERROR"
