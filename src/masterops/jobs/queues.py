@@ -22,6 +22,13 @@ costs each worker a few small transactions on the system database even with noth
 do, which is why the syncs share one partitioned queue rather than polling one queue per
 business that often (``bench/worker_throughput.py`` measures both shapes: jobs/s, and
 idle transactions/s and CPU).
+
+What a second worker adds: a business's jobs form a chain (the next one starts after the
+previous ended and a worker polled), so N businesses with work run at most N jobs at
+once, at N / (step + dispatch gap) jobs/s, however many workers poll. A second worker
+does not shorten the chain; it adds its own polling (two transactions per poll of each
+queue) and, on the same cores as PostgreSQL, competes for them. Workers add throughput
+when one worker's CPU is the limit (many businesses busy at once) and cores are free.
 """
 
 from __future__ import annotations
