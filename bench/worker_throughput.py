@@ -6,11 +6,11 @@ business that has no Unleashed: the whole path a job takes (a worker dequeues it
 business's partition of the sync queue, the step takes its context, opens the services,
 runs the sync, which finds nothing to do, and the alert rules read what it left, at most
 once per ``[workers] alerts_every_s`` per worker), without a remote call. The baseline is
-a bare DBOS workflow of the same shape: one workflow with one step, on the same queues (the sync queue partitioned by business, partition
-concurrency 1, the same polling interval; the worker's other queues beside it), run by
-``--bare-worker`` processes of this script. With ``--per-business``, the bare workflow is
-also measured on the shape the syncs had before: one queue per business, global
-concurrency 1, each polled as often.
+a bare DBOS workflow of the same shape: one workflow with one step, on the same queues
+(the sync queue partitioned by business, partition concurrency 1, the same polling
+interval; the worker's other queues beside it), run by ``--bare-worker`` processes of
+this script. With ``--per-business``, the bare workflow is also measured on the shape
+the syncs had before: one queue per business, global concurrency 1, each polled as often.
 
 Each scenario gets a fresh schema (platform tables migrated, DBOS's system tables beside
 them), starts its workers, waits until they listen, then enqueues every job in one
