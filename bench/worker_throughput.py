@@ -4,13 +4,13 @@ bare DBOS workflow of the same shape measured in the same run; overlaps counted.
 A "short job" is the real on-demand sync workflow (``masterops.sync_inventory``) of a
 business that has no Unleashed: the whole path a job takes (a worker dequeues it from its
 business's partition of the sync queue, the step takes its context, opens the services,
-runs the sync, which finds nothing to do, and the alert rules read what it left), without
-a remote call. The baseline is a bare DBOS workflow of the same shape: one workflow with
-one step, on the same queues (the sync queue partitioned by business, partition
-concurrency 1, the same polling interval; the worker's other queues beside it), run by
-``--bare-worker`` processes of this script. With ``--per-business``, the bare workflow is
-also measured on the shape the syncs had before: one queue per business, global
-concurrency 1, each polled as often.
+runs the sync, which finds nothing to do, and the alert rules read what it left, at most
+once per ``[workers] alerts_every_s`` per worker), without a remote call. The baseline is
+a bare DBOS workflow of the same shape: one workflow with one step, on the same queues
+(the sync queue partitioned by business, partition concurrency 1, the same polling
+interval; the worker's other queues beside it), run by ``--bare-worker`` processes of
+this script. With ``--per-business``, the bare workflow is also measured on the shape
+the syncs had before: one queue per business, global concurrency 1, each polled as often.
 
 Each scenario gets a fresh schema (platform tables migrated, DBOS's system tables beside
 them), starts its workers, waits until they listen, then enqueues every job in one
@@ -22,7 +22,10 @@ happens, so overlapping steps are two syncs of one business running at once (mus
 (A workflow's dequeue time is not fit for this: DBOS takes it before the claiming
 transaction, which may wait behind the previous job's completion.) With the workers idle
 afterwards, the database's committed transactions per second and the workers' CPU are
-read over a few seconds: what polling costs when there is nothing to do.
+read over a few seconds: what polling costs when there is nothing to do. During the run,
+the CPU per job of the workers and of the PostgreSQL backends serving the database, and
+how busy the machine was, say whether the run was bound by CPU (two workers on two cores
+shared with PostgreSQL and the load generator) rather than by the workers' own waits.
 
 ``--step-body`` measures instead, in this process, what the job's step does besides DBOS
 (take a context, open the services, run the sync, evaluate the alert rules) with the
@@ -86,6 +89,11 @@ class Outcome:
     gap_ms: float
     idle_xact_per_s: float
     idle_cpu_pct: float
+    #: CPU per job during the run, in ms: the workers (all together), the PostgreSQL
+    #: backends serving this database; and how busy the machine's cores were (%, of all).
+    worker_cpu_ms: float = 0.0
+    pg_cpu_ms: float = 0.0
+    machine_busy_pct: float = 0.0
 
 
 # -- the bare worker (a subprocess of this script) -----------------------------------------
@@ -322,6 +330,50 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of every core since boot (``/proc/stat``)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    workers: float
+    backends: dict[int, float]
+    machine: tuple[int, int]
+
+
+def cpu_snapshot(admin: Engine, database: str, procs: list[subprocess.Popen[str]]) -> CpuSnapshot:
+    """The workers' CPU seconds, each PostgreSQL backend's serving ``database`` (this
+    machine's server), and the machine's jiffies: where a run's CPU went."""
+    with admin.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
+            {"d": database},
+        ).scalars()
+        backends = {}
+        for pid in pids:
+            try:
+                backends[int(pid)] = _cpu_s(int(pid))
+            except OSError:  # ended meanwhile, or another machine's server
+                continue
+    return CpuSnapshot(sum(_cpu_s(p.pid) for p in procs), backends, _machine_busy())
+
+
+def cpu_per_job(before: CpuSnapshot, after: CpuSnapshot, jobs: int) -> tuple[float, float, float]:
+    """(worker ms, PostgreSQL ms) per job and the machine's busy % between two snapshots;
+    a backend started during the run counts from zero."""
+    pg = sum(cpu - before.backends.get(pid, 0.0) for pid, cpu in after.backends.items())
+    busy = after.machine[0] - before.machine[0]
+    total = max(after.machine[1] - before.machine[1], 1)
+    return (
+        1000 * (after.workers - before.workers) / jobs,
+        1000 * pg / jobs,
+        100 * busy / total,
+    )
+
+
 def idle_cost(
     admin: Engine, database: str, procs: list[subprocess.Popen[str]], seconds: float
 ) -> tuple[float, float]:
@@ -362,15 +414,33 @@ def scenario(
         try:
             if poll != _default_poll() and kind != "bare-perbiz":
                 _set_polling(url, schema, poll)
+            before = cpu_snapshot(admin, database, procs)
             total = enqueue_all(system, schema, url, kind, slugs, n)
             wait_done(system, schema, total, timeout_s=60 + total / 2)
+            worker_ms, pg_ms, busy = cpu_per_job(
+                before, cpu_snapshot(admin, database, procs), total
+            )
             per_s, overlaps, failed, step_ms, gap_ms = throughput(system, schema)
             xact, cpu = idle_cost(admin, database, procs, seconds=5.0)
         finally:
             stop_workers(procs)
             system.dispose()
             admin.dispose()
-    return Outcome(kind, workers, total, per_s, overlaps, failed, step_ms, gap_ms, xact, cpu)
+    return Outcome(
+        kind,
+        workers,
+        total,
+        per_s,
+        overlaps,
+        failed,
+        step_ms,
+        gap_ms,
+        xact,
+        cpu,
+        worker_ms,
+        pg_ms,
+        busy,
+    )
 
 
 def _default_poll() -> float:
@@ -511,6 +581,8 @@ def main() -> None:
             f"  failed {row['failed']}  step {row['step_ms']:.0f} ms  gap {row['gap_ms']:.0f} ms"
             f"  idle {row['idle_xact_per_s']:.0f} xact/s"
             f" {row['idle_cpu_pct']:.0f}% cpu"
+            f"  cpu/job: workers {row['worker_cpu_ms']:.1f} ms, postgres {row['pg_cpu_ms']:.1f} ms"
+            f"  machine {row['machine_busy_pct']:.0f}% busy"
         )
     for kind, ratio in summary["scaling"].items():
         print(f"{kind}: two workers / one (medians) x{ratio:.2f}")
@@ -520,7 +592,9 @@ def _line(o: Outcome) -> str:
     return (
         f"{o.kind} x{o.workers}: {o.jobs} jobs, {o.jobs_per_s:.1f}/s, overlaps {o.overlaps}, "
         f"failed {o.failed}, step {o.step_ms:.0f} ms, gap {o.gap_ms:.0f} ms, "
-        f"idle {o.idle_xact_per_s:.0f} xact/s {o.idle_cpu_pct:.0f}% cpu"
+        f"idle {o.idle_xact_per_s:.0f} xact/s {o.idle_cpu_pct:.0f}% cpu, "
+        f"cpu/job: workers {o.worker_cpu_ms:.1f} ms, postgres {o.pg_cpu_ms:.1f} ms, "
+        f"machine {o.machine_busy_pct:.0f}% busy"
     )
 
 
@@ -545,6 +619,9 @@ def _summary(outcomes: list[Outcome], counts: list[int], kinds: tuple[str, ...])
                     "gap_ms": statistics.median(o.gap_ms for o in mine),
                     "idle_xact_per_s": statistics.median(o.idle_xact_per_s for o in mine),
                     "idle_cpu_pct": statistics.median(o.idle_cpu_pct for o in mine),
+                    "worker_cpu_ms": statistics.median(o.worker_cpu_ms for o in mine),
+                    "pg_cpu_ms": statistics.median(o.pg_cpu_ms for o in mine),
+                    "machine_busy_pct": statistics.median(o.machine_busy_pct for o in mine),
                 }
             )
     for row in rows:

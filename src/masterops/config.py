@@ -402,6 +402,10 @@ class WorkerSettings(_Strict):
     #: recovers its pending jobs. Well above ``heartbeat_s``: a busy worker that is a
     #: beat late must not have its running jobs run twice.
     takeover_after_s: float = Field(120.0, gt=0)
+    #: A worker evaluates the alert rules after a job at most this often (the jobs that
+    #: end meanwhile share one evaluation, at most this long later: ``jobs/pacing.py``);
+    #: 0 evaluates them after every job.
+    alerts_every_s: float = Field(2.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _takeover_after_several_beats(self) -> WorkerSettings:

@@ -32,23 +32,28 @@ def drop_system_schema(config: Config) -> None:
         admin.dispose()
 
 
-def enqueue_health_round(config: Config, workflow_id: str) -> None:
-    """A health round of teelixir waiting on its queue, put there by a client as another
-    process would (this one does not listen to the queue until the test registers it)."""
+def enqueue_job(config: Config, options: EnqueueOptions, *args: object) -> None:
+    """A job waiting on its queue, put there by a client as another process would (this
+    one does not listen to the queue until the test registers it)."""
     url, schema = system_database(config)
     client = DBOSClient(
         system_database_url=url, dbos_system_schema=schema, application_name=APP_NAME
     )
     try:
-        options = EnqueueOptions(
-            workflow_name="masterops.health_round",
-            queue_name=HEALTH_QUEUE,
-            workflow_id=workflow_id,
-            app_version=__version__,
-        )
-        client.enqueue(options, "teelixir", False)
+        client.enqueue(options, *args)
     finally:
         client.destroy()
+
+
+def enqueue_health_round(config: Config, workflow_id: str) -> None:
+    """A health round of teelixir waiting on its queue."""
+    options = EnqueueOptions(
+        workflow_name="masterops.health_round",
+        queue_name=HEALTH_QUEUE,
+        workflow_id=workflow_id,
+        app_version=__version__,
+    )
+    enqueue_job(config, options, "teelixir", False)
 
 
 def unreachable_boo_unleashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

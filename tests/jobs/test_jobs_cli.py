@@ -9,16 +9,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from dbos import DBOS, SetWorkflowID
-from jobs_helpers import enqueue_health_round, unreachable_boo_unleashed
+from dbos import DBOS, EnqueueOptions, SetWorkflowID
+from jobs_helpers import enqueue_health_round, enqueue_job, unreachable_boo_unleashed
 
 from masterops import __version__
 from masterops.config import Config, load_config
 from masterops.db.engine import create_db_engine
 from masterops.jobs import durable
-from masterops.jobs.queues import HEALTH_QUEUE, register_queues
+from masterops.jobs.queues import HEALTH_QUEUE, SYNC_QUEUE, register_queues
 from masterops.jobs.runtime import executor_id, launched
 from masterops.operations.alerts import worker_heartbeat
+
+
+def _queue_of(workflow_id: str) -> tuple[str | None, str | None]:
+    """(queue, partition) of a job, as DBOS holds them."""
+    status = DBOS.get_workflow_status(workflow_id)
+    assert status is not None
+    return status.queue_name, status.queue_partition_key
 
 
 def _ended(workflow_id: str, timeout_s: float = 120) -> str:
@@ -80,6 +87,57 @@ def test_cancel_then_retry_resumes_on_its_queue(dbos: Config, ops) -> None:  # t
     assert _ended("health-cancelled") == "SUCCESS"
 
 
+def test_a_cancelled_sync_is_retried_in_its_business_partition(dbos: Config, ops) -> None:  # type: ignore[no-untyped-def]
+    # Waiting in boo's partition (this process does not listen to the queue yet).
+    enqueue_job(
+        dbos,
+        EnqueueOptions(
+            workflow_name="masterops.sync_inventory",
+            queue_name=SYNC_QUEUE,
+            queue_partition_key="boo",
+            workflow_id="sync-cancelled",
+            app_version=__version__,
+        ),
+        "boo",
+        False,
+    )
+    assert ops("jobs", "cancel", "sync-cancelled").exit_code == 0
+    retried = ops("jobs", "retry", "sync-cancelled", "--json")
+    assert retried.exit_code == 0, retried.stderr
+    job = json.loads(retried.stdout)
+    # The same job, resumed where it stopped, back in boo's partition (one sync of a
+    # business at a time, across every worker), not on a queue of its own.
+    assert (job["workflow_id"], job["status"]) == ("sync-cancelled", "ENQUEUED")
+    assert _queue_of("sync-cancelled") == (SYNC_QUEUE, "boo")
+    register_queues(dbos.businesses)
+    assert _ended("sync-cancelled") == "SUCCESS"
+
+
+def test_a_cancelled_sync_that_had_no_partition_is_retried_in_one(dbos: Config, ops) -> None:  # type: ignore[no-untyped-def]
+    # Started outside the sync queue (as `ops worker --once` does), then cancelled while
+    # waiting: DBOS resumes a job on a queue but never into a partition, so the retry is
+    # a new job with the same arguments, in boo's partition.
+    enqueue_job(
+        dbos,
+        EnqueueOptions(
+            workflow_name="masterops.sync_orders",
+            queue_name="sync-boo",
+            workflow_id="sync-unpartitioned",
+            app_version=__version__,
+        ),
+        "boo",
+        False,
+    )
+    assert ops("jobs", "cancel", "sync-unpartitioned").exit_code == 0
+    retried = ops("jobs", "retry", "sync-unpartitioned", "--json")
+    assert retried.exit_code == 0, retried.stderr
+    job = json.loads(retried.stdout)
+    assert job["workflow_id"] != "sync-unpartitioned" and job["name"] == "masterops.sync_orders"
+    assert _queue_of(job["workflow_id"]) == (SYNC_QUEUE, "boo")
+    register_queues(dbos.businesses)
+    assert _ended(job["workflow_id"]) == "SUCCESS"
+
+
 def test_a_failed_job_is_retried_as_a_new_one(
     platform: Config,
     ops,  # type: ignore[no-untyped-def]
@@ -106,7 +164,8 @@ def _fail_and_retry(dbos: Config, ops) -> None:  # type: ignore[no-untyped-def]
     assert retried.exit_code == 0, retried.stderr
     fork = json.loads(retried.stdout)
     assert fork["workflow_id"] != "sync-failed" and fork["name"] == "masterops.sync_inventory"
-    assert fork["queue"] == "sync-boo"  # its business's queue: never beside another sync
+    # In its business's partition of the sync queue: never beside another sync of boo.
+    assert fork["queue"] == SYNC_QUEUE and _queue_of(fork["workflow_id"]) == (SYNC_QUEUE, "boo")
     register_queues(dbos.businesses)
     # Still failing (nothing changed): the fork ran the sync again, as a job of its own.
     assert _ended(fork["workflow_id"]) == "ERROR"

@@ -17,7 +17,16 @@ from masterops.config import Config, load_config
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import health_checks
 from masterops.jobs import durable
-from masterops.jobs.queues import HEALTH_QUEUE, N8N_QUEUE, queue_names, register_queues
+from masterops.jobs.queues import (
+    HEALTH_QUEUE,
+    N8N_QUEUE,
+    SCHEDULE_POLLING_S,
+    SYNC_POLLING_S,
+    SYNC_QUEUE,
+    queue_names,
+    register_queues,
+    sync_queue,
+)
 from masterops.jobs.runtime import dbos_config, executor_id, launched, system_database
 from masterops.jobs.schedules import apply_schedules, plan_schedules
 
@@ -64,6 +73,16 @@ def test_a_scheduled_health_round_runs_on_its_queue(dbos: Config) -> None:
 
 def test_schedules_and_queues_are_applied_and_pruned(dbos: Config, tmp_path: Path) -> None:
     assert register_queues(dbos.businesses) == queue_names(dbos.businesses)
+    # The syncs' queue is polled often (a business's next job waits for a poll); the
+    # queues where only the scheduler starts a business's syncs, seldom: each poll of
+    # each queue costs every worker transactions even with nothing to do.
+    polling = {}
+    for name in queue_names(dbos.businesses):
+        queue = DBOS.retrieve_queue(name)
+        assert queue is not None
+        polling[name] = queue.polling_interval_sec
+    assert polling[SYNC_QUEUE] == SYNC_POLLING_S
+    assert {polling[sync_queue(b)] for b in dbos.businesses} == {SCHEDULE_POLLING_S}
     apply_schedules(plan_schedules(dbos))
     stored = {s["schedule_name"]: s for s in DBOS.list_schedules()}
     assert set(stored) == {s.name for s in plan_schedules(dbos)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from dbos import DBOS
 
 from masterops.config import Config
@@ -56,3 +57,8 @@ def test_a_step_context_shares_the_process_context_but_not_its_connector_runtime
         process.flush_telemetry()
     finally:
         process.close()
+
+
+def test_a_step_helper_called_outside_a_step_says_so() -> None:
+    with pytest.raises(RuntimeError, match="a job step runs inside _announced"):
+        durable.current_step_context()

@@ -13,16 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from web_helpers import BASE_URL, bearer, make_token, settings_for
 
 from masterops.config import Config, load_config
 from masterops.db import migrate
 from masterops.db.engine import create_db_engine
-from masterops.db.tables import sync_runs
+from masterops.db.tables import sync_runs, worker_heartbeats
 from masterops.jobs import durable, queues
 from masterops.jobs.resumed import workflow_name
-from masterops.jobs.runtime import launched
+from masterops.jobs.runtime import executor_id, launched
 from masterops.operations import jobs as ops_jobs
 from masterops.operations.jobs import JobQueue, system_database
 from masterops.web import create_app
@@ -318,14 +318,29 @@ def test_ops_serve_run_jobs_runs_an_api_job_in_its_own_process(tmp_path: Path) -
             status = httpx.get(url, headers=headers).json()
         assert status["status"] == "succeeded", status
         assert _runs(engine, "teelixir", "inventory") == 1
-        engine.dispose()
+        # A worker like any other: it beats (``ops jobs workers`` lists it, the "worker
+        # not seen" alert and the takeover of a silent worker's jobs read the beat)...
+        assert _beats(engine) == [(executor_id("serve"), proc.pid, "running")]
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
+        # ... and says it stopped on purpose when it exits cleanly.
+        assert _beats(engine) == [(executor_id("serve"), proc.pid, "stopped")]
+        engine.dispose()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
     assert "running queued jobs in this process" in stderr.decode()
+
+
+def _beats(engine: Engine) -> list[tuple[str, int, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                worker_heartbeats.c.worker_id, worker_heartbeats.c.pid, worker_heartbeats.c.state
+            )
+        ).all()
+    return [(r.worker_id, r.pid, r.state) for r in rows]
 
 
 def test_which_businesses_a_sync_job_covers(tmp_path: Path) -> None:

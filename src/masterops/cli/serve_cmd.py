@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from masterops.integrations.base import BreakerRegistry
     from masterops.observability.prometheus import PrometheusTelemetry
+    from masterops.operations.context import AppContext
     from masterops.web import WebSettings
 
 
@@ -92,20 +93,31 @@ def _require_a_token(engine: Engine, host: str) -> None:
 
 
 @contextlib.contextmanager
-def _job_runner(config: Config, run_jobs: bool) -> Iterator[None]:
+def _job_runner(ctx: AppContext, run_jobs: bool) -> Iterator[None]:
     """With ``--run-jobs``, a worker inside this process (named "serve"): DBOS launched
     with every queue, so the jobs the API enqueues run here. Without it, they wait for
     an ``ops worker``."""
     if not run_jobs:
         yield
         return
+    from masterops.jobs.liveness import Liveness
     from masterops.jobs.queues import register_queues
-    from masterops.jobs.runtime import launched
+    from masterops.jobs.runtime import executor_id, launched
 
+    config = ctx.config
     with launched(config, worker_name="serve"):
         register_queues(config.businesses)
-        typer.echo("running queued jobs in this process (worker 'serve')", err=True)
-        yield
+        # A worker like any other: it beats and takes over silent workers' jobs.
+        liveness = Liveness(
+            config,
+            ctx.database(),
+            ctx.hub,
+            executor_id("serve"),
+            say=lambda text: typer.echo(text, err=True),
+        )
+        with liveness.in_background():
+            typer.echo("running queued jobs in this process (worker 'serve')", err=True)
+            yield
 
 
 def serve(
@@ -144,7 +156,7 @@ def serve(
         listening,
         command_context() as ctx,
         ctx.services() as services,
-        _job_runner(ctx.config, run_jobs),
+        _job_runner(ctx, run_jobs),
         contextlib.closing(JobQueue(ctx.config)) as jobs,
     ):
         # This process's breakers and telemetry counters are exported beside the

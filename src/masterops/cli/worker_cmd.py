@@ -95,30 +95,20 @@ def worker(
 def _serve(
     ctx: AppContext, engine: Engine, worker_name: str, *, run_now: bool, json_output: bool
 ) -> None:
-    from masterops.jobs.heartbeat import Heartbeat
+    from masterops.jobs.liveness import TICK_S, Liveness
     from masterops.jobs.queues import register_queues
     from masterops.jobs.runtime import executor_id, launched
     from masterops.jobs.schedules import apply_schedules, plan_schedules
-    from masterops.jobs.takeover import TakeoverWatch
 
     config = ctx.config
     stop = threading.Event()
-    me = executor_id(worker_name)
-    heartbeat = Heartbeat(engine, me, interval_s=config.workers.heartbeat_s)
-    watch = TakeoverWatch(config, engine, ctx.hub, me)
-
-    def beat() -> None:
-        # Each beat also looks for workers gone silent, and takes their jobs over.
-        if heartbeat.beat():
-            try:
-                for takeover in watch.check():
-                    _say(
-                        f"took over {len(takeover.workflow_ids)} job(s) of silent worker "
-                        f"{takeover.worker_id}",
-                        json_output=json_output,
-                    )
-            except Exception as exc:  # the next beat tries again
-                _say(f"takeover check failed: {type(exc).__name__}", json_output=json_output)
+    liveness = Liveness(
+        config,
+        engine,
+        ctx.hub,
+        executor_id(worker_name),
+        say=lambda text: _say(text, json_output=json_output),
+    )
 
     with _stop_on_sigterm(stop), launched(config, worker_name=worker_name):
         register_queues(config.businesses)
@@ -131,12 +121,12 @@ def _serve(
         try:
             # Jobs run on DBOS's threads; this one says the worker is alive (the "worker
             # not seen" alert) and waits to be told to stop.
-            beat()
-            while not stop.wait(0.5):
-                beat()
+            liveness.tick()
+            while not stop.wait(TICK_S):
+                liveness.tick()
         except KeyboardInterrupt:
             pass
-    heartbeat.stopped()
+    liveness.stopped()
     # Jobs cut short stay pending and resume when this worker (same name) starts again.
     _say("worker stopped", json_output=json_output)
 

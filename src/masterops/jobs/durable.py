@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 from dbos import DBOS
 
 from masterops.config import Config
+from masterops.jobs.pacing import Pacer
 from masterops.operations.context import AppContext
 
 if TYPE_CHECKING:
@@ -55,8 +56,10 @@ P = ParamSpec("P")
 _step_context: ContextVar[AppContext | None] = ContextVar("_step_context", default=None)
 
 
-# The context of the process running jobs (``process_context``), None outside one.
+# The context of the process running jobs (``process_context``), None outside one, and
+# the pacer of its alert evaluations.
 _process: AppContext | None = None
+_alerts: Pacer | None = None
 
 
 @contextmanager
@@ -65,18 +68,37 @@ def process_context(config: Config) -> Iterator[AppContext]:
 
     Its engine (with the schema check) and hub are built here, on the launching thread,
     before DBOS can start a step (it resumes pending work at launch): steps on DBOS's
-    threads then only read them. On exit the telemetry is flushed and the engine
-    disposed."""
-    global _process
+    threads then only read them. The alert rules after its jobs are evaluated at most
+    every ``[workers] alerts_every_s`` (``pacing.py``). On exit an evaluation still due
+    runs, the telemetry is flushed and the engine disposed."""
+    global _process, _alerts
     ctx = AppContext(config=config)
     try:
         ctx.database()
         _ = ctx.hub
+        _alerts = Pacer(
+            lambda job: _evaluate_alerts(ctx, ctx.database(), job),
+            interval_s=config.workers.alerts_every_s,
+        )
         _process = ctx
         yield ctx
     finally:
         _process = None
-        ctx.close()
+        pacer, _alerts = _alerts, None
+        try:
+            if pacer is not None:
+                pacer.close()
+        finally:
+            ctx.close()
+
+
+def current_step_context() -> AppContext:
+    """The context of the job step running on this thread (``_announced`` gives each
+    step one); a function called outside a step is a bug, said as such."""
+    ctx = _step_context.get()
+    if ctx is None:
+        raise RuntimeError("a job step runs inside _announced")
+    return ctx
 
 
 def _step_context_now(reuse: bool) -> AppContext:
@@ -160,9 +182,7 @@ def _announce(
 def _services() -> Iterator[tuple[AppContext, Services, Engine]]:
     """The context (the announced step's), the configured services (or the sandbox) and
     the migrated platform database, for one step."""
-    ctx = _step_context.get()
-    if ctx is None:
-        raise RuntimeError("a job step runs inside _announced")
+    ctx = current_step_context()
     engine = ctx.database()
     with ctx.services() as services:
         yield ctx, services, engine
@@ -170,7 +190,16 @@ def _services() -> Iterator[tuple[AppContext, Services, Engine]]:
 
 def _alerts_after(ctx: AppContext, engine: Engine, job: str) -> None:
     """The alert rules over what the job left (``operations.alerts.alerts_after_job``):
-    a failed sync, refused items, failed executions, events that gave up..."""
+    a failed sync, refused items, failed executions, events that gave up... In a
+    job-running process, paced (``process_context``); elsewhere, now."""
+    pacer = _alerts
+    if pacer is not None:
+        pacer.request(job)
+    else:
+        _evaluate_alerts(ctx, engine, job)
+
+
+def _evaluate_alerts(ctx: AppContext, engine: Engine, job: str) -> None:
     from masterops.operations.alerts import alerts_after_job
 
     asyncio.run(alerts_after_job(ctx.config, engine, ctx.hub, job=job))
@@ -350,9 +379,7 @@ def run_webhooks_step() -> JobResult:
     from masterops.operations.order_intake import process_orders
     from masterops.operations.webhooks import process_webhooks
 
-    ctx = _step_context.get()
-    if ctx is None:
-        raise RuntimeError("a job step runs inside _announced")
+    ctx = current_step_context()
     report = process_webhooks(ctx.database(), ctx.hub, ctx.config)
     # Order events (POST /webhooks/orders/<business>) left pending: the serving process
     # applies them at once, this catches whatever it could not (a restart, a held lock).
@@ -404,9 +431,7 @@ def deliver_report_step(due: dict[str, Any], now_iso: str, claimant: str) -> Job
     """Claim, build and send one scheduled report (``operations.reports``)."""
     from masterops.operations.reports import DueDelivery, deliver_scheduled
 
-    ctx = _step_context.get()
-    if ctx is None:
-        raise RuntimeError("a job step runs inside _announced")
+    ctx = current_step_context()
     result = deliver_scheduled(
         ctx.config,
         ctx.database(),

@@ -20,7 +20,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from masterops.jobs.durable import JobResult, _announced, _step_context
+from masterops.jobs.durable import JobResult, _announced, current_step_context
 
 #: DBOS's statuses of a job that is over (the ones whose history may go).
 FINISHED_STATUSES = ["SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"]
@@ -34,9 +34,7 @@ def prune_logs_step(now_iso: str) -> JobResult:
     """Delete log rows older than the retention; returns the rows deleted per table."""
     from masterops.db.queries import prune
 
-    ctx = _step_context.get()
-    if ctx is None:
-        raise RuntimeError("a job step runs inside _announced")
+    ctx = current_step_context()
     days = ctx.config.retention.logs_days
     cutoff = datetime.fromisoformat(now_iso) - timedelta(days=days)
     with ctx.database().begin() as conn:
@@ -53,9 +51,7 @@ def prune_logs_step(now_iso: str) -> JobResult:
 @_announced(lambda now_iso: ("housekeeping job history", None))
 def prune_job_history_step(now_iso: str) -> JobResult:
     """Delete the system database's record of jobs finished before the retention."""
-    ctx = _step_context.get()
-    if ctx is None:
-        raise RuntimeError("a job step runs inside _announced")
+    ctx = current_step_context()
     days = ctx.config.retention.job_history_days
     cutoff = (datetime.fromisoformat(now_iso) - timedelta(days=days)).isoformat()
     deleted = 0

@@ -8,7 +8,9 @@
   finished one cannot be cancelled.
 - retry: a cancelled job (or one that exhausted its recoveries) resumes where it stopped,
   under its own id; a failed one runs again from its first step as a new workflow (a
-  DBOS fork), on its own queue, so it still never overlaps a sync of the same business.
+  DBOS fork), on its own queue: a business's sync in its partition of the sync queue, so
+  it still never overlaps a sync of the same business. (A cancelled sync that was in no
+  partition is forked into one too: DBOS resumes onto a queue, never into a partition.)
 - workers: each worker's executor id, host, pid, version, state (running, silent,
   stopped, taken over), last heartbeat and how many jobs it is running.
 
@@ -30,6 +32,7 @@ from masterops.operations.errors import UsageError
 from masterops.operations.jobs import (
     APP_NAME,
     N8N_QUEUE,
+    SYNC_QUEUE,
     JobQueue,
     JobsUnavailable,
     _unavailable,
@@ -206,24 +209,34 @@ def cancel_job(jobs: JobQueue, workflow_id: str) -> JobRow:
 
 
 def _business_queue(business: str) -> str:
-    """The queue a business's scheduled syncs start on (``jobs/queues.sync_queue``): one
-    job at a time there, and the sync lock keeps it off a sync running in the business's
-    partition of the ``syncs`` queue (DBOS resumes a job on a queue, never a partition)."""
+    """The queue a business's scheduled syncs start on (``jobs/queues.sync_queue``)."""
     return f"sync-{business}"
 
 
-def home_queue(status: WorkflowStatus) -> str | None:
-    """The queue a job runs on: its own while enqueued or running, else the one its
-    workflow always goes to (None: DBOS's internal queue)."""
+def _argument(status: WorkflowStatus, index: int, name: str) -> Any:
+    """A job's argument, given by position or by name (None: not given)."""
+    inputs = status.input or {"args": (), "kwargs": {}}
+    args = tuple(inputs.get("args", ()))
+    return args[index] if len(args) > index else inputs.get("kwargs", {}).get(name)
+
+
+def home_queue(status: WorkflowStatus) -> tuple[str | None, str | None]:
+    """Where a job runs again: (queue, partition key). A business's sync goes to its
+    partition of the sync queue, so that it never runs beside another sync of the
+    business, whichever worker runs either; a scheduled sync's start to its business's
+    queue; anything else to the queue its workflow always goes to (None: DBOS's
+    internal queue)."""
+    if status.name in _PER_BUSINESS:
+        business = _argument(status, 0, "business_id")
+        return (SYNC_QUEUE, str(business)) if business else (None, None)
+    if status.name.removesuffix(".scheduled") in _PER_BUSINESS:
+        # (scheduled_at, context): the schedule's context names the business.
+        context = _argument(status, 1, "context")
+        business = context.get("business_id") if isinstance(context, dict) else None
+        return (_business_queue(str(business)) if business else None), None
     if status.queue_name not in (None, _INTERNAL_QUEUE):
-        return status.queue_name
-    name = status.name.removesuffix(".scheduled")
-    if name in _PER_BUSINESS:
-        inputs = status.input or {"args": (), "kwargs": {}}
-        args = tuple(inputs.get("args", ()))
-        business = args[0] if args else inputs.get("kwargs", {}).get("business_id")
-        return _business_queue(str(business)) if business else None
-    return _QUEUE_OF.get(name)
+        return status.queue_name, None
+    return _QUEUE_OF.get(status.name.removesuffix(".scheduled")), None
 
 
 def retry_job(jobs: JobQueue, workflow_id: str) -> JobRow:
@@ -232,18 +245,28 @@ def retry_job(jobs: JobQueue, workflow_id: str) -> JobRow:
     a job still running or one that succeeded."""
     status = _status(jobs, workflow_id)
     state = str(status.status)
-    queue = home_queue(status)
-    if state in _RESUMABLE:
-        _call(lambda: jobs.client().resume_workflow(workflow_id, queue_name=queue))
-        return _row(_status(jobs, workflow_id))
+    queue, partition = home_queue(status)
     failed_result = isinstance(status.output, dict) and status.output.get("status") in (
         "failed",
         "interrupted",
     )
-    if state == "ERROR" or (state == "SUCCESS" and failed_result):
+    # DBOS resumes a job onto a queue, never into a partition: it keeps the partition
+    # key a cancelled job had, so a job enqueued in its partition resumes there, under
+    # its own id. One that had none (started by ``ops worker --once``) runs again as a
+    # new job with the same arguments, in the partition: a sync resumes from its last
+    # committed page and watermark, whichever job runs it.
+    resumable = state in _RESUMABLE and partition == status.queue_partition_key
+    if resumable:
+        _call(lambda: jobs.client().resume_workflow(workflow_id, queue_name=queue))
+        return _row(_status(jobs, workflow_id))
+    if state in _RESUMABLE or state == "ERROR" or (state == "SUCCESS" and failed_result):
         handle = _call(
             lambda: jobs.client().fork_workflow(
-                workflow_id, 1, application_version=__version__, queue_name=queue
+                workflow_id,
+                1,
+                application_version=__version__,
+                queue_name=queue,
+                queue_partition_key=partition,
             )
         )
         return _row(_status(jobs, handle.get_workflow_id()))
