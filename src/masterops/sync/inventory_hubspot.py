@@ -48,6 +48,9 @@ OBJECT_TYPE = "products"
 #: Products read from the database and sent per round: several HubSpot batches of 100
 #: (sent concurrently by the connector), one write-back transaction.
 ROUND_SIZE = 500
+#: Rounds in flight at once: the next round's batches wait at the rate limiter while the
+#: last batch of the one before is answered and its ids are written (``pipeline``).
+IN_FLIGHT = 2
 
 
 def _price(row: Mapping[str, Any]) -> str | None:
@@ -147,6 +150,7 @@ STAGE = PushStage(
     rounds=_rounds,
     targets=(PRODUCTS,),
     round_size=ROUND_SIZE,
+    in_flight=IN_FLIGHT,
 )
 _UPSERT = Upsert(
     stage=STAGE, target=PRODUCTS, upserted="hubspot_upserted", created="hubspot_created"
