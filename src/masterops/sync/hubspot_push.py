@@ -153,8 +153,11 @@ async def push(
         done += count
         run.progress(stage.name, done, total)
 
+    reader = keyset_rounds(run.engine, stage, run.business_id, run.condition)
     async with RoundPipeline(stage.in_flight, sent) as rounds:
-        for rows in keyset_rounds(run.engine, stage, run.business_id, run.condition):
+        # Each round read in a thread, as the write-back is: the event loop meanwhile
+        # hands the rounds in flight the tokens that come back.
+        while (rows := await asyncio.to_thread(next, reader, None)) is not None:
             await rounds.submit(send(run, rows))
     if closing is not None:
         done += await closing(run)

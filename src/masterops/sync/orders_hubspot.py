@@ -351,8 +351,10 @@ async def push_orders(
     parked: dict[str, dict[str, Any]] = {}
 
     async def send(run: PushRun, rows: list[dict[str, Any]]) -> int:
+        lines = await asyncio.to_thread(_read_lines, engine, business_id, rows)
+        # Buffered with their lines at once: a round in flight may take orders meanwhile.
         buffered.extend(rows)
-        buffered_lines.update(_read_lines(engine, business_id, rows))
+        buffered_lines.update(lines)
         done = 0
         while len(buffered) >= ROUND_SIZE + LOOKAHEAD:
             done += await send_round(take_round())
