@@ -26,7 +26,9 @@ HubSpot fields:
 - associations deal -> line item (type 19), deal -> contact (type 3) when the customers
   sync made the order's customer a contact, deal -> company (type 5) when it made the
   customer a company; reconciled, not only added (``orders_links``): stale links are
-  removed and line items of lines the order lost are archived (``orders_dropped``).
+  removed and line items of lines the order lost are archived (``orders_dropped``). The
+  contact and company links are held over from round to round to fill batches of 100
+  (``orders_links.LinkCarry``); an order waits for them to be stamped (``orders_stamps``).
 
 The customer and product names are not columns of ``orders``/``order_lines``: they come
 from this run's pages (``DisplayNames``), else from ``customers``/``products``, else the codes.
