@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from inventory_helpers import BUSINESS, FAST_RETRY, InventoryRig, inventory_rig
 from orders_helpers import deals, line_items, linked, stored_orders
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
 
 from masterops.db.tables import customers, order_lines, orders
 from masterops.integrations.hubspot import HubSpotConnector
@@ -153,29 +153,33 @@ def _customers(rig: InventoryRig, engine: Engine, *, missing_contact: int = 0) -
     return guids
 
 
-def _give_customers(engine: Engine, guids: list[str]) -> dict[str, str]:
-    """Two orders in three get a customer (the rest have none). Returns order -> customer."""
+def _orders_with_customers(
+    rig: InventoryRig, engine: Engine, *, missing_contact: int = 0
+) -> dict[str, str]:
+    """The orders of ``_load``, two in three with a customer of ``_customers`` (the rest
+    have none). Returns order -> customer."""
+    _load(engine)
+    guids = _customers(rig, engine, missing_contact=missing_contact)
     rng = random.Random(9)
     chosen = {
         guid: rng.choice(guids) for i, guid in enumerate(sorted(stored_orders(engine))) if i % 3
     }
+    stmt = (
+        update(orders)
+        .where(orders.c.unleashed_guid == bindparam("b_order"))
+        .values(customer_guid=bindparam("b_customer"))
+    )
     with engine.begin() as conn:
-        for order_guid, customer_guid in chosen.items():
-            conn.execute(
-                update(orders)
-                .where(orders.c.unleashed_guid == order_guid)
-                .values(customer_guid=customer_guid)
-            )
+        conn.execute(stmt, [{"b_order": o, "b_customer": c} for o, c in chosen.items()])
     return chosen
 
 
 async def test_contact_and_company_link_batches_are_full_when_some_orders_have_no_customer(
     engine: Engine,
 ) -> None:
-    _load(engine)
     async with inventory_rig() as rig:
         recorder, hubspot = _recorded_hubspot(rig)
-        customer_of = _give_customers(engine, _customers(rig, engine))
+        customer_of = _orders_with_customers(rig, engine)
         companies = {
             r["unleashed_guid"]: r["hubspot_company_id"] for r in _stored_customers(engine)
         }
@@ -204,10 +208,9 @@ async def test_contact_and_company_link_batches_are_full_when_some_orders_have_n
 async def test_an_order_whose_held_link_is_refused_is_left_for_the_next_run(
     engine: Engine,
 ) -> None:
-    _load(engine)
     async with inventory_rig() as rig:
         _, hubspot = _recorded_hubspot(rig)
-        customer_of = _give_customers(engine, _customers(rig, engine, missing_contact=1))
+        customer_of = _orders_with_customers(rig, engine, missing_contact=1)
         lost = {o for o, c in customer_of.items() if c.endswith("000000000000")}
         tally = Tally(KIND, "hubspot")
         with collecting_refusals() as refusals:
