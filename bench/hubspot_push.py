@@ -68,24 +68,31 @@ class Call:
     end: float
     status: int
     path: str
-    inputs: int | None  # batch calls: how many inputs the body carried
+    body: bytes | None  # batch calls: the body, its inputs counted after the push
+
+    @property
+    def inputs(self) -> int | None:
+        """How many inputs a batch call's body carried."""
+        if self.body is None:
+            return None
+        return len(json.loads(self.body).get("inputs", []))
 
 
 @dataclass
 class Recorder(httpx.AsyncBaseTransport):
-    """Passes requests to the sandbox and notes each one's times, status and inputs."""
+    """Passes requests to the sandbox and notes each one's times, status and body. The
+    bodies are decoded after the push: decoding them here took 12 % of the pushing
+    process's CPU, which a production pusher does not spend."""
 
     inner: httpx.AsyncBaseTransport
     calls: list[Call] = field(default_factory=list)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        inputs = None
-        if "/batch/" in request.url.path and request.content:
-            inputs = len(json.loads(request.content).get("inputs", []))
+        body = request.content if "/batch/" in request.url.path and request.content else None
         start = time.monotonic()
         response = await self.inner.handle_async_request(request)
         self.calls.append(
-            Call(start, time.monotonic(), response.status_code, request.url.path, inputs)
+            Call(start, time.monotonic(), response.status_code, request.url.path, body)
         )
         return response
 
@@ -168,7 +175,7 @@ class Figures:
         # exactly one window; the old bucket took ~11.6 s.
         reuse = [b - a for a, b in zip(starts, starts[self.capacity :], strict=False)]
         pacing = f"{WINDOW / (sum(reuse) / len(reuse)):.4f}" if reuse else "n/a (one burst)"
-        batches = [c.inputs for c in self.calls if c.inputs is not None]
+        batches = [n for c in self.calls if (n := c.inputs) is not None]
         full = sum(1 for n in batches if n == BATCH)
         # Over the ceiling's records/s. A push that keeps the window full gets its first
         # window's burst free: up to one window over the run's length above the ceiling.

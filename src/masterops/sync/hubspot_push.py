@@ -16,6 +16,7 @@ again by the next run without the watermark having to wait for it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from sqlalchemy import ColumnElement, Engine, Select, Table, func, literal, sele
 
 from masterops.integrations.hubspot import BatchOutcome, HubSpotConnector
 from masterops.sync.common import Progress, log_refused, raise_if_fatal, write_hubspot_ids
+from masterops.sync.pipeline import RoundPipeline
 from masterops.sync.refusals import refusal
 from masterops.sync.runs import Tally
 
@@ -86,6 +88,9 @@ class PushStage:
     #: The objects whose owned properties are set up before anything is sent.
     targets: tuple[PushTarget, ...]
     round_size: int = 500
+    #: Rounds sent at once (``pipeline``): more than one keeps the rate limiter's queue
+    #: full across round edges; one where a round depends on the rounds before it.
+    in_flight: int = 1
 
 
 @dataclass(slots=True)
@@ -123,7 +128,8 @@ async def push(
 ) -> None:
     """Run ``stage``: ``prepare`` (a stage's own work that changes what is pending), set
     up the owned properties if anything is pending, count it, ``opening`` (rows settled
-    without a round), then ``send`` every keyset round, then ``closing`` (what ``send``
+    without a round), then ``send`` every keyset round (``stage.in_flight`` at once; a
+    round's rows are read before the rounds in flight end), then ``closing`` (what ``send``
     held back to fill the batches of a later round). An authentication, authorization
     or open-breaker failure raises its ``IntegrationError``; item refusals are counted
     and reported by ``send``."""
@@ -141,9 +147,18 @@ async def push(
     if opening is not None:
         done = await opening(run)
         run.progress(stage.name, done, total)
-    for rows in keyset_rounds(run.engine, stage, run.business_id, run.condition):
-        done += await send(run, rows)
+
+    def sent(count: int) -> None:
+        nonlocal done
+        done += count
         run.progress(stage.name, done, total)
+
+    reader = keyset_rounds(run.engine, stage, run.business_id, run.condition)
+    async with RoundPipeline(stage.in_flight, sent) as rounds:
+        # Each round read in a thread, as the write-back is: the event loop meanwhile
+        # hands the rounds in flight the tokens that come back.
+        while (rows := await asyncio.to_thread(next, reader, None)) is not None:
+            await rounds.submit(send(run, rows))
     if closing is not None:
         done += await closing(run)
         run.progress(stage.name, done, total)
@@ -202,7 +217,9 @@ async def upsert_round(
         target.object_type, items, id_property=target.id_property
     )
     raise_if_fatal(outcomes)
-    write_hubspot_ids(
+    # In a thread: the event loop goes on handing the rounds in flight their tokens.
+    await asyncio.to_thread(
+        write_hubspot_ids,
         run.engine,
         spec.stage.table,
         run.business_id,

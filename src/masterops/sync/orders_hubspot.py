@@ -26,7 +26,9 @@ HubSpot fields:
 - associations deal -> line item (type 19), deal -> contact (type 3) when the customers
   sync made the order's customer a contact, deal -> company (type 5) when it made the
   customer a company; reconciled, not only added (``orders_links``): stale links are
-  removed and line items of lines the order lost are archived (``orders_dropped``).
+  removed and line items of lines the order lost are archived (``orders_dropped``). The
+  contact and company links are held over from round to round to fill batches of 100
+  (``orders_links.LinkCarry``); an order waits for them to be stamped (``orders_stamps``).
 
 The customer and product names are not columns of ``orders``/``order_lines``: they come
 from this run's pages (``DisplayNames``), else from ``customers``/``products``, else the codes.
@@ -34,12 +36,13 @@ from this run's pages (``DisplayNames``), else from ``customers``/``products``, 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, exists, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Select, and_, exists, or_, select
 
 from masterops.db.tables import customers, order_lines, orders, products
 from masterops.integrations.hubspot import BATCH_LIMIT, BatchOutcome, HubSpotConnector
@@ -54,8 +57,10 @@ from masterops.sync.hubspot_push import (
     push,
 )
 from masterops.sync.orders_dropped import archive_dropped_lines
-from masterops.sync.orders_links import DealLinks, reconcile_deal_links
+from masterops.sync.orders_links import DealLinks, LinkCarry, reconcile_deal_links
 from masterops.sync.orders_rounds import pick_round
+from masterops.sync.orders_stamps import Round, ready_to_stamp, store_ids
+from masterops.sync.pipeline import RoundPipeline
 from masterops.sync.refusals import Refusal, refusal
 from masterops.sync.runs import Tally
 
@@ -73,10 +78,9 @@ OPEN_STAGE = "appointmentscheduled"
 ROUND_SIZE = 200
 #: Orders read ahead of a round, to choose its orders from.
 LOOKAHEAD = 200
-#: Failed items named in one warning; the rest are only counted.
-
-# An answer with one of these means nothing can get through: the stage (and run) fails
-# rather than counting every item as an item failure.
+#: Rounds in flight at once (``pipeline``): a round's calls go one after another (deals,
+#: then line items, then links), so the rounds beside it keep the rate limiter's queue full.
+IN_FLIGHT = 3
 
 
 @dataclass(slots=True)
@@ -270,23 +274,6 @@ def _links_out_of_date() -> Any:
     )
 
 
-@dataclass(slots=True)
-class _Round:
-    """One round of orders: what was read, and what HubSpot answered for each."""
-
-    orders: list[dict[str, Any]]
-    lines: dict[str, list[dict[str, Any]]]
-    deal_ids: dict[str, str] = field(default_factory=dict)
-    #: Orders whose deal this run's upsert created (it has no links yet).
-    new_deals: set[str] = field(default_factory=set)
-    line_item_ids: dict[tuple[str, int], str] = field(default_factory=dict)
-    #: Orders with a line item refused: which line items they have is not known.
-    lines_refused: set[str] = field(default_factory=set)
-    # Orders with something refused: not stamped as synced, so the next run resends them.
-    incomplete: set[str] = field(default_factory=set)
-    refused: list[Refusal] = field(default_factory=list)
-
-
 def _rounds(business_id: str) -> Select[Any]:
     return select(
         orders.c.unleashed_guid,
@@ -321,6 +308,7 @@ STAGE = PushStage(
     rounds=_rounds,
     targets=(DEAL, LINE_ITEM),
     round_size=ROUND_SIZE,
+    in_flight=IN_FLIGHT,
 )
 
 
@@ -350,41 +338,74 @@ async def push_orders(
     # that every deal and line item batch is full (``orders_rounds``).
     buffered: list[dict[str, Any]] = []
     buffered_lines: dict[str, list[dict[str, Any]]] = {}
+    # Held contact and company links refused (by whichever round sent them): reported
+    # with the next round stored.
+    late: list[Refusal] = []
+    numbers: dict[str, str] = {}  # order Guid -> its number, which names a refusal
+
+    def link_refused(order_guid: str, what: str, outcome: BatchOutcome[Any]) -> None:
+        tally.add("hubspot_failed")
+        key = f"{numbers.get(order_guid) or order_guid}: {what}"  # as ``_push_associations``
+        late.append(refusal(key, "association", outcome.error))
+
+    carry = LinkCarry(link_refused)
+    # Orders complete but for held links: stamped once those are answered.
+    parked: dict[str, dict[str, Any]] = {}
 
     async def send(run: PushRun, rows: list[dict[str, Any]]) -> int:
+        lines = await asyncio.to_thread(_read_lines, engine, business_id, rows)
+        # Buffered with their lines at once: a round in flight may take orders meanwhile.
         buffered.extend(rows)
-        buffered_lines.update(_read_lines(engine, business_id, rows))
+        buffered_lines.update(lines)
         done = 0
         while len(buffered) >= ROUND_SIZE + LOOKAHEAD:
-            done += await send_round()
+            done += await send_round(take_round())
         return done
 
     async def rest(run: PushRun) -> int:
         done = 0
-        while buffered:
-            done += await send_round()
+
+        def sent(count: int) -> None:
+            nonlocal done
+            done += count
+
+        async with RoundPipeline(IN_FLIGHT, sent) as rounds:
+            while buffered:
+                await rounds.submit(send_round(take_round()))
+        tally.add("associations_created", await carry.send(hubspot, everything=True))
+        await store(Round(orders=[], lines={}))  # the orders parked until now
         return done
 
-    async def send_round() -> int:
+    def take_round() -> Round:
         counts = [len(buffered_lines.get(str(row["unleashed_guid"]), [])) for row in buffered]
         picked = set(pick_round(counts, ROUND_SIZE, BATCH_LIMIT))
         rows = [row for i, row in enumerate(buffered) if i in picked]
         buffered[:] = [row for i, row in enumerate(buffered) if i not in picked]
         guids = [str(row["unleashed_guid"]) for row in rows]
+        numbers.update((str(row["unleashed_guid"]), row["order_number"]) for row in rows)
         lines = {guid: buffered_lines.pop(guid) for guid in guids if guid in buffered_lines}
-        batch = _Round(orders=rows, lines=lines)
+        return Round(orders=rows, lines=lines)
+
+    async def send_round(batch: Round) -> int:
         await _push_deals(hubspot, batch, names, tally)
         await _push_line_items(hubspot, batch, names, tally)
-        await _push_associations(hubspot, batch, tally)
-        _store_ids(engine, business_id, batch)
+        await _push_associations(hubspot, batch, tally, carry)
+        await store(batch)
+        return len(batch.orders)
+
+    async def store(batch: Round) -> None:
+        stamps = ready_to_stamp(batch, carry, parked)
+        # In a thread: the event loop goes on handing the rounds in flight their tokens.
+        await asyncio.to_thread(store_ids, engine, business_id, batch, stamps)
+        refused = batch.refused + late
+        late.clear()
         log_refused(
             hubspot,
             business_id,
-            batch.refused,
+            refused,
             operation=STAGE.operation,
-            message=f"{len(batch.refused)} HubSpot item(s) of {business_id}'s orders were refused",
+            message=f"{len(refused)} HubSpot item(s) of {business_id}'s orders were refused",
         )
-        return len(rows)
 
     run = PushRun(hubspot, engine, business_id, full, tally, on_progress)
     stage = STAGE
@@ -433,7 +454,7 @@ def _read_lines(
 
 
 async def _push_deals(
-    hubspot: HubSpotConnector, batch: _Round, labels: DisplayNames, tally: Tally
+    hubspot: HubSpotConnector, batch: Round, labels: DisplayNames, tally: Tally
 ) -> None:
     items = [
         deal_properties(
@@ -457,7 +478,7 @@ async def _push_deals(
 
 
 async def _push_line_items(
-    hubspot: HubSpotConnector, batch: _Round, labels: DisplayNames, tally: Tally
+    hubspot: HubSpotConnector, batch: Round, labels: DisplayNames, tally: Tally
 ) -> None:
     # Only lines of orders that have their deal: a line item nothing links to is litter.
     sent = [line for guid in batch.deal_ids for line in batch.lines.get(guid, [])]
@@ -485,8 +506,11 @@ async def _push_line_items(
             _failed(batch, tally, guid, "line item", outcome, key=line_guid(line))
 
 
-async def _push_associations(hubspot: HubSpotConnector, batch: _Round, tally: Tally) -> None:
-    """Reconcile the links of every deal of the round with its order (``orders_links``)."""
+async def _push_associations(
+    hubspot: HubSpotConnector, batch: Round, tally: Tally, carry: LinkCarry
+) -> None:
+    """Reconcile the links of every deal of the round with its order (``orders_links``),
+    its contact and company links held in ``carry`` to fill their batches."""
     wanted = []
     for row in batch.orders:
         guid = str(row["unleashed_guid"])
@@ -516,14 +540,14 @@ async def _push_associations(hubspot: HubSpotConnector, batch: _Round, tally: Ta
         key = f"{numbers.get(order_guid) or order_guid}: {what}"
         _failed(batch, tally, order_guid, "association", outcome, key=key)
 
-    links = await reconcile_deal_links(hubspot, wanted, refused)
+    links = await reconcile_deal_links(hubspot, wanted, refused, carry)
     tally.add("associations_created", links.created)
     tally.add("associations_removed", links.removed)
     tally.add("line_items_archived", links.line_items_archived)
 
 
 def _failed(
-    batch: _Round,
+    batch: Round,
     tally: Tally,
     order_guid: str,
     what: str,
@@ -536,70 +560,3 @@ def _failed(
     tally.add("hubspot_failed")
     batch.incomplete.add(order_guid)
     batch.refused.append(refusal(key or order_guid, what, outcome.error))
-
-
-def _store_ids(engine: Engine, business_id: str, batch: _Round) -> None:
-    synced_at = datetime.now(UTC)
-    # Every deal id is kept (the deal exists), but only complete orders are stamped.
-    deal_params = [{"b_guid": guid, "b_id": deal_id} for guid, deal_id in batch.deal_ids.items()]
-    # With the stamp, the ids the deal is now linked with (read with the round: an id
-    # that changed meanwhile differs from them, so the next run relinks).
-    synced_params = [
-        {
-            "b_guid": str(row["unleashed_guid"]),
-            "b_at": synced_at,
-            "b_contact": row["contact_id"],
-            "b_company": row["company_id"],
-        }
-        for row in batch.orders
-        if str(row["unleashed_guid"]) in batch.deal_ids
-        and str(row["unleashed_guid"]) not in batch.incomplete
-    ]
-    products_by_line = {
-        (str(line["order_guid"]), int(line["line_number"])): line["product_id"]
-        for lines in batch.lines.values()
-        for line in lines
-    }
-    line_params = [
-        {
-            "b_order": guid,
-            "b_line": number,
-            "b_id": item_id,
-            "b_product": products_by_line.get((guid, number)),
-        }
-        for (guid, number), item_id in batch.line_item_ids.items()
-    ]
-    by_order = and_(
-        orders.c.business_id == business_id, orders.c.unleashed_guid == bindparam("b_guid")
-    )
-    with engine.begin() as conn:
-        if deal_params:
-            conn.execute(
-                update(orders).where(by_order).values(hubspot_deal_id=bindparam("b_id")),
-                deal_params,
-            )
-        if synced_params:
-            conn.execute(
-                update(orders)
-                .where(by_order)
-                .values(
-                    hubspot_synced_at=bindparam("b_at"),
-                    hubspot_contact_link=bindparam("b_contact"),
-                    hubspot_company_link=bindparam("b_company"),
-                ),
-                synced_params,
-            )
-        if line_params:
-            conn.execute(
-                update(order_lines)
-                .where(
-                    order_lines.c.business_id == business_id,
-                    order_lines.c.order_guid == bindparam("b_order"),
-                    order_lines.c.line_number == bindparam("b_line"),
-                )
-                .values(
-                    hubspot_line_item_id=bindparam("b_id"),
-                    hubspot_product_link=bindparam("b_product"),
-                ),
-                line_params,
-            )

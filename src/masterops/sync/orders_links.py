@@ -13,16 +13,25 @@ What HubSpot holds is read rather than remembered, so links left by a killed run
 hand, or doubled by an older version of this sync are corrected too. Every link or unlink
 refused marks its order incomplete: the order is not stamped as synced and the next run
 reconciles it again.
+
+A round's line item links fill whole batches (its orders are chosen so: ``orders_rounds``),
+but its contact and company links do not when some orders have no customer, or a
+customer with no company. Given a ``LinkCarry``, those links are held over and sent 100 at
+a time, whichever round they came from; the last part-full batch goes when the push ends
+(``LinkCarry.send(everything=True)``). An order is stamped only once its held links were
+answered (``LinkCarry.holding``).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from masterops.integrations.hubspot import (
+    BATCH_LIMIT,
     DEAL_TO_COMPANY,
     DEAL_TO_CONTACT,
     DEAL_TO_LINE_ITEM,
@@ -78,12 +87,65 @@ _KINDS = (
     _Kind("contacts", DEAL_TO_CONTACT),
     _Kind("companies", DEAL_TO_COMPANY),
 )
+#: The links a ``LinkCarry`` holds over: one per order at most, so their count in a round
+#: is whatever share of its orders has a customer, rarely a multiple of 100.
+_CARRIED = _KINDS[1:]
+
+
+class LinkCarry:
+    """Deal -> contact and deal -> company links waiting to fill a batch of 100.
+
+    ``on_failure`` hears of every held link refused, whichever round is sending it;
+    ``holding[order Guid]`` counts the order's links held or in flight, ``failed`` the
+    orders one of whose held links was refused.
+    """
+
+    def __init__(self, on_failure: OnFailure, *, batch: int = BATCH_LIMIT) -> None:
+        self.batch = batch
+        self.holding: Counter[str] = Counter()
+        self.failed: set[str] = set()
+        self._on_failure = on_failure
+        self._held: dict[_Kind, list[tuple[DealLinks, str]]] = {kind: [] for kind in _CARRIED}
+
+    def hold(self, kind: _Kind, links: Iterable[tuple[DealLinks, str]]) -> None:
+        held = self._held[kind]
+        for deal, to_id in links:
+            held.append((deal, to_id))
+            self.holding[deal.order_guid] += 1
+
+    async def send(self, hubspot: HubSpotConnector, *, everything: bool = False) -> int:
+        """Send the held links in full batches (and, with ``everything``, the rest);
+        returns how many were created."""
+        created = 0
+        for kind, held in self._held.items():
+            count = len(held) if everything else len(held) - len(held) % self.batch
+            if not count:
+                continue
+            # Taken before the call: a round running meanwhile cannot send them twice.
+            links, held[:] = held[:count], held[count:]
+            try:
+                created += await _link(hubspot, kind, links, self._refused)
+            finally:
+                for deal, _ in links:
+                    self.holding[deal.order_guid] -= 1
+                    if self.holding[deal.order_guid] <= 0:
+                        del self.holding[deal.order_guid]
+        return created
+
+    def _refused(self, order_guid: str, what: str, outcome: BatchOutcome[Any]) -> None:
+        self.failed.add(order_guid)
+        self._on_failure(order_guid, what, outcome)
 
 
 async def reconcile_deal_links(
-    hubspot: HubSpotConnector, deals: Sequence[DealLinks], on_failure: OnFailure
+    hubspot: HubSpotConnector,
+    deals: Sequence[DealLinks],
+    on_failure: OnFailure,
+    carry: LinkCarry | None = None,
 ) -> LinkCounts:
-    """Make each deal's contacts, companies and line items equal what it must have."""
+    """Make each deal's contacts, companies and line items equal what it must have.
+    With ``carry``, the contact and company links to create are held there and only
+    its full batches are sent (counted here, whichever round held them)."""
     counts = LinkCounts()
     if not deals:
         return counts
@@ -102,11 +164,16 @@ async def reconcile_deal_links(
             to_add.extend((deal, to_id) for to_id in sorted(wanted - have))
             if kind.to_type != "line_items" or deal.lines_complete:
                 to_remove.extend((deal, to_id) for to_id in sorted(have - wanted))
-        counts.created += await _link(hubspot, kind, to_add, on_failure)
+        if carry is not None and kind in _CARRIED:
+            carry.hold(kind, to_add)
+        else:
+            counts.created += await _link(hubspot, kind, to_add, on_failure)
         if kind.to_type == "line_items":
             counts.line_items_archived += await _archive_line_items(hubspot, to_remove, on_failure)
         else:
             counts.removed += await _unlink(hubspot, kind, to_remove, on_failure)
+    if carry is not None:
+        counts.created += await carry.send(hubspot)
     return counts
 
 

@@ -7,7 +7,10 @@ counts its "ten_secondly_rolling" limit: the service counts a call somewhere bet
 grant and its answer, so a token that comes back ``period`` after the answer can never
 meet the service's count of the same call in one window, however the network jitters.
 On its own that paces at ``capacity / (period + latency)``; what the service reports
-(below) wins most of the latency back. (A classic continuously
+(below) wins most of the latency back. Returning a token one period after the grant
+instead is not safe: the call reaches the service later than it leaves, and a full
+60-second push against the sandbox's rolling window measured 18 x 429 that way (each
+pausing the bucket a whole window), against none from the answer. (A classic continuously
 refilled bucket would let almost ``2 * capacity`` calls into one window.)
 
 The bucket also learns from the service: ``observe()`` takes the "calls remaining in this
