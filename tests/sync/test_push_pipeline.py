@@ -6,6 +6,7 @@ are answered, against the sandbox HubSpot, on every backend."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -74,14 +75,20 @@ def test_depth_below_one_is_refused() -> None:
 
 
 class InFlight(httpx.AsyncBaseTransport):
-    """The sandbox's transport, noting the most batch calls in flight at once; each
-    answer waits a few turns of the event loop, as a remote one would."""
+    """The sandbox's transport, noting the most batch calls in flight at once. Each
+    answer is held until more than ``hold_until`` calls are in flight, or for at most
+    ``hold_s``: a push that overlaps its rounds gets there at once, one that sends a
+    round alone never does (it then only waits). Holding instead of counting turns of
+    the event loop keeps the test independent of how fast the next round is read."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, hold_until: int, hold_s: float) -> None:
         self.inner = inner
+        self.hold_until = hold_until
+        self.hold_s = hold_s
         self.now = 0
         self.most = 0
         self.inputs = 0
+        self.overlapped = asyncio.Event()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if "/batch/" not in request.url.path:
@@ -89,9 +96,12 @@ class InFlight(httpx.AsyncBaseTransport):
         self.inputs += len(json.loads(request.content)["inputs"])
         self.now += 1
         self.most = max(self.most, self.now)
+        if self.now > self.hold_until:
+            self.overlapped.set()
         try:
-            for _ in range(20):
-                await asyncio.sleep(0)
+            if not self.overlapped.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.overlapped.wait(), self.hold_s)
             return await self.inner.handle_async_request(request)
         finally:
             self.now -= 1
@@ -118,7 +128,8 @@ async def test_the_inventory_push_sends_the_next_round_while_one_is_answered(
             ],
         )
     async with inventory_rig() as rig:
-        transport = InFlight(SandboxTransport(app=rig.hubspot_harness))
+        # hubspot's own batch_concurrency, before the connector exists to ask.
+        transport = InFlight(SandboxTransport(app=rig.hubspot_harness), 4, hold_s=2.0)
         hubspot = HubSpotConnector(
             business_id=BUSINESS,
             runtime=rig.runtime,
@@ -134,6 +145,7 @@ async def test_the_inventory_push_sends_the_next_round_while_one_is_answered(
         await push_products(hubspot, engine, tally, business_id=BUSINESS, full=True)
 
     # One round alone has at most ``batch_concurrency`` calls in flight.
+    assert transport.hold_until == hubspot.batch_concurrency
     assert transport.most > hubspot.batch_concurrency
     assert transport.inputs == count and tally["hubspot_upserted"] == count
     stored = stored_products(engine)
