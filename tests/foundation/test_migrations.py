@@ -47,8 +47,9 @@ def test_upgrade_down_and_up_again(bare_engine: Engine) -> None:
         "0017",
         "0018",
         "0019",
+        "0020",
     ]
-    assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0019"
+    assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0020"
     inspector = inspect(bare_engine)
     assert set(inspector.get_table_names()) >= TABLES
     assert set(SUMMARIES) <= set(inspector.get_view_names())
@@ -56,7 +57,7 @@ def test_upgrade_down_and_up_again(bare_engine: Engine) -> None:
     assert not set(SUMMARIES) & set(inspect(bare_engine).get_view_names())
     assert migrate.downgrade(bare_engine, "base") is None
     assert not TABLES & set(inspect(bare_engine).get_table_names())
-    assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0019"
+    assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0020"
     status = migrate.schema_status(bare_engine)
     assert status.up_to_date and status.row_counts["tasks"] == 0
 
