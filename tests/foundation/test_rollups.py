@@ -310,8 +310,8 @@ def test_workflow_rollups_follow_executions_as_they_finish(engine: Engine) -> No
     rollups.rebuild(engine, tables=["workflow_execution_logs"])
     after = _table(engine, "workflow_executions_hourly")
     # A rebuild drops rows emptied by updates and recomputes extremes: counters agree.
-    counted = [r for r in before if r[5] != 0]
-    assert [r[:9] for r in after] == [r[:9] for r in counted]
+    counted = [r for r in before if r[4] != 0]
+    assert [r[:8] for r in after] == [r[:8] for r in counted]
     with engine.connect() as conn:
         view = conn.execute(text("SELECT * FROM workflow_performance_summary")).all()
         since = NOW - timedelta(days=7)

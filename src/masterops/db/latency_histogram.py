@@ -16,6 +16,8 @@ same float bounds, so a row lands in the same bucket whichever side files it.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
+from math import floor
 
 GROWTH = 1.1
 LOG_BUCKETS = 140
@@ -48,6 +50,30 @@ def bucket_sql(expr: str) -> str:
         return f"CASE WHEN {expr} < {BOUNDS[mid - 1]!r} THEN {below} ELSE {above} END"
 
     return between(0, BUCKETS - 1)
+
+
+def percentile(counts: Sequence[int], p: float) -> float | None:
+    """The ``p`` percentile of a histogram (calls per bucket), as the SQL of
+    rollup_summaries computes it: rank ``p * (n - 1)`` interpolated between the values
+    of its two neighbouring ranks, each read as its bucket's value. None when empty."""
+    total = sum(counts)
+    if total == 0:
+        return None
+    position = p * (total - 1)
+    low_rank = floor(position)
+    low = high = None
+    upto = 0
+    for bucket, n in enumerate(counts):
+        if n == 0:
+            continue
+        if low is None and low_rank < upto + n:
+            low = REPRESENTATIVE[bucket]
+        if low_rank + 1 < upto + n:
+            high = REPRESENTATIVE[bucket]
+            break
+        upto += n
+    assert low is not None
+    return low + ((low if high is None else high) - low) * (position - low_rank)
 
 
 def representative_values_sql() -> str:

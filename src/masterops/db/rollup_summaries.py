@@ -9,8 +9,8 @@ reads about 90 daily rows, 23 hourly rows and under an hour of raw rows per key.
 Percentiles come from the summed histograms (db/latency_histogram.py): the rank
 ``p * (n - 1)`` is interpolated between the values of its two neighbouring ranks,
 as ``percentile_cont`` does, each read as its bucket's value; so the result is
-within ``RELATIVE_ERROR`` of the exact one. The views created by migration 0016
-run the same SQL with ``now()``-based edges, and ``ops stats`` binds them.
+within ``RELATIVE_ERROR`` of the exact one. The views created by migrations 0016
+and 0020 run the same SQL with ``now()``-based edges, and ``ops stats`` binds them.
 """
 
 from __future__ import annotations
@@ -99,13 +99,6 @@ def window_ctes(
         f"SUM(CASE WHEN {cond} THEN calls ELSE 0 END) AS {name}"
         for name, cond in window.extras.items()
     ]
-    read = ", ".join([*group, *_COUNTERS, "duration_min", "duration_max", "last_at", *buckets])
-    # Extras need the key columns their conditions name: read every key column.
-    keys = [k for k in source.keys if k not in group] if window.extras or window.maxes else []
-    read = ", ".join([read, *keys])
-    segments = " UNION ALL ".join(
-        f"SELECT {read} FROM {table} WHERE {where}" for table, where in window.rollups
-    )
     agg_cols = [
         *(f"SUM({c}) AS {c}" for c in _COUNTERS),
         "MIN(duration_min) AS duration_min",
@@ -115,13 +108,28 @@ def window_ctes(
         *(f"MAX({c}) AS {c}" for c in window.maxes),
         *(f"SUM({c}) AS {c}" for c in buckets),
     ]
+    # Each rollup table summed on its own, then the few sums: the wide rollup rows are
+    # never copied into a temporary UNION (SQLite materialized it, a copy per row).
+    segments = " UNION ALL ".join(
+        f"SELECT {g}, {', '.join(agg_cols)} FROM {table} WHERE {where} GROUP BY {g}"
+        for table, where in window.rollups
+    )
+    names = [*_COUNTERS, "duration_min", "duration_max", "last_at", *window.extras, *window.maxes]
+    resum = [
+        *(f"SUM({c}) AS {c}" for c in _COUNTERS),
+        "MIN(duration_min) AS duration_min",
+        "MAX(duration_max) AS duration_max",
+        "MAX(last_at) AS last_at",
+        *(f"SUM({name}) AS {name}" for name in window.extras),
+        *(f"MAX({c}) AS {c}" for c in window.maxes),
+        *(f"SUM({c}) AS {c}" for c in buckets),
+    ]
     # Read once, then by each bucket's SELECT below: computed once, not per reference.
     materialized = "MATERIALIZED " if histogram else ""
     ctes = [
         f"r AS ({segments})",
-        f"agg AS {materialized}(SELECT {g}, {', '.join(agg_cols)} FROM r GROUP BY {g})",
+        f"agg AS {materialized}(SELECT {g}, {', '.join(resum)} FROM r GROUP BY {g})",
     ]
-    names = [*_COUNTERS, "duration_min", "duration_max", "last_at", *window.extras, *window.maxes]
     parts = [f"SELECT {g}, {', '.join(names)} FROM agg"]
     if window.raw_where is not None:
         key_cols = ", ".join(

@@ -653,7 +653,6 @@ integration_logs_daily = _rollup_table("integration_logs_daily", _log_rollup_key
 # executions, "errors" the failed ones (error, crashed).
 def _workflow_rollup_keys() -> list[Column[object]]:
     return [
-        Column("business_id", String(64), primary_key=True),
         Column("workflow_id", String(64), primary_key=True),
         Column("workflow_name", String(300), primary_key=True),
         Column("status", String(32), primary_key=True),

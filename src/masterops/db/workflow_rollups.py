@@ -4,7 +4,7 @@ An execution's row is written when the sync first sees it (often still running) 
 updated as it finishes, by an upsert in sync/executions.py. So unlike the log tables,
 whose rows never change, its rollups are kept by row-level triggers on both databases:
 an INSERT adds the new row to its hour and day, an UPDATE that changes what the
-rollups count (start, status, duration, workflow, business) subtracts the old row and
+rollups count (start, status, duration, workflow) subtracts the old row and
 adds the new one. The counters and histogram are sums, so subtracting is exact; the
 extremes and ``last_at`` cannot be undone but stay true of the same execution (its start
 does not change), and the summaries read neither extreme. Deleting rows (retention)
@@ -25,7 +25,7 @@ from masterops.db.rollups import WORKFLOW_EXECUTIONS, RollupSource, on_conflict_
 _FUNCTION = "masterops_workflow_rollups"
 _TRIGGERS = ("masterops_workflow_rollups_ins", "masterops_workflow_rollups_upd")
 #: The columns the rollups depend on: an UPDATE of others changes nothing there.
-_COUNTED = ("started_at", "status", "duration_ms", "workflow_id", "workflow_name", "business_id")
+_COUNTED = ("started_at", "status", "duration_ms", "workflow_id", "workflow_name")
 
 
 def _add(source: RollupSource, dialect: str, row: str, sign: int) -> list[str]:

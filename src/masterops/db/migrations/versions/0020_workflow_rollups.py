@@ -22,7 +22,7 @@ depends_on = None
 # Frozen here: the histogram of db/latency_histogram.py when this revision was written.
 HISTOGRAM_BUCKETS = 142
 VIEW = "workflow_performance_summary"
-KEYS = (("business_id", 64), ("workflow_id", 64), ("workflow_name", 300), ("status", 32))
+KEYS = (("workflow_id", 64), ("workflow_name", 300), ("status", 32))
 
 
 def _create(name: str) -> None:
