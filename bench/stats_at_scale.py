@@ -3,15 +3,18 @@ report over N ``integration_logs`` and N ``api_metrics`` rows, against 100 ms.
 
 Loads N rows of each (default 1M; ``--rows 10M`` for the goal) over ``--days`` (90) and
 N/10 ``workflow_execution_logs``, in time order and in random order (a backfill), into a
-fresh SQLite file and (when reachable) a fresh schema of PostgreSQL, the way the
-telemetry sink writes them: each batch of raw rows and its rollup additions in one
-transaction (raw rows by COPY on PostgreSQL). Then it times each query ``--runs`` times
-and prints min and median. The baseline, measured in the same run on the same data, is
-the raw computation (``run_raw_summary``: no rollups) of the same summaries for a few
-windows; the ratio is raw / rolled.
+fresh SQLite file and (when reachable) a fresh schema of PostgreSQL. ``--load fill``
+(the default) has the database make the rows (bench/stats_fill.py: a million per
+statement) and then runs ``ops stats rebuild`` (``rollups.rebuild``), timed apart;
+``--load sink`` writes them the way the telemetry sink does: each batch of raw rows and
+its rollup additions in one transaction (raw rows by COPY on PostgreSQL), much slower.
+Executions are rolled up by their triggers either way. Then it times each query
+``--runs`` times and prints min and median. The baseline, measured in the same run on
+the same data, is the raw computation (``run_raw_summary``: no rollups) of the same
+summaries for a few windows; the ratio is raw / rolled.
 
     nice -n 10 .venv/bin/python bench/stats_at_scale.py [--rows 1M] [--db sqlite|postgresql]
-        [--order time|random] [--runs 5]
+        [--order time|random] [--load fill|sink] [--runs 5]
 
 PostgreSQL: MASTEROPS_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/mo_rollups
 (skipped when it cannot be reached). Timings are wall-clock on whatever else the machine runs.

@@ -48,13 +48,22 @@ class Window:
     maxes: Sequence[str] = ()  # key columns carried along as their MAX over the group
 
 
-def edges_window(source: RollupSource, since: str, hour_edge: str, day_edge: str) -> Window:
+def edges_window(
+    source: RollupSource,
+    since: str,
+    hour_edge: str,
+    day_edge: str,
+    extras: Mapping[str, str] | None = None,
+    maxes: Sequence[str] = (),
+) -> Window:
     return Window(
         rollups=(
             (source.daily.name, f"period_start >= {day_edge}"),
             (source.hourly.name, f"period_start >= {hour_edge} AND period_start < {day_edge}"),
         ),
         raw_where=f"{source.time_column} >= {since} AND {source.time_column} < {hour_edge}",
+        extras=extras or {},
+        maxes=maxes,
     )
 
 
@@ -81,6 +90,20 @@ def _floor(dialect: str, expr: str) -> str:
     return f"FLOOR({expr})" if dialect == "postgresql" else f"CAST({expr} AS INTEGER)"
 
 
+def _sums(extras: Sequence[str], maxes: Sequence[str], buckets: Sequence[str]) -> list[str]:
+    """The aggregates of a window's rows (or of sums of them): counters and buckets add,
+    extremes and ``maxes`` take the larger or smaller."""
+    return [
+        *(f"SUM({c}) AS {c}" for c in _COUNTERS),
+        "MIN(duration_min) AS duration_min",
+        "MAX(duration_max) AS duration_max",
+        "MAX(last_at) AS last_at",
+        *extras,
+        *(f"MAX({c}) AS {c}" for c in maxes),
+        *(f"SUM({c}) AS {c}" for c in buckets),
+    ]
+
+
 def window_ctes(
     source: RollupSource,
     dialect: str,
@@ -99,15 +122,7 @@ def window_ctes(
         f"SUM(CASE WHEN {cond} THEN calls ELSE 0 END) AS {name}"
         for name, cond in window.extras.items()
     ]
-    agg_cols = [
-        *(f"SUM({c}) AS {c}" for c in _COUNTERS),
-        "MIN(duration_min) AS duration_min",
-        "MAX(duration_max) AS duration_max",
-        "MAX(last_at) AS last_at",
-        *extra_sums,
-        *(f"MAX({c}) AS {c}" for c in window.maxes),
-        *(f"SUM({c}) AS {c}" for c in buckets),
-    ]
+    agg_cols = _sums(extra_sums, window.maxes, buckets)
     # Each rollup table summed on its own, then the few sums: the wide rollup rows are
     # never copied into a temporary UNION (SQLite materialized it, a copy per row).
     segments = " UNION ALL ".join(
@@ -115,15 +130,7 @@ def window_ctes(
         for table, where in window.rollups
     )
     names = [*_COUNTERS, "duration_min", "duration_max", "last_at", *window.extras, *window.maxes]
-    resum = [
-        *(f"SUM({c}) AS {c}" for c in _COUNTERS),
-        "MIN(duration_min) AS duration_min",
-        "MAX(duration_max) AS duration_max",
-        "MAX(last_at) AS last_at",
-        *(f"SUM({name}) AS {name}" for name in window.extras),
-        *(f"MAX({c}) AS {c}" for c in window.maxes),
-        *(f"SUM({c}) AS {c}" for c in buckets),
-    ]
+    resum = _sums([f"SUM({name}) AS {name}" for name in window.extras], window.maxes, buckets)
     # Read once, then by each bucket's SELECT below: computed once, not per reference.
     materialized = "MATERIALIZED " if histogram else ""
     ctes = [
@@ -158,14 +165,7 @@ def window_ctes(
             f" FROM {source.raw.name} WHERE {window.raw_where}) x GROUP BY {g}, bucket)"
         )
         parts.append(f"SELECT {g}, {', '.join(names)} FROM e")
-    totals = [
-        *(f"SUM({c}) AS {c}" for c in _COUNTERS),
-        "MIN(duration_min) AS duration_min",
-        "MAX(duration_max) AS duration_max",
-        "MAX(last_at) AS last_at",
-        *(f"SUM({name}) AS {name}" for name in window.extras),
-        *(f"MAX({c}) AS {c}" for c in window.maxes),
-    ]
+    totals = _sums([f"SUM({name}) AS {name}" for name in window.extras], window.maxes, ())
     ctes.append(
         f"totals AS (SELECT {g}, {', '.join(totals)}"
         f" FROM ({' UNION ALL '.join(parts)}) t GROUP BY {g})"
@@ -225,8 +225,8 @@ def api_performance_sql(dialect: str, since: str, hour_edge: str, day_edge: str)
 
 
 def integration_health_sql(dialect: str, since: str, hour_edge: str, day_edge: str) -> str:
-    window = edges_window(INTEGRATION_LOGS, since, hour_edge, day_edge)
-    window = Window(window.rollups, window.raw_where, {"warnings": "level = 'warn'"})
+    warnings = {"warnings": "level = 'warn'"}
+    window = edges_window(INTEGRATION_LOGS, since, hour_edge, day_edge, warnings)
     ctes = window_ctes(INTEGRATION_LOGS, dialect, ("source",), window, histogram=False)
     return (
         f"{ctes} SELECT source, CAST(calls AS BIGINT) AS total_logs,"
@@ -238,12 +238,9 @@ def integration_health_sql(dialect: str, since: str, hour_edge: str, day_edge: s
 
 def workflow_performance_sql(dialect: str, since: str, hour_edge: str, day_edge: str) -> str:
     group = ("workflow_id",)
-    window = edges_window(WORKFLOW_EXECUTIONS, since, hour_edge, day_edge)
-    window = Window(
-        window.rollups,
-        window.raw_where,
-        {"successes": "status = 'success'"},
-        maxes=("workflow_name",),
+    successes = {"successes": "status = 'success'"}
+    window = edges_window(
+        WORKFLOW_EXECUTIONS, since, hour_edge, day_edge, successes, maxes=("workflow_name",)
     )
     ctes = window_ctes(WORKFLOW_EXECUTIONS, dialect, group, window, histogram=True, percentile=0.95)
     return (

@@ -9,10 +9,9 @@ Revises: 0019
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
-from masterops.db.types import UTCDateTime
+from masterops.db.migrations.rollup_ddl import create_rollup_table
 
 revision = "0020"
 down_revision = "0019"
@@ -25,29 +24,12 @@ VIEW = "workflow_performance_summary"
 KEYS = (("workflow_id", 64), ("workflow_name", 300), ("status", 32))
 
 
-def _create(name: str) -> None:
-    op.create_table(
-        name,
-        sa.Column("period_start", UTCDateTime(), nullable=False),
-        *(sa.Column(key, sa.String(length), nullable=False) for key, length in KEYS),
-        sa.Column("calls", sa.BigInteger(), nullable=False),
-        sa.Column("errors", sa.BigInteger(), nullable=False),
-        sa.Column("duration_count", sa.BigInteger(), nullable=False),
-        sa.Column("duration_sum", sa.Float(), nullable=False),
-        sa.Column("duration_min", sa.Float()),
-        sa.Column("duration_max", sa.Float()),
-        sa.Column("last_at", UTCDateTime(), nullable=False),
-        *(sa.Column(f"h{i:03d}", sa.Integer(), nullable=False) for i in range(HISTOGRAM_BUCKETS)),
-        sa.PrimaryKeyConstraint("period_start", *(k for k, _ in KEYS), name=f"pk_{name}"),
-    )
-
-
 def upgrade() -> None:
     from masterops.db import rollups, workflow_rollups
     from masterops.db.rollup_summaries import rolled_view_sql
 
     for grain in ("hourly", "daily"):
-        _create(f"workflow_executions_{grain}")
+        create_rollup_table(f"workflow_executions_{grain}", KEYS, HISTOGRAM_BUCKETS)
     bind = op.get_bind()
     op.execute(f"DROP VIEW IF EXISTS {VIEW}")
     op.execute(f"CREATE VIEW {VIEW} AS {rolled_view_sql(VIEW, bind.dialect.name)}")
