@@ -14,6 +14,7 @@ from sqlalchemy import Engine, insert, text
 
 from masterops.alerts.slo import slo_conditions, slo_report
 from masterops.config import SloSettings
+from masterops.db import latency_histogram as hist
 from masterops.db import rollups
 from masterops.db.latency_histogram import BOUNDS, RELATIVE_ERROR, bucket_of, bucket_sql
 from masterops.db.rollup_reads import trend
@@ -316,3 +317,21 @@ def test_workflow_rollups_follow_executions_as_they_finish(engine: Engine) -> No
         view = conn.execute(text("SELECT * FROM workflow_performance_summary")).all()
         since = NOW - timedelta(days=7)
         assert len(view) == len(run_raw_summary(conn, "workflow_performance_summary", since))
+
+
+def test_histogram_percentile_interpolates_bucket_values_like_percentile_cont() -> None:
+    """The Python percentile (trends) reads a histogram as the SQL one does: every call
+    at its bucket's value, ranks interpolated as percentile_cont does."""
+    rnd = random.Random(2)
+    assert hist.percentile([0] * hist.BUCKETS, 0.95) is None
+    for _ in range(200):
+        counts = [0] * hist.BUCKETS
+        for _ in range(rnd.randint(1, 40)):
+            counts[rnd.randrange(hist.BUCKETS)] += rnd.randint(1, 3)
+        values = [hist.REPRESENTATIVE[b] for b, n in enumerate(counts) for _ in range(n)]
+        for p in (0.0, 0.5, 0.95, 0.99, 1.0):
+            position = p * (len(values) - 1)
+            lo = int(position)
+            hi = min(lo + 1, len(values) - 1)
+            exact = values[lo] + (values[hi] - values[lo]) * (position - lo)
+            assert hist.percentile(counts, p) == pytest.approx(exact, rel=1e-12)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 from math import floor
 
 GROWTH = 1.1
@@ -56,24 +57,15 @@ def percentile(counts: Sequence[int], p: float) -> float | None:
     """The ``p`` percentile of a histogram (calls per bucket), as the SQL of
     rollup_summaries computes it: rank ``p * (n - 1)`` interpolated between the values
     of its two neighbouring ranks, each read as its bucket's value. None when empty."""
-    total = sum(counts)
+    upto = list(accumulate(counts))  # ranks below the end of each bucket
+    total = upto[-1] if upto else 0
     if total == 0:
         return None
     position = p * (total - 1)
     low_rank = floor(position)
-    low = high = None
-    upto = 0
-    for bucket, n in enumerate(counts):
-        if n == 0:
-            continue
-        if low is None and low_rank < upto + n:
-            low = REPRESENTATIVE[bucket]
-        if low_rank + 1 < upto + n:
-            high = REPRESENTATIVE[bucket]
-            break
-        upto += n
-    assert low is not None
-    return low + ((low if high is None else high) - low) * (position - low_rank)
+    low = REPRESENTATIVE[bisect_right(upto, low_rank)]
+    high = REPRESENTATIVE[bisect_right(upto, min(low_rank + 1, total - 1))]
+    return low + (high - low) * (position - low_rank)
 
 
 def representative_values_sql() -> str:
