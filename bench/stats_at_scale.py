@@ -3,15 +3,18 @@ report over N ``integration_logs`` and N ``api_metrics`` rows, against 100 ms.
 
 Loads N rows of each (default 1M; ``--rows 10M`` for the goal) over ``--days`` (90) and
 N/10 ``workflow_execution_logs``, in time order and in random order (a backfill), into a
-fresh SQLite file and (when reachable) a fresh schema of PostgreSQL, the way the
-telemetry sink writes them: each batch of raw rows and its rollup additions in one
-transaction (raw rows by COPY on PostgreSQL). Then it times each query ``--runs`` times
-and prints min and median. The baseline, measured in the same run on the same data, is
-the raw computation (``run_raw_summary``: no rollups) of the same summaries for a few
-windows; the ratio is raw / rolled.
+fresh SQLite file and (when reachable) a fresh schema of PostgreSQL. ``--load fill``
+(the default) has the database make the rows (bench/stats_fill.py: a million per
+statement) and then runs ``ops stats rebuild`` (``rollups.rebuild``), timed apart;
+``--load sink`` writes them the way the telemetry sink does: each batch of raw rows and
+its rollup additions in one transaction (raw rows by COPY on PostgreSQL), much slower.
+Executions are rolled up by their triggers either way. Then it times each query
+``--runs`` times and prints min and median. The baseline, measured in the same run on
+the same data, is the raw computation (``run_raw_summary``: no rollups) of the same
+summaries for a few windows; the ratio is raw / rolled.
 
     nice -n 10 .venv/bin/python bench/stats_at_scale.py [--rows 1M] [--db sqlite|postgresql]
-        [--order time|random] [--runs 5]
+        [--order time|random] [--load fill|sink] [--runs 5]
 
 PostgreSQL: MASTEROPS_BENCH_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/mo_rollups
 (skipped when it cannot be reached). Timings are wall-clock on whatever else the machine runs.
@@ -34,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, text
 
+import stats_fill
 from masterops.alerts.slo import slo_report
 from masterops.config import SloSettings
 from masterops.db import migrate, rollups
@@ -42,6 +46,7 @@ from masterops.db.rollup_reads import trend
 from masterops.db.summaries import SUMMARIES, run_raw_summary, run_summary
 from masterops.db.tables import workflow_execution_logs
 from masterops.db.types import SQLITE_TIME_FORMAT
+from pg_schema import fresh_schema_url
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/mo_rollups"
 SCHEMA = "stats_at_scale"
@@ -167,10 +172,14 @@ def load(engine: Engine, n: int, days: int, order: str, now: datetime) -> float:
     with engine.begin() as conn:
         for start in range(0, len(executions), BATCH):
             conn.execute(insert(workflow_execution_logs), executions[start : start + BATCH])
+    _analyze(engine)
+    return time.perf_counter() - started
+
+
+def _analyze(engine: Engine) -> None:
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         conn.exec_driver_sql("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
-    return time.perf_counter() - started
 
 
 def _timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -229,21 +238,11 @@ def measure(engine: Engine, runs: int) -> list[tuple[str, float, float, str]]:
 
 
 def _pg_engine(url: str) -> Engine | None:
-    admin = create_db_engine(url)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    except Exception as exc:
-        print(f"PostgreSQL at {url} not reachable ({type(exc).__name__}): skipped")
-        return None
-    finally:
-        admin.dispose()
-    sep = "&" if "?" in url else "?"
-    return create_db_engine(f"{url}{sep}options=-csearch_path%3D{SCHEMA}")
+    schema_url = fresh_schema_url(url, SCHEMA)
+    return None if schema_url is None else create_db_engine(schema_url)
 
 
-def run(db: str, n: int, days: int, order: str, runs: int, folder: Path) -> None:
+def run(db: str, n: int, days: int, order: str, how: str, runs: int, folder: Path) -> None:
     if db == "postgresql":
         engine = _pg_engine(os.environ.get("MASTEROPS_BENCH_DATABASE_URL", DEFAULT_PG))
         if engine is None:
@@ -254,10 +253,18 @@ def run(db: str, n: int, days: int, order: str, runs: int, folder: Path) -> None
         engine = create_db_engine(f"sqlite:///{path}")
     try:
         migrate.upgrade(engine)
-        seconds = load(engine, n, days, order, datetime.now(UTC))
-        print(
-            f"\n== {db}, {n:,} rows each over {days} d, loaded in {order} order in {seconds:.0f} s"
-        )
+        now = datetime.now(UTC)
+        if how == "sink":
+            seconds = load(engine, n, days, order, now)
+            how_said = f"as the sink writes, in {seconds:.0f} s"
+        else:
+            seconds = stats_fill.fill(engine, n, days, order, now)
+            started = time.perf_counter()
+            rollups.rebuild(engine)
+            rebuilt = time.perf_counter() - started
+            _analyze(engine)
+            how_said = f"generated in {seconds:.0f} s, ops stats rebuild {rebuilt:.0f} s"
+        print(f"\n== {db}, {n:,} rows each over {days} d, {order} order, {how_said}")
         print(f"{'query':<52} {'min ms':>8} {'median':>8}  vs {GOAL_MS:.0f} ms")
         for label, low, median, note in measure(engine, runs):
             verdict = note or ("ok" if median < GOAL_MS else "OVER")
@@ -273,13 +280,20 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), action="append")
     parser.add_argument("--order", choices=("time", "random"), action="append")
+    parser.add_argument(
+        "--load",
+        choices=("fill", "sink"),
+        default="fill",
+        help="fill: rows made by the database, then ops stats rebuild (timed); "
+        "sink: batches of Python rows and their rollup additions, as the sink writes",
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--folder", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args()
     n = _count(args.rows)
     for db in args.db or ("sqlite", "postgresql"):
         for order in args.order or ("time", "random"):
-            run(db, n, args.days, order, args.runs, args.folder)
+            run(db, n, args.days, order, args.load, args.runs, args.folder)
 
 
 if __name__ == "__main__":

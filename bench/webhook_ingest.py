@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, event, func, select
 
 from http_load import (
     Outcome,
@@ -63,6 +63,7 @@ from masterops.db.engine import create_db_engine
 from masterops.db.tables import webhook_inbox
 from masterops.web.orders_webhook import order_signature
 from masterops_sandbox.hubspot import sign_v3
+from pg_schema import fresh_schema_url
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/mo_ingest-throughput"
 SCHEMA = "webhook_ingest_bench"
@@ -353,19 +354,7 @@ def _database(name: str, url: str, args: Any, figures: Figures) -> None:
 
 
 def _postgres_url() -> str | None:
-    url = os.environ.get("MASTEROPS_BENCH_DATABASE_URL", DEFAULT_PG)
-    admin = create_db_engine(url)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    except Exception as exc:
-        print(f"PostgreSQL: skipped, {url!r} is unreachable ({type(exc).__name__})")
-        return None
-    finally:
-        admin.dispose()
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{SCHEMA}"
+    return fresh_schema_url(os.environ.get("MASTEROPS_BENCH_DATABASE_URL", DEFAULT_PG), SCHEMA)
 
 
 def _summary(figures: Figures, runs: int) -> None:

@@ -216,7 +216,11 @@ def test_stats_window_and_prune(ops, database) -> None:  # type: ignore[no-untyp
     # Written around the telemetry sink: not in the rollups until they are rebuilt.
     assert json.loads(ops("stats", "--hours", "48", "--json").stdout)["integrations"] == []
     rebuilt = json.loads(ops("stats", "rebuild", "--json").stdout)
-    assert {r["table"]: r["rows"] for r in rebuilt} == {"api_metrics": 0, "integration_logs": 2}
+    assert {r["table"]: r["rows"] for r in rebuilt} == {
+        "api_metrics": 0,
+        "integration_logs": 2,
+        "workflow_execution_logs": 0,
+    }
     day = json.loads(ops("stats", "--json").stdout)
     assert day["integrations"][0]["total_logs"] == 1
     two_days = json.loads(ops("stats", "--hours", "48", "--json").stdout)

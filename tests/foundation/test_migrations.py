@@ -47,6 +47,7 @@ def test_upgrade_down_and_up_again(bare_engine: Engine) -> None:
         "0017",
         "0018",
         "0019",
+        "0020",
         "0021",
     ]
     assert migrate.upgrade(bare_engine) == migrate.head_revision() == "0021"

@@ -14,11 +14,12 @@ from sqlalchemy import Engine, insert, text
 
 from masterops.alerts.slo import slo_conditions, slo_report
 from masterops.config import SloSettings
+from masterops.db import latency_histogram as hist
 from masterops.db import rollups
 from masterops.db.latency_histogram import BOUNDS, RELATIVE_ERROR, bucket_of, bucket_sql
 from masterops.db.rollup_reads import trend
 from masterops.db.summaries import run_raw_summary, run_summary
-from masterops.db.tables import api_metrics, integration_logs
+from masterops.db.tables import api_metrics, integration_logs, workflow_execution_logs
 from masterops.observability.db_sink import DatabaseSink
 from masterops.observability.events import ApiCall
 
@@ -80,6 +81,7 @@ def _assert_equal_to_raw(engine: Engine) -> None:
             for name, key in (
                 ("api_performance_summary", ("service", "endpoint")),
                 ("integration_health_summary", ("source",)),
+                ("workflow_performance_summary", ("workflow_id",)),
             ):
                 rolled = {tuple(r[k] for k in key): r for r in run_summary(conn, name, since)}
                 raw = {tuple(r[k] for k in key): r for r in run_raw_summary(conn, name, since)}
@@ -89,7 +91,7 @@ def _assert_equal_to_raw(engine: Engine) -> None:
                     for column, value in exact.items():
                         if column == "p95_duration_ms":
                             assert got[column] == pytest.approx(value, rel=RELATIVE_ERROR)
-                        elif column in ("avg_duration_ms", "error_rate_pct"):
+                        elif column in ("avg_duration_ms", "error_rate_pct", "success_rate_pct"):
                             assert float(got[column]) == pytest.approx(float(value), rel=1e-9)
                         else:
                             assert got[column] == value, (name, hours, k, column)
@@ -157,7 +159,11 @@ def test_rebuild_rolls_up_rows_written_around_the_rollups(engine: Engine) -> Non
     with engine.connect() as conn:
         assert run_summary(conn, "api_performance_summary", NOW - timedelta(days=30)) == []
     results = rollups.rebuild(engine)
-    assert {r.table: r.rows for r in results} == {"api_metrics": 600, "integration_logs": 300}
+    assert {r.table: r.rows for r in results} == {
+        "api_metrics": 600,
+        "integration_logs": 300,
+        "workflow_execution_logs": 0,
+    }
     _assert_equal_to_raw(engine)
     # --since: days before it are left as they are, days from it recomputed.
     with engine.begin() as conn:
@@ -260,3 +266,72 @@ def test_slo_budget_burn_and_alert(engine: Engine) -> None:
         (condition,) = slo_conditions(conn, settings, NOW)
     assert condition.service == "slo:hubspot" and condition.status == "degraded"
     assert "availability" in condition.message and "latency" not in condition.message
+
+
+def _executions(rnd: random.Random, n: int, most_hours: float) -> list[dict[str, Any]]:
+    """Executions as the sync first stores them: many still running, some not started."""
+    return [
+        {
+            "workflow_id": rnd.choice(["wf1", "wf2", "wf3"]),
+            "workflow_name": rnd.choice(["Orders", None]),
+            "instance": "",
+            "execution_id": str(i),
+            "status": rnd.choice(["running", "success", "error", "crashed", "waiting"]),
+            "started_at": None
+            if i % 50 == 0
+            else NOW - timedelta(seconds=rnd.uniform(1, most_hours * 3600)),
+            "duration_ms": rnd.choice([None, round(rnd.lognormvariate(7, 1), 1)]),
+            "business_id": rnd.choice(["teelixir", None]),
+        }
+        for i in range(n)
+    ]
+
+
+def test_workflow_rollups_follow_executions_as_they_finish(engine: Engine) -> None:
+    """Triggers keep the workflow rollups: rows inserted out of time order, then updated
+    as the executions finish (status, duration, even the start), in several batches."""
+    rnd = random.Random(11)
+    rows = _executions(rnd, 900, 24 * 45)
+    t = workflow_execution_logs
+    for start in range(0, 900, 150):
+        with engine.begin() as conn:
+            conn.execute(insert(t), rows[start : start + 150])
+    with engine.begin() as conn:
+        for i in rnd.sample(range(900), 400):
+            status = rnd.choice(["success", "error", "crashed"])
+            values: dict[str, Any] = {"status": status, "duration_ms": rnd.uniform(5, 9000)}
+            if i % 7 == 0:
+                values["started_at"] = NOW - timedelta(hours=rnd.uniform(0.1, 24 * 45))
+            if i % 11 == 0:
+                values["error_message"] = "only this changed"
+                values = {"error_message": values["error_message"]}
+            conn.execute(t.update().where(t.c.execution_id == str(i)).values(**values))
+    _assert_equal_to_raw(engine)
+    before = _table(engine, "workflow_executions_hourly")
+    rollups.rebuild(engine, tables=["workflow_execution_logs"])
+    after = _table(engine, "workflow_executions_hourly")
+    # A rebuild drops rows emptied by updates and recomputes extremes: counters agree.
+    counted = [r for r in before if r[4] != 0]
+    assert [r[:8] for r in after] == [r[:8] for r in counted]
+    with engine.connect() as conn:
+        view = conn.execute(text("SELECT * FROM workflow_performance_summary")).all()
+        since = NOW - timedelta(days=7)
+        assert len(view) == len(run_raw_summary(conn, "workflow_performance_summary", since))
+
+
+def test_histogram_percentile_interpolates_bucket_values_like_percentile_cont() -> None:
+    """The Python percentile (trends) reads a histogram as the SQL one does: every call
+    at its bucket's value, ranks interpolated as percentile_cont does."""
+    rnd = random.Random(2)
+    assert hist.percentile([0] * hist.BUCKETS, 0.95) is None
+    for _ in range(200):
+        counts = [0] * hist.BUCKETS
+        for _ in range(rnd.randint(1, 40)):
+            counts[rnd.randrange(hist.BUCKETS)] += rnd.randint(1, 3)
+        values = [hist.REPRESENTATIVE[b] for b, n in enumerate(counts) for _ in range(n)]
+        for p in (0.0, 0.5, 0.95, 0.99, 1.0):
+            position = p * (len(values) - 1)
+            lo = int(position)
+            hi = min(lo + 1, len(values) - 1)
+            exact = values[lo] + (values[hi] - values[lo]) * (position - lo)
+            assert hist.percentile(counts, p) == pytest.approx(exact, rel=1e-12)

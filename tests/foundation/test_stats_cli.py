@@ -48,7 +48,11 @@ def test_trend_slo_and_rebuild(ops, database) -> None:  # type: ignore[no-untype
     assert hubspot["calls"] == 200 and hubspot["objectives"][0]["name"] == "availability"
     assert "availability" in ops("slo", "--wide").stdout
     rebuilt = json.loads(ops("stats", "rebuild", "--since", "1d", "--json").stdout)
-    assert {r["table"] for r in rebuilt} == {"api_metrics", "integration_logs"}
+    assert {r["table"] for r in rebuilt} == {
+        "api_metrics",
+        "integration_logs",
+        "workflow_execution_logs",
+    }
     again = json.loads(ops("stats", "--trend", "daily", "--days", "5", "--json").stdout)
     assert again["rows"] == trend["rows"]
 

@@ -128,8 +128,9 @@ def test_views_match_hand_computed_numbers(engine: Engine) -> None:
             r["status"] in ("error", "crashed") for r in mine
         )
         durations = [r["duration_ms"] for r in mine]
+        # From the rollups' histogram (since 0020): within its stated error.
         assert float(perf[wf]["p95_duration_ms"]) == pytest.approx(
-            _percentile_cont(durations, 0.95)
+            _percentile_cont(durations, 0.95), rel=RELATIVE_ERROR
         )
         assert float(perf[wf]["avg_duration_ms"]) == pytest.approx(sum(durations) / len(durations))
 

@@ -129,7 +129,7 @@ def rebuild(
     ] = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Recompute the hourly and daily rollups from the raw log and metric rows.
+    """Recompute the hourly and daily rollups from the raw log, metric and execution rows.
 
     One UTC day per transaction; while a day is recomputed, new rows for that table wait."""
     from masterops.db.rollups import rebuild as rebuild_rollups

@@ -16,6 +16,9 @@ same float bounds, so a row lands in the same bucket whichever side files it.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import accumulate
+from math import floor
 
 GROWTH = 1.1
 LOG_BUCKETS = 140
@@ -48,6 +51,21 @@ def bucket_sql(expr: str) -> str:
         return f"CASE WHEN {expr} < {BOUNDS[mid - 1]!r} THEN {below} ELSE {above} END"
 
     return between(0, BUCKETS - 1)
+
+
+def percentile(counts: Sequence[int], p: float) -> float | None:
+    """The ``p`` percentile of a histogram (calls per bucket), as the SQL of
+    rollup_summaries computes it: rank ``p * (n - 1)`` interpolated between the values
+    of its two neighbouring ranks, each read as its bucket's value. None when empty."""
+    upto = list(accumulate(counts))  # ranks below the end of each bucket
+    total = upto[-1] if upto else 0
+    if total == 0:
+        return None
+    position = p * (total - 1)
+    low_rank = floor(position)
+    low = REPRESENTATIVE[bisect_right(upto, low_rank)]
+    high = REPRESENTATIVE[bisect_right(upto, min(low_rank + 1, total - 1))]
+    return low + (high - low) * (position - low_rank)
 
 
 def representative_values_sql() -> str:

@@ -9,8 +9,8 @@ reads about 90 daily rows, 23 hourly rows and under an hour of raw rows per key.
 Percentiles come from the summed histograms (db/latency_histogram.py): the rank
 ``p * (n - 1)`` is interpolated between the values of its two neighbouring ranks,
 as ``percentile_cont`` does, each read as its bucket's value; so the result is
-within ``RELATIVE_ERROR`` of the exact one. The views created by migration 0016
-run the same SQL with ``now()``-based edges, and ``ops stats`` binds them.
+within ``RELATIVE_ERROR`` of the exact one. The views created by migrations 0016
+and 0020 run the same SQL with ``now()``-based edges, and ``ops stats`` binds them.
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ from sqlalchemy import Connection, text
 
 from masterops.db import latency_histogram as hist
 from masterops.db import sql_time
-from masterops.db.rollups import API_METRICS, INTEGRATION_LOGS, RollupSource, day_start, hour_start
+from masterops.db.rollups import (
+    API_METRICS,
+    INTEGRATION_LOGS,
+    WORKFLOW_EXECUTIONS,
+    RollupSource,
+    day_start,
+    hour_start,
+)
 from masterops.db.types import time_param
 
 _COUNTERS = ("calls", "errors", "duration_count", "duration_sum")
@@ -38,15 +45,25 @@ class Window:
     rollups: Sequence[tuple[str, str]]
     raw_where: str | None = None
     extras: Mapping[str, str] = field(default_factory=dict)  # name -> row condition
+    maxes: Sequence[str] = ()  # key columns carried along as their MAX over the group
 
 
-def edges_window(source: RollupSource, since: str, hour_edge: str, day_edge: str) -> Window:
+def edges_window(
+    source: RollupSource,
+    since: str,
+    hour_edge: str,
+    day_edge: str,
+    extras: Mapping[str, str] | None = None,
+    maxes: Sequence[str] = (),
+) -> Window:
     return Window(
         rollups=(
             (source.daily.name, f"period_start >= {day_edge}"),
             (source.hourly.name, f"period_start >= {hour_edge} AND period_start < {day_edge}"),
         ),
-        raw_where=f"created_at >= {since} AND created_at < {hour_edge}",
+        raw_where=f"{source.time_column} >= {since} AND {source.time_column} < {hour_edge}",
+        extras=extras or {},
+        maxes=maxes,
     )
 
 
@@ -73,6 +90,20 @@ def _floor(dialect: str, expr: str) -> str:
     return f"FLOOR({expr})" if dialect == "postgresql" else f"CAST({expr} AS INTEGER)"
 
 
+def _sums(extras: Sequence[str], maxes: Sequence[str], buckets: Sequence[str]) -> list[str]:
+    """The aggregates of a window's rows (or of sums of them): counters and buckets add,
+    extremes and ``maxes`` take the larger or smaller."""
+    return [
+        *(f"SUM({c}) AS {c}" for c in _COUNTERS),
+        "MIN(duration_min) AS duration_min",
+        "MAX(duration_max) AS duration_max",
+        "MAX(last_at) AS last_at",
+        *extras,
+        *(f"MAX({c}) AS {c}" for c in maxes),
+        *(f"SUM({c}) AS {c}" for c in buckets),
+    ]
+
+
 def window_ctes(
     source: RollupSource,
     dialect: str,
@@ -91,28 +122,21 @@ def window_ctes(
         f"SUM(CASE WHEN {cond} THEN calls ELSE 0 END) AS {name}"
         for name, cond in window.extras.items()
     ]
-    read = ", ".join([*group, *_COUNTERS, "duration_min", "duration_max", "last_at", *buckets])
-    # Extras need the key columns their conditions name: read every key column.
-    keys = [k for k in source.keys if k not in group] if window.extras else []
-    read = ", ".join([read, *keys])
+    agg_cols = _sums(extra_sums, window.maxes, buckets)
+    # Each rollup table summed on its own, then the few sums: the wide rollup rows are
+    # never copied into a temporary UNION (SQLite materialized it, a copy per row).
     segments = " UNION ALL ".join(
-        f"SELECT {read} FROM {table} WHERE {where}" for table, where in window.rollups
+        f"SELECT {g}, {', '.join(agg_cols)} FROM {table} WHERE {where} GROUP BY {g}"
+        for table, where in window.rollups
     )
-    agg_cols = [
-        *(f"SUM({c}) AS {c}" for c in _COUNTERS),
-        "MIN(duration_min) AS duration_min",
-        "MAX(duration_max) AS duration_max",
-        "MAX(last_at) AS last_at",
-        *extra_sums,
-        *(f"SUM({c}) AS {c}" for c in buckets),
-    ]
+    names = [*_COUNTERS, "duration_min", "duration_max", "last_at", *window.extras, *window.maxes]
+    resum = _sums([f"SUM({name}) AS {name}" for name in window.extras], window.maxes, buckets)
     # Read once, then by each bucket's SELECT below: computed once, not per reference.
     materialized = "MATERIALIZED " if histogram else ""
     ctes = [
         f"r AS ({segments})",
-        f"agg AS {materialized}(SELECT {g}, {', '.join(agg_cols)} FROM r GROUP BY {g})",
+        f"agg AS {materialized}(SELECT {g}, {', '.join(resum)} FROM r GROUP BY {g})",
     ]
-    names = [*_COUNTERS, "duration_min", "duration_max", "last_at", *window.extras]
     parts = [f"SELECT {g}, {', '.join(names)} FROM agg"]
     if window.raw_where is not None:
         key_cols = ", ".join(
@@ -130,23 +154,18 @@ def window_ctes(
             "COALESCE(SUM(duration_ms), 0) AS duration_sum",
             "MIN(duration_ms) AS duration_min",
             "MAX(duration_ms) AS duration_max",
-            "MAX(created_at) AS last_at",
+            f"MAX({source.time_column}) AS last_at",
             *edge_sums,
+            *(f"MAX({c}) AS {c}" for c in window.maxes),
         ]
         ctes.append(
             f"e AS (SELECT {g}, bucket, {', '.join(edge_cols)} FROM ("
-            f"SELECT {key_cols}, {source.error_sql} AS err, duration_ms, created_at,"
+            f"SELECT {key_cols}, {source.error_sql} AS err, duration_ms, {source.time_column},"
             f" {bucket if histogram else '0'} AS bucket"
             f" FROM {source.raw.name} WHERE {window.raw_where}) x GROUP BY {g}, bucket)"
         )
         parts.append(f"SELECT {g}, {', '.join(names)} FROM e")
-    totals = [
-        *(f"SUM({c}) AS {c}" for c in _COUNTERS),
-        "MIN(duration_min) AS duration_min",
-        "MAX(duration_max) AS duration_max",
-        "MAX(last_at) AS last_at",
-        *(f"SUM({name}) AS {name}" for name in window.extras),
-    ]
+    totals = _sums([f"SUM({name}) AS {name}" for name in window.extras], window.maxes, ())
     ctes.append(
         f"totals AS (SELECT {g}, {', '.join(totals)}"
         f" FROM ({' UNION ALL '.join(parts)}) t GROUP BY {g})"
@@ -206,8 +225,8 @@ def api_performance_sql(dialect: str, since: str, hour_edge: str, day_edge: str)
 
 
 def integration_health_sql(dialect: str, since: str, hour_edge: str, day_edge: str) -> str:
-    window = edges_window(INTEGRATION_LOGS, since, hour_edge, day_edge)
-    window = Window(window.rollups, window.raw_where, {"warnings": "level = 'warn'"})
+    warnings = {"warnings": "level = 'warn'"}
+    window = edges_window(INTEGRATION_LOGS, since, hour_edge, day_edge, warnings)
     ctes = window_ctes(INTEGRATION_LOGS, dialect, ("source",), window, histogram=False)
     return (
         f"{ctes} SELECT source, CAST(calls AS BIGINT) AS total_logs,"
@@ -217,15 +236,39 @@ def integration_health_sql(dialect: str, since: str, hour_edge: str, day_edge: s
     )
 
 
+def workflow_performance_sql(dialect: str, since: str, hour_edge: str, day_edge: str) -> str:
+    group = ("workflow_id",)
+    successes = {"successes": "status = 'success'"}
+    window = edges_window(
+        WORKFLOW_EXECUTIONS, since, hour_edge, day_edge, successes, maxes=("workflow_name",)
+    )
+    ctes = window_ctes(WORKFLOW_EXECUTIONS, dialect, group, window, histogram=True, percentile=0.95)
+    return (
+        f"{ctes} SELECT t.workflow_id, NULLIF(t.workflow_name, '') AS workflow_name,"
+        " CAST(t.calls AS BIGINT) AS total_executions,"
+        " CAST(t.successes AS BIGINT) AS successful_executions,"
+        " CAST(t.errors AS BIGINT) AS failed_executions,"
+        " ROUND(100.0 * t.successes / t.calls, 2) AS success_rate_pct,"
+        " CAST(t.duration_sum AS FLOAT) / NULLIF(t.duration_count, 0) AS avg_duration_ms,"
+        " pct.p AS p95_duration_ms, t.last_at AS last_execution_at"
+        f" FROM totals t LEFT JOIN pct ON {_joined(group, 't', 'pct')}"
+    )
+
+
 ROLLED = {
     "integration_health_summary": integration_health_sql,
     "api_performance_summary": api_performance_sql,
+    "workflow_performance_summary": workflow_performance_sql,
 }
 
 
 def rolled_view_sql(name: str, dialect: str) -> str:
     """The view: a fixed window back from ``now()``, edges computed in SQL."""
-    hours = {"integration_health_summary": 24, "api_performance_summary": 24}[name]
+    hours = {
+        "integration_health_summary": 24,
+        "api_performance_summary": 24,
+        "workflow_performance_summary": 24 * 7,
+    }[name]
     since = sql_time.ago(dialect, hours)
     return ROLLED[name](
         dialect, since, sql_time.next_hour(dialect, since), sql_time.next_day(dialect, since)

@@ -31,6 +31,9 @@ from masterops.db.tables import (
     integration_logs,
     integration_logs_daily,
     integration_logs_hourly,
+    workflow_execution_logs,
+    workflow_executions_daily,
+    workflow_executions_hourly,
 )
 from masterops.db.types import time_param
 
@@ -54,6 +57,7 @@ class RollupSource:
     key_sql: tuple[str, ...]  # over the raw table's columns, in ``keys`` order
     is_error: Callable[[Row], bool]
     error_sql: str  # 1 for an error row, else 0
+    time_column: str = "created_at"  # the raw rows' time, which period they fall in
 
 
 API_METRICS = RollupSource(
@@ -103,7 +107,33 @@ INTEGRATION_LOGS = RollupSource(
     error_sql="CASE WHEN level = 'error' THEN 1 ELSE 0 END",
 )
 
+#: Rolled up by whoever inserts the raw rows (``add_rows``).
 SOURCES = {s.raw.name: s for s in (API_METRICS, INTEGRATION_LOGS)}
+
+FAILED_STATUSES = ("error", "crashed")
+#: Rolled up by triggers: an execution's row changes as it runs (db/workflow_rollups.py).
+WORKFLOW_EXECUTIONS = RollupSource(
+    raw=workflow_execution_logs,
+    hourly=workflow_executions_hourly,
+    daily=workflow_executions_daily,
+    # No business: the summary is per workflow, and a fourth of the rows read.
+    keys=("workflow_id", "workflow_name", "status"),
+    key_of=lambda r: (
+        r["workflow_id"],
+        r.get("workflow_name") or "",
+        r["status"],
+    ),
+    key_sql=(
+        "workflow_id",
+        "COALESCE(workflow_name, '')",
+        "status",
+    ),
+    is_error=lambda r: r["status"] in FAILED_STATUSES,
+    error_sql="CASE WHEN status IN ('error', 'crashed') THEN 1 ELSE 0 END",
+    time_column="started_at",
+)
+#: Every rolled-up table, for ``rebuild``.
+REBUILT = {**SOURCES, WORKFLOW_EXECUTIONS.raw.name: WORKFLOW_EXECUTIONS}
 
 
 def hour_start(at: datetime) -> datetime:
@@ -197,7 +227,7 @@ def _pick(op: str, column: str, table: str) -> str:
     )
 
 
-def _columns(keys: Sequence[str]) -> tuple[str, ...]:
+def rollup_columns(keys: Sequence[str]) -> tuple[str, ...]:
     return ("period_start", *keys, *_SUMMED, "duration_min", "duration_max", "last_at")
 
 
@@ -206,7 +236,7 @@ _SUMMED = ("calls", "errors", "duration_count", "duration_sum", *hist.COLUMNS)
 _MAX_PARAMS = 30_000
 
 
-def _on_conflict(table: Table, keys: Sequence[str]) -> str:
+def on_conflict_sql(table: Table, keys: Sequence[str]) -> str:
     updates = [f"{c} = {table.name}.{c} + excluded.{c}" for c in _SUMMED]
     updates += [
         f"duration_min = {_pick('<', 'duration_min', table.name)}",
@@ -218,11 +248,11 @@ def _on_conflict(table: Table, keys: Sequence[str]) -> str:
 
 def _upsert_sql(table: Table, keys: Sequence[str], rows: int) -> str:
     """SQLite: one INSERT of ``rows`` rollup rows that adds each to the stored one."""
-    columns = _columns(keys)
+    columns = rollup_columns(keys)
     one = "(" + ", ".join(["?"] * len(columns)) + ")"
     return (
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
-        + _on_conflict(table, keys)
+        + on_conflict_sql(table, keys)
     )
 
 
@@ -232,9 +262,9 @@ def _pg_upsert_sql(table: Table, keys: Sequence[str]) -> str:
     kinds = ["timestamptz", *["text"] * len(keys), "bigint", "bigint", "bigint", "float8"]
     kinds += ["integer"] * len(hist.COLUMNS) + ["float8", "float8", "timestamptz"]
     arrays = ", ".join(f"%s::{kind}[]" for kind in kinds)
-    return (
-        f"INSERT INTO {table.name} ({', '.join(_columns(keys))}) SELECT * FROM unnest({arrays})"
-        + _on_conflict(table, keys)
+    columns = ", ".join(rollup_columns(keys))
+    return f"INSERT INTO {table.name} ({columns}) SELECT * FROM unnest({arrays})" + on_conflict_sql(
+        table, keys
     )
 
 
@@ -283,7 +313,7 @@ def add_tallies(conn: Connection, source: RollupSource, hourly: Tallies, daily: 
     row has ~150 columns; per-row statements cost more than the raw insert itself). In
     key order, so that concurrent writers lock rows in the same order (no deadlock)."""
     dialect = conn.dialect.name
-    per_statement = _MAX_PARAMS // len(_columns(source.keys))
+    per_statement = _MAX_PARAMS // len(rollup_columns(source.keys))
     for table, tallies in ((source.hourly, hourly), (source.daily, daily)):
         values = _values(tallies, dialect)
         if not values:
@@ -310,7 +340,7 @@ def add_rows(conn: Connection, rows: Sequence[Row], table_name: str) -> None:
 # -- rebuild -----------------------------------------------------------------------
 
 
-def _as_time(value: Any) -> datetime:
+def as_time(value: Any) -> datetime:
     parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
     assert isinstance(parsed, datetime)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
@@ -320,6 +350,7 @@ def _rebuild_day(conn: Connection, source: RollupSource, day: datetime) -> int:
     """Recompute one UTC day of ``source``'s rollups from its raw rows; rows read."""
     dialect = conn.dialect.name
     raw = source.raw.name
+    at = source.time_column
     if dialect == "postgresql":
         # Inserts into the raw table wait until this day is rebuilt (and committed).
         conn.execute(text(f"LOCK TABLE {raw} IN SHARE MODE"))
@@ -337,9 +368,9 @@ def _rebuild_day(conn: Connection, source: RollupSource, day: datetime) -> int:
         f"SELECT hour, {key_refs}, bucket, COUNT(*) AS n, SUM(err) AS errors,"
         " SUM(duration_ms) AS dsum, MIN(duration_ms) AS dmin, MAX(duration_ms) AS dmax,"
         " MAX(created_at) AS last_at FROM ("
-        f"SELECT {hour_floor(dialect, 'created_at')} AS hour, {keys}, {bucket} AS bucket,"
-        f" {source.error_sql} AS err, duration_ms, created_at FROM {raw}"
-        " WHERE created_at >= :start AND created_at < :end) b"
+        f"SELECT {hour_floor(dialect, at)} AS hour, {keys}, {bucket} AS bucket,"
+        f" {source.error_sql} AS err, duration_ms, {at} AS created_at FROM {raw}"
+        f" WHERE {at} >= :start AND {at} < :end) b"
         f" GROUP BY hour, {key_refs}, bucket"
     )
     hourly: Tallies = {}
@@ -347,7 +378,7 @@ def _rebuild_day(conn: Connection, source: RollupSource, day: datetime) -> int:
     rows = 0
     width = len(source.keys)
     for record in conn.execute(text(sql), bounds):
-        hour = _as_time(record[0])
+        hour = as_time(record[0])
         key = tuple(record[1 : 1 + width])
         bucket, n, errors, dsum, dmin, dmax, last_at = record[1 + width :]
         rows += n
@@ -361,7 +392,7 @@ def _rebuild_day(conn: Connection, source: RollupSource, day: datetime) -> int:
                 tally.duration_count += n
                 tally.duration_sum += float(dsum)
                 tally.buckets[bucket] += n
-            tally._extremes(dmin, dmax, _as_time(last_at))
+            tally._extremes(dmin, dmax, as_time(last_at))
     add_tallies(conn, source, hourly, daily)
     return rows
 
@@ -378,14 +409,14 @@ def rebuild(
     engine: Engine,
     since: datetime | None = None,
     *,
-    tables: Sequence[str] = tuple(SOURCES),
+    tables: Sequence[str] = tuple(REBUILT),
     progress: Callable[[str, datetime], None] | None = None,
 ) -> list[RebuildResult]:
     """Recompute the rollups from raw rows from the UTC day of ``since`` on (or all of
     them, dropping rollups whose raw rows were pruned). One transaction per day."""
     results = []
     for name in tables:
-        source = SOURCES[name]
+        source = REBUILT[name]
         start = day_start(since) if since is not None else None
         with engine.begin() as conn:
             dialect = conn.dialect.name
@@ -413,7 +444,8 @@ def _days_to_rebuild(
     connectable: Engine | Connection, source: RollupSource, start: datetime | None
 ) -> list[datetime]:
     """The UTC days from ``start`` (or the first raw row) to the last raw row."""
-    sql = text(f"SELECT MIN(created_at), MAX(created_at) FROM {source.raw.name}")
+    at = source.time_column
+    sql = text(f"SELECT MIN({at}), MAX({at}) FROM {source.raw.name}")
     if isinstance(connectable, Engine):
         with connectable.connect() as conn:
             first, last = conn.execute(sql).one()
@@ -421,11 +453,11 @@ def _days_to_rebuild(
         first, last = connectable.execute(sql).one()
     if first is None:
         return []
-    day = day_start(_as_time(first))
+    day = day_start(as_time(first))
     if start is not None:
         day = max(day, start)
     days = []
-    while day <= day_start(_as_time(last)):
+    while day <= day_start(as_time(last)):
         days.append(day)
         day += timedelta(1)
     return days

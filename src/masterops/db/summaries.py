@@ -124,7 +124,8 @@ def summary_sql(name: str, dialect: str, since: str) -> str:
 
 def view_sql(name: str, dialect: str) -> str:
     """The view's SELECT from raw rows (migration 0002; since 0016 the integration and
-    API views read the rollups: ``rollup_summaries.rolled_view_sql``)."""
+    API views, since 0020 the workflow view read the rollups:
+    ``rollup_summaries.rolled_view_sql``)."""
     summary = SUMMARIES[name]
     if summary.window_hours is None:
         since = "'1970-01-01'" if dialect == "sqlite" else "'1970-01-01'::timestamptz"
@@ -135,8 +136,8 @@ def view_sql(name: str, dialect: str) -> str:
 def run_summary(conn: Connection, name: str, since: datetime) -> list[dict[str, Any]]:
     """Rows of summary ``name`` for the window starting at ``since`` (any length).
 
-    The integration and API summaries read the rollups (as their views do since
-    migration 0016); ``run_raw_summary`` computes them from raw rows."""
+    The integration, API and workflow summaries read the rollups (as their views do
+    since migrations 0016 and 0020); ``run_raw_summary`` computes them from raw rows."""
     if name in ROLLED:
         return run_rolled(conn, name, since)
     return run_raw_summary(conn, name, since)

@@ -646,3 +646,18 @@ api_metrics_hourly = _rollup_table("api_metrics_hourly", _api_rollup_keys())
 api_metrics_daily = _rollup_table("api_metrics_daily", _api_rollup_keys())
 integration_logs_hourly = _rollup_table("integration_logs_hourly", _log_rollup_keys())
 integration_logs_daily = _rollup_table("integration_logs_daily", _log_rollup_keys())
+
+
+# Of workflow_execution_logs, by started_at (migration 0020): kept by triggers, since
+# an execution's row is updated as it finishes (db/workflow_rollups.py). "calls" are
+# executions, "errors" the failed ones (error, crashed).
+def _workflow_rollup_keys() -> list[Column[object]]:
+    return [
+        Column("workflow_id", String(64), primary_key=True),
+        Column("workflow_name", String(300), primary_key=True),
+        Column("status", String(32), primary_key=True),
+    ]
+
+
+workflow_executions_hourly = _rollup_table("workflow_executions_hourly", _workflow_rollup_keys())
+workflow_executions_daily = _rollup_table("workflow_executions_daily", _workflow_rollup_keys())

@@ -8,10 +8,9 @@ Revises: 0015
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
-from masterops.db.types import UTCDateTime
+from masterops.db.migrations.rollup_ddl import create_rollup_table
 
 revision = "0016"
 down_revision = "0015"
@@ -38,30 +37,13 @@ LOG_KEYS = (
 )
 
 
-def _create(name: str, keys: tuple[tuple[str, int], ...]) -> None:
-    op.create_table(
-        name,
-        sa.Column("period_start", UTCDateTime(), nullable=False),
-        *(sa.Column(key, sa.String(length), nullable=False) for key, length in keys),
-        sa.Column("calls", sa.BigInteger(), nullable=False),
-        sa.Column("errors", sa.BigInteger(), nullable=False),
-        sa.Column("duration_count", sa.BigInteger(), nullable=False),
-        sa.Column("duration_sum", sa.Float(), nullable=False),
-        sa.Column("duration_min", sa.Float()),
-        sa.Column("duration_max", sa.Float()),
-        sa.Column("last_at", UTCDateTime(), nullable=False),
-        *(sa.Column(f"h{i:03d}", sa.Integer(), nullable=False) for i in range(HISTOGRAM_BUCKETS)),
-        sa.PrimaryKeyConstraint("period_start", *(k for k, _ in keys), name=f"pk_{name}"),
-    )
-
-
 def upgrade() -> None:
     from masterops.db import rollups
     from masterops.db.rollup_summaries import rolled_view_sql
 
     for grain in ("hourly", "daily"):
-        _create(f"api_metrics_{grain}", API_KEYS)
-        _create(f"integration_logs_{grain}", LOG_KEYS)
+        create_rollup_table(f"api_metrics_{grain}", API_KEYS, HISTOGRAM_BUCKETS)
+        create_rollup_table(f"integration_logs_{grain}", LOG_KEYS, HISTOGRAM_BUCKETS)
     bind = op.get_bind()
     dialect = bind.dialect.name
     for name in ROLLED_VIEWS:

@@ -5,7 +5,7 @@ success``), which serves every query the short one did (prune, the rollup rebuil
 day, ``ops logs --since``, newest first) while every telemetry insert paid for both.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
