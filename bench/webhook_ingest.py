@@ -106,8 +106,9 @@ def _baseline_app(engine: Engine) -> Any:
     from starlette.routing import Route
 
     if engine.dialect.name == "sqlite":
-        # As durable as the receiver's commits (the inbox commits with FULL): a flush of
-        # the WAL per commit, so the ratio compares like with like.
+        # As durable as the receiver's commits (the inbox flushes the WAL to disk before
+        # it answers, web/wal_flush.py): FULL flushes the WAL at each commit, so the
+        # ratio compares like with like.
         @event.listens_for(engine, "connect")
         def full(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute("PRAGMA synchronous=FULL")
