@@ -70,9 +70,14 @@ class Api:
         self.queue = queue
 
     async def wait(self, url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-        """The job's status once it has ended (succeeded or failed)."""
+        """The job's status once it has ended (succeeded or failed). Polls as a client
+        should: a 429 from the token's rate limit (a slow job on a loaded machine polls
+        often) is waited out for its Retry-After, then asked again."""
         for _ in range(1200):
             answer = await self.client.get(url, headers=headers)
+            if answer.status_code == 429:
+                await asyncio.sleep(float(answer.headers["Retry-After"]))
+                continue
             assert answer.status_code == 200, answer.text
             body: dict[str, Any] = answer.json()
             if body["status"] in ("succeeded", "failed"):
