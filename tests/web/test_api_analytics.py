@@ -12,8 +12,8 @@ from masterops.db.rollups import add_rows
 from masterops.db.tables import api_metrics
 
 
-def _calls(web: Web) -> None:
-    now = datetime.now(UTC)
+def _calls(web: Web, now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
     rows = [
         {
             "service": "hubspot" if i % 2 else "unleashed",
@@ -35,8 +35,8 @@ async def test_trend_and_slo(web: Web) -> None:
     _calls(web)
     trend = (await web.client.get("/api/v1/stats/trend?days=2")).json()
     assert trend["grain"] == "daily" and trend["days"] == 2
-    calls = {r["service"]: r["calls"] for r in trend["rows"]}
-    assert sum(calls.values()) == 100 and set(calls) == {"hubspot", "unleashed"}
+    assert sum(r["calls"] for r in trend["rows"]) == 100
+    assert {r["service"] for r in trend["rows"]} == {"hubspot", "unleashed"}
     assert all(r["p95_duration_ms"] is not None for r in trend["rows"])
     slo = (await web.client.get("/api/v1/slo")).json()
     assert slo["window_days"] == 30
@@ -44,6 +44,15 @@ async def test_trend_and_slo(web: Web) -> None:
     availability = next(o for o in hubspot["objectives"] if o["name"] == "availability")
     assert availability["window_percent"] == 80.0  # 10 of 50 failed
     assert availability["burn_1h"] == 40.0  # 20 % bad against a 0.5 % budget
+
+
+async def test_a_trend_across_midnight_counts_both_days(web: Web) -> None:
+    # The calls span 00:17 back to 23:48 of the day before: two daily rows per service.
+    _calls(web, datetime.now(UTC).replace(hour=0, minute=18, second=0, microsecond=0))
+    trend = (await web.client.get("/api/v1/stats/trend?days=2")).json()
+    days = {r["period_start"][:10] for r in trend["rows"]}
+    assert len(days) == 2 and len(trend["rows"]) == 4
+    assert sum(r["calls"] for r in trend["rows"]) == 100
 
 
 async def test_bad_trend_parameters_are_400(web: Web) -> None:
