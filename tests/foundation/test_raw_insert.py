@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Table, delete, event, insert, select
+from sqlalchemy import Engine, Table, delete, insert, select
 from sqlalchemy.exc import DataError
 
 from masterops.db.tables import api_metrics, integration_logs
 from masterops.observability.batch_writer import BatchWriter
 from masterops.observability.raw_insert import RawInsert
+from sql_statements import recorded_statements
 
 ODD_TEXT = [
     "plain",
@@ -107,19 +108,8 @@ def test_odd_values_read_back_as_sqlalchemy_stores_them(engine: Engine) -> None:
 def test_a_large_batch_keeps_every_row_in_order(engine: Engine) -> None:
     # More rows than one SQLite statement takes, with a part-full last statement.
     rows = [_log(i, f"row {i}\t{ODD_TEXT[i % len(ODD_TEXT)][:20]}") for i in range(2_345)]
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        # Every PostgreSQL transaction first names its actor for the audit trail.
-        if "set_config('masterops.actor'" not in statement:
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with engine.begin() as conn:
-            RawInsert(integration_logs).execute(conn, rows)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with recorded_statements(engine) as statements, engine.begin() as conn:
+        RawInsert(integration_logs).execute(conn, rows)
     if engine.dialect.name == "postgresql":
         # One COPY stream on the driver's cursor, no INSERT; the first batch of a writer
         # reads the columns' types once (for the binary format).

@@ -12,24 +12,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from web_helpers import HOOK_URL, Web
+from web_helpers import HOOK_URL, Web, inbox_event
 
 from masterops.db.tables import webhook_inbox
 from masterops.web.group_commit import GroupCommit
 from masterops.web.inbox import InboxEvent
 from masterops_sandbox.hubspot import sign_v3
-
-
-def _event(event_id: str) -> InboxEvent:
-    return InboxEvent(
-        source="hubspot",
-        event_id=event_id,
-        business_id="teelixir",
-        subscription_type="contact.creation",
-        object_id="501",
-        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-        payload={"eventId": event_id},
-    )
 
 
 def _stored(engine: Engine) -> list[str]:
@@ -72,7 +60,7 @@ async def test_concurrent_deliveries_share_one_transaction_and_count_new_exactly
 ) -> None:
     writer = GroupCommit(engine)
     # 24 deliveries: 8 distinct, each sent three times at once, overlapping their neighbours.
-    deliveries = [[_event(f"e{n}"), _event(f"e{n + 1}")] for n in range(8)] * 3
+    deliveries = [[inbox_event(f"e{n}"), inbox_event(f"e{n + 1}")] for n in range(8)] * 3
     results = await asyncio.gather(*(writer.store(d) for d in deliveries))
     assert writer.batches == 1  # all were queued before the writer ran
     assert [r.received for r in results] == [2] * 24
@@ -93,7 +81,11 @@ async def test_a_failed_transaction_fails_its_whole_batch_and_stores_none_of_it(
 ) -> None:
     writer = GroupCommit(engine)
     _refuse_event(engine, "boom")
-    batch = [[_event("a1"), _event("a2")], [_event("b1"), _event("boom")], [_event("c1")]]
+    batch = [
+        [inbox_event("a1"), inbox_event("a2")],
+        [inbox_event("b1"), inbox_event("boom")],
+        [inbox_event("c1")],
+    ]
     results = await asyncio.gather(*(writer.store(d) for d in batch), return_exceptions=True)
     assert writer.batches == 1
     assert all(isinstance(r, SQLAlchemyError) for r in results), results
@@ -106,7 +98,7 @@ async def test_a_failed_transaction_fails_its_whole_batch_and_stores_none_of_it(
 
 async def test_a_batch_larger_than_the_limit_is_split_into_transactions(engine: Engine) -> None:
     writer = GroupCommit(engine, max_batch_events=4)
-    deliveries = [[_event(f"d{n}-{i}") for i in range(3)] for n in range(5)]
+    deliveries = [[inbox_event(f"d{n}-{i}") for i in range(3)] for n in range(5)]
     results = await asyncio.gather(*(writer.store(d) for d in deliveries))
     assert writer.batches == 5  # 3 + 3 > 4: one delivery per transaction, never split
     assert [r.new for r in results] == [3] * 5
@@ -115,7 +107,7 @@ async def test_a_batch_larger_than_the_limit_is_split_into_transactions(engine: 
 
 async def test_drain_stores_everything_queued(engine: Engine) -> None:
     writer = GroupCommit(engine)
-    tasks = [asyncio.create_task(writer.store([_event(f"q{n}")])) for n in range(10)]
+    tasks = [asyncio.create_task(writer.store([inbox_event(f"q{n}")])) for n in range(10)]
     await asyncio.sleep(0)  # the tasks queue their events
     await writer.drain()
     assert all(t.done() for t in tasks)
@@ -171,7 +163,7 @@ async def test_stopping_the_app_stores_what_is_still_queued(web: Web) -> None:
     queued = 12
     writer: GroupCommit = web.app.state.inbox_writer
     async with web.app.router.lifespan_context(web.app):
-        tasks = [asyncio.create_task(writer.store([_event(f"s{n}")])) for n in range(queued)]
+        tasks = [asyncio.create_task(writer.store([inbox_event(f"s{n}")])) for n in range(queued)]
         await asyncio.sleep(0)  # queued, not yet written
         assert not any(t.done() for t in tasks)
     # The lifespan's shutdown returned only once the queue was stored.
@@ -184,14 +176,14 @@ async def test_after_a_commit_the_writer_lingers_for_the_senders_it_answered(
 ) -> None:
     # A long linger, so only the deliveries arriving can end it (never the clock).
     writer = GroupCommit(engine, linger_s=3600, max_in_flight=1)
-    first = [asyncio.create_task(writer.store([_event(f"f{n}")])) for n in range(3)]
+    first = [asyncio.create_task(writer.store([inbox_event(f"f{n}")])) for n in range(3)]
     await asyncio.sleep(0)  # the three are queued and their transaction has started
-    late = asyncio.create_task(writer.store([_event("l0")]))
+    late = asyncio.create_task(writer.store([inbox_event("l0")]))
     await asyncio.gather(*first)
     # One delivery queued, three in the last batch: the writer waits for two more...
     await asyncio.sleep(0.05)
     assert not late.done() and writer.batches == 1
-    more = [asyncio.create_task(writer.store([_event(f"l{n}")])) for n in (1, 2)]
+    more = [asyncio.create_task(writer.store([inbox_event(f"l{n}")])) for n in (1, 2)]
     # ...and commits as soon as they are there, all three in one transaction.
     results = await asyncio.wait_for(asyncio.gather(late, *more), timeout=60)
     assert [r.new for r in results] == [1, 1, 1]
@@ -201,9 +193,9 @@ async def test_after_a_commit_the_writer_lingers_for_the_senders_it_answered(
 
 async def test_the_linger_is_bounded_and_an_idle_writer_commits_at_once(engine: Engine) -> None:
     writer = GroupCommit(engine, linger_s=0.01, max_in_flight=1)
-    first = [asyncio.create_task(writer.store([_event(f"a{n}")])) for n in range(3)]
+    first = [asyncio.create_task(writer.store([inbox_event(f"a{n}")])) for n in range(3)]
     await asyncio.sleep(0)
-    alone = asyncio.create_task(writer.store([_event("b0")]))
+    alone = asyncio.create_task(writer.store([inbox_event("b0")]))
     await asyncio.gather(*first)
     # Nobody else comes: the lone delivery is committed once the linger has passed.
     assert (await asyncio.wait_for(alone, timeout=60)).new == 1
@@ -211,7 +203,7 @@ async def test_the_linger_is_bounded_and_an_idle_writer_commits_at_once(engine: 
     # After a pause the first delivery does not wait at all, however long the linger.
     writer.linger_s = 3600
     await writer.drain()
-    assert (await asyncio.wait_for(writer.store([_event("c0")]), timeout=60)).new == 1
+    assert (await asyncio.wait_for(writer.store([inbox_event("c0")]), timeout=60)).new == 1
     assert writer.batches == 3
 
 
@@ -260,10 +252,10 @@ async def test_a_batch_of_more_rows_than_one_statement_holds_counts_new_exactly(
     engine: Engine,
 ) -> None:
     writer = GroupCommit(engine)
-    await writer.store([_event(f"big{n}") for n in range(0, 1300, 7)])  # some known already
+    await writer.store([inbox_event(f"big{n}") for n in range(0, 1300, 7)])  # some known already
     results = await asyncio.gather(
-        writer.store([_event(f"big{n}") for n in range(700)]),
-        writer.store([_event(f"big{n}") for n in range(600, 1300)]),
+        writer.store([inbox_event(f"big{n}") for n in range(700)]),
+        writer.store([inbox_event(f"big{n}") for n in range(600, 1300)]),
     )
     assert [r.received for r in results] == [700, 700]
     known = len(range(0, 1300, 7))
@@ -295,9 +287,9 @@ async def test_a_delivery_waits_for_a_transaction_in_flight_only_on_sqlite(
     writer = GroupCommit(engine)
     holder = _hold_new_event(engine, "held")
     try:
-        first = asyncio.create_task(writer.store([_event("held")]))
+        first = asyncio.create_task(writer.store([inbox_event("held")]))
         await asyncio.sleep(0.05)  # its transaction has started, and waits on the holder
-        second = asyncio.create_task(writer.store([_event("free")]))
+        second = asyncio.create_task(writer.store([inbox_event("free")]))
         if engine.dialect.name == "postgresql":
             # Several transactions in flight: the next one commits meanwhile.
             assert (await asyncio.wait_for(second, timeout=60)).new == 1
@@ -325,7 +317,7 @@ async def test_concurrent_transactions_with_the_same_new_events_all_commit(
     # Held until all three have written what they can: their transactions overlap.
     holder = _hold_new_event(engine, "k20")
     try:
-        stores = [asyncio.create_task(writer.store([_event(i) for i in o])) for o in orders]
+        stores = [asyncio.create_task(writer.store([inbox_event(i) for i in o])) for o in orders]
         await asyncio.sleep(0.2)
     finally:
         holder.rollback()

@@ -8,29 +8,17 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.pool import StaticPool
+from web_helpers import inbox_event
 
 from masterops.db.tables import webhook_inbox
 from masterops.web import group_commit
 from masterops.web.group_commit import GroupCommit
 from masterops.web.inbox import InboxEvent, StoreResult
 from masterops.web.wal_flush import WalFlush
-
-
-def _event(event_id: str) -> InboxEvent:
-    return InboxEvent(
-        source="hubspot",
-        event_id=event_id,
-        business_id="teelixir",
-        subscription_type="contact.creation",
-        object_id="7",
-        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-        payload={"eventId": event_id},
-    )
 
 
 def _stored(engine: Engine) -> int:
@@ -81,7 +69,7 @@ class _HeldStores:
 
 
 def _send(writer: GroupCommit, event_id: str) -> asyncio.Task[StoreResult]:
-    return asyncio.create_task(writer.store([_event(event_id)]))
+    return asyncio.create_task(writer.store([inbox_event(event_id)]))
 
 
 #: Long enough for the writer to start a transaction it was going to start: it needs
@@ -97,7 +85,7 @@ async def test_only_a_sqlite_database_file_has_a_wal_to_flush(engine: Engine) ->
         assert flush is not None and flush.wal.name.endswith(".db-wal")
         # The file it flushes is the one SQLite writes the inbox's commits to.
         before = flush.wal.read_bytes() if flush.wal.exists() else b""
-        await GroupCommit(engine).store([_event("w1")])
+        await GroupCommit(engine).store([inbox_event("w1")])
         assert flush.wal.read_bytes() != before
     assert WalFlush.of(create_engine("sqlite://")) is None  # in memory: no file at all
 
@@ -106,7 +94,7 @@ async def test_deliveries_are_stored_across_a_wal_file_deleted_and_made_anew(
     engine: Engine,
 ) -> None:
     writer = GroupCommit(engine)
-    first = await asyncio.gather(*(writer.store([_event(f"a{n}")]) for n in range(20)))
+    first = await asyncio.gather(*(writer.store([inbox_event(f"a{n}")]) for n in range(20)))
     # The last connection closing checkpoints the WAL into the database and deletes it.
     engine.dispose()
     flush = WalFlush.of(engine)
@@ -114,7 +102,7 @@ async def test_deliveries_are_stored_across_a_wal_file_deleted_and_made_anew(
         assert not flush.wal.exists()
         flush.flush()  # no WAL: the database file is flushed instead
     # The next commits make a new WAL file (its directory entry is flushed with it).
-    second = await asyncio.gather(*(writer.store([_event(f"b{n}")]) for n in range(20)))
+    second = await asyncio.gather(*(writer.store([inbox_event(f"b{n}")]) for n in range(20)))
     assert [r.new for r in first + second] == [1] * 40
     assert _stored(engine) == 40
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from masterops.web import WebSettings
+from masterops.web.inbox import InboxEvent
 from masterops_sandbox.accounts import SandboxAccount
 from masterops_sandbox.hubspot import HubSpotSandbox
 
@@ -53,6 +55,19 @@ def make_token(engine: Engine, scope: str, *businesses: str, name: str | None = 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def inbox_event(event_id: str) -> InboxEvent:
+    """A HubSpot contact event of teelixir, as the receiver hands it to the inbox."""
+    return InboxEvent(
+        source="hubspot",
+        event_id=event_id,
+        business_id="teelixir",
+        subscription_type="contact.creation",
+        object_id="501",
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+        payload={"eventId": event_id},
+    )
 
 
 def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
