@@ -403,7 +403,7 @@ class WorkerSettings(_Strict):
     #: beat late must not have its running jobs run twice.
     takeover_after_s: float = Field(120.0, gt=0)
     #: A worker evaluates the alert rules after a job at most this often (the jobs that
-    #: end meanwhile share one evaluation, at most this long later: ``jobs/pacing.py``);
+    #: end meanwhile share one evaluation, at most this long later: ``jobs/coalesce.py``);
     #: 0 evaluates them after every job.
     alerts_every_s: float = Field(2.0, ge=0, le=60)
 

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 from dbos import DBOS
 
 from masterops.config import Config
-from masterops.jobs.pacing import Pacer
+from masterops.jobs.coalesce import Pacer
 from masterops.operations.context import AppContext
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def process_context(config: Config) -> Iterator[AppContext]:
     Its engine (with the schema check) and hub are built here, on the launching thread,
     before DBOS can start a step (it resumes pending work at launch): steps on DBOS's
     threads then only read them. The alert rules after its jobs are evaluated at most
-    every ``[workers] alerts_every_s`` (``pacing.py``). On exit an evaluation still due
+    every ``[workers] alerts_every_s`` (``coalesce.py``). On exit an evaluation still due
     runs, the telemetry is flushed and the engine disposed."""
     global _process, _alerts
     ctx = AppContext(config=config)

@@ -15,7 +15,7 @@ from masterops.config import Config, load_config
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import alert_history
 from masterops.jobs import durable
-from masterops.jobs.pacing import Pacer
+from masterops.jobs.coalesce import Pacer
 from masterops.jobs.runtime import launched
 
 
