@@ -15,7 +15,7 @@ from masterops.config import Config, load_config
 from masterops.db.engine import create_db_engine
 from masterops.db.tables import alert_history
 from masterops.jobs import durable
-from masterops.jobs.coalesce import Pacer
+from masterops.jobs.coalesce import Coalescer
 from masterops.jobs.runtime import launched
 
 
@@ -33,46 +33,46 @@ class Recorder:
 
 def test_a_request_after_a_quiet_spell_runs_at_once_in_its_own_thread() -> None:
     action = Recorder()
-    pacer = Pacer(action, interval_s=3600)
-    assert pacer.request("job a") is True
+    coalescer = Coalescer(action, interval_s=3600)
+    assert coalescer.request("job a") is True
     assert action.runs == [("job a", threading.current_thread().name)]
-    pacer.close()
+    coalescer.close()
     assert action.runs == [("job a", threading.current_thread().name)]
 
 
 def test_requests_within_the_interval_share_one_run_which_close_does_not_lose() -> None:
     action = Recorder()
-    pacer = Pacer(action, interval_s=3600)
-    pacer.request("job a")
-    assert [pacer.request(f"job {n}") for n in "bcd"] == [False, False, False]
+    coalescer = Coalescer(action, interval_s=3600)
+    coalescer.request("job a")
+    assert [coalescer.request(f"job {n}") for n in "bcd"] == [False, False, False]
     assert [reason for reason, _ in action.runs] == ["job a"]
-    pacer.close()  # a worker stopping: the requests of b, c and d get their one run
+    coalescer.close()  # a worker stopping: the requests of b, c and d get their one run
     assert [reason for reason, _ in action.runs] == ["job a", "job d"]
 
 
 def test_a_deferred_run_follows_when_the_interval_is_over() -> None:
     action = Recorder()
-    pacer = Pacer(action, interval_s=0.2)
-    pacer.request("job a")
+    coalescer = Coalescer(action, interval_s=0.2)
+    coalescer.request("job a")
     action.ran.clear()
-    assert pacer.request("job b") is False
-    assert action.ran.wait(timeout=30)  # on the pacer's timer thread, not this one
+    assert coalescer.request("job b") is False
+    assert action.ran.wait(timeout=30)  # on the coalescer's timer thread, not this one
     assert action.runs[1][0] == "job b"
     assert action.runs[1][1] != threading.current_thread().name
-    pacer.close()
+    coalescer.close()
     assert len(action.runs) == 2
 
 
 def test_an_interval_of_zero_runs_every_request() -> None:
     action = Recorder()
-    pacer = Pacer(action, interval_s=0)
-    assert [pacer.request(f"job {n}") for n in "ab"] == [True, True]
+    coalescer = Coalescer(action, interval_s=0)
+    assert [coalescer.request(f"job {n}") for n in "ab"] == [True, True]
     assert [reason for reason, _ in action.runs] == ["job a", "job b"]
 
 
 def test_a_negative_interval_is_refused() -> None:
     with pytest.raises(ValueError, match="interval_s must be >= 0"):
-        Pacer(Recorder(), interval_s=-1)
+        Coalescer(Recorder(), interval_s=-1)
 
 
 def test_a_negative_alerts_every_s_is_refused_naming_the_key(

@@ -5,7 +5,7 @@ queries over the whole database, ten times the cost of a short sync. A worker fi
 fifty jobs a second would spend most of its time re-reading rules that one evaluation
 per interval answers as well, since the rules read the database's state, not the job.
 
-``Pacer.request``:
+``Coalescer.request``:
 
 - when nothing ran within the interval, it runs at once, in the asking job's step, as it
   always did: after a quiet spell an alert is as prompt as before;
@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 
 
-class Pacer:
+class Coalescer:
     """Runs ``action(reason)`` at most once per ``interval_s`` (see the module).
     ``interval_s`` 0 runs it on every request, in the requester's thread, as before."""
 
@@ -86,14 +86,14 @@ class Pacer:
 
     def _arm(self) -> None:
         """A timer for the waiting request, unless one is set or a run in progress will
-        set it when it ends (or the pacer is closing, which runs it)."""
+        set it when it ends (or the coalescer is closing, which runs it)."""
         if self._timer is not None or self._running or self._closed:
             return
         assert self._last is not None  # not quiet, so something ran
         delay = max(0.0, self._last + self._interval_s - time.monotonic())
         self._timer = threading.Timer(delay, self._deferred)
         self._timer.daemon = True
-        self._timer.name = "masterops-pacer"
+        self._timer.name = "masterops-coalescer"
         self._timer.start()
 
     # -- outside the lock ------------------------------------------------------------------

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec
 from dbos import DBOS
 
 from masterops.config import Config
-from masterops.jobs.coalesce import Pacer
+from masterops.jobs.coalesce import Coalescer
 from masterops.operations.context import AppContext
 
 if TYPE_CHECKING:
@@ -57,9 +57,9 @@ _step_context: ContextVar[AppContext | None] = ContextVar("_step_context", defau
 
 
 # The context of the process running jobs (``process_context``), None outside one, and
-# the pacer of its alert evaluations.
+# the coalescer of its alert evaluations.
 _process: AppContext | None = None
-_alerts: Pacer | None = None
+_alerts: Coalescer | None = None
 
 
 @contextmanager
@@ -76,7 +76,7 @@ def process_context(config: Config) -> Iterator[AppContext]:
     try:
         ctx.database()
         _ = ctx.hub
-        _alerts = Pacer(
+        _alerts = Coalescer(
             lambda job: _evaluate_alerts(ctx, ctx.database(), job),
             interval_s=config.workers.alerts_every_s,
         )
@@ -84,10 +84,10 @@ def process_context(config: Config) -> Iterator[AppContext]:
         yield ctx
     finally:
         _process = None
-        pacer, _alerts = _alerts, None
+        coalescer, _alerts = _alerts, None
         try:
-            if pacer is not None:
-                pacer.close()
+            if coalescer is not None:
+                coalescer.close()
         finally:
             ctx.close()
 
@@ -192,9 +192,9 @@ def _alerts_after(ctx: AppContext, engine: Engine, job: str) -> None:
     """The alert rules over what the job left (``operations.alerts.alerts_after_job``):
     a failed sync, refused items, failed executions, events that gave up... In a
     job-running process, paced (``process_context``); elsewhere, now."""
-    pacer = _alerts
-    if pacer is not None:
-        pacer.request(job)
+    coalescer = _alerts
+    if coalescer is not None:
+        coalescer.request(job)
     else:
         _evaluate_alerts(ctx, engine, job)
 
