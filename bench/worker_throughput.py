@@ -27,13 +27,21 @@ the CPU per job of the workers and of the PostgreSQL backends serving the databa
 how busy the machine was, say whether the run was bound by CPU (two workers on two cores
 shared with PostgreSQL and the load generator) rather than by the workers' own waits.
 
+The default is 32 businesses: more busy at once than one worker serves, so a second
+worker has work to take. With few businesses each one's chain of jobs (the next starts
+only after the previous ended and a worker polled, ``jobs/queues.py``) bounds the
+throughput whatever the number of workers: 8 businesses ran about 110 jobs/s with one
+worker or two. The cores' ceiling printed last is the machine's own limit for two
+workers: every core busy with nothing but the jobs, at the CPU a job costs the workers
+and PostgreSQL together.
+
 ``--step-body`` measures instead, in this process, what the job's step does besides DBOS
 (take a context, open the services, run the sync, evaluate the alert rules) with the
 context borrowed from the process's, as workers now do, against a context built afresh
 for each step (configuration, engine, schema check, telemetry sink), as they did before.
 
     nice -n 10 .venv/bin/python bench/worker_throughput.py \\
-        [--database-url postgresql://...] [--businesses 8] [--jobs 40] [--poll 0.05]
+        [--database-url postgresql://...] [--businesses 32] [--jobs 40] [--poll 0.05]
         [--runs 3] [--workers 1,2] [--per-business] [--kinds ops,bare] [--logs DIR]
     nice -n 10 .venv/bin/python bench/worker_throughput.py --step-body [--runs 3]
 
@@ -523,7 +531,7 @@ def step_body(base_url: str, runs: int, steps: int = 20) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--businesses", type=int, default=8)
+    parser.add_argument("--businesses", type=int, default=32)
     parser.add_argument("--jobs", type=int, default=40, help="jobs per business")
     parser.add_argument("--poll", type=float, default=_default_poll(), help="queue polling, s")
     parser.add_argument("--runs", type=int, default=3)
@@ -585,7 +593,17 @@ def main() -> None:
             f"  machine {row['machine_busy_pct']:.0f}% busy"
         )
     for kind, ratio in summary["scaling"].items():
-        print(f"{kind}: two workers / one (medians) x{ratio:.2f}")
+        print(f"{kind}: two workers / one (medians) x{ratio:.2f}", end="")
+        ceiling = summary["ceilings"].get(kind)
+        if ceiling:
+            cores, per_job = ceiling["cores"], ceiling["cpu_per_job_ms"]
+            rate, times = ceiling["jobs_per_s"], ceiling["vs_one_worker"]
+            print(
+                f"; the cores' ceiling: {cores} cores / {per_job:.1f} ms of CPU per job"
+                f" = {rate:.0f} jobs/s = x{times:.2f} one worker",
+                end="",
+            )
+        print()
 
 
 def _line(o: Outcome) -> str:
@@ -627,9 +645,23 @@ def _summary(outcomes: list[Outcome], counts: list[int], kinds: tuple[str, ...])
     for row in rows:
         row["ratio_to_bare"] = row["median"] / medians[("bare", row["workers"])]
     scaling = {}
+    ceilings = {}
     if 1 in counts and 2 in counts:
         scaling = {k: medians[(k, 2)] / medians[(k, 1)] for k in kinds}
-    return {"rows": rows, "scaling": scaling}
+        cores = os.cpu_count() or 1
+        for row in rows:
+            if row["workers"] == 2:
+                # What every core busy with nothing but these jobs would run: the CPU a job
+                # costs the workers and PostgreSQL together, however the jobs are dispatched.
+                per_job_ms = row["worker_cpu_ms"] + row["pg_cpu_ms"]
+                jobs_per_s = cores * 1000 / per_job_ms if per_job_ms > 0 else 0.0
+                ceilings[row["kind"]] = {
+                    "cores": cores,
+                    "cpu_per_job_ms": per_job_ms,
+                    "jobs_per_s": jobs_per_s,
+                    "vs_one_worker": jobs_per_s / medians[(row["kind"], 1)],
+                }
+    return {"rows": rows, "scaling": scaling, "ceilings": ceilings}
 
 
 if __name__ == "__main__":
