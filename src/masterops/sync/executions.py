@@ -291,7 +291,7 @@ class _Run:
 
     async def _get_or_none(self, execution_id: int) -> Execution | None:
         try:
-            return await self.connector.get_execution(str(execution_id))
+            return await self.connector.get_execution(str(execution_id), missing_expected=True)
         except IntegrationError as exc:
             if exc.category is not ErrorCategory.NOT_FOUND:
                 raise
@@ -338,7 +338,9 @@ class _Run:
         fresh: list[Execution] = []
         for execution_id in [e for e in stale if e not in self.seen][:MAX_STALE_REFRESH]:
             try:
-                fresh.append(await self.connector.get_execution(execution_id))
+                fresh.append(
+                    await self.connector.get_execution(execution_id, missing_expected=True)
+                )
             except IntegrationError as exc:
                 if exc.category is not ErrorCategory.NOT_FOUND:
                     raise
@@ -403,7 +405,9 @@ class _Run:
         async def detail(execution_id: str) -> Execution | None:
             async with gate:
                 try:
-                    return await self.connector.get_execution(execution_id, include_data=True)
+                    return await self.connector.get_execution(
+                        execution_id, include_data=True, missing_expected=True
+                    )
                 except IntegrationError as exc:
                     if exc.category is ErrorCategory.NOT_FOUND:
                         return None  # deleted since it was listed: store what the list said

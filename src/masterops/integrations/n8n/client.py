@@ -7,7 +7,7 @@ over a ``limit`` sent beside it) but not the filters, which must be sent again.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Collection, Generator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,6 +101,7 @@ class N8nClientBase(BaseConnector):
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         retry: RetryPolicy | None = None,
+        expected_statuses: Collection[int] = (),
     ) -> Any:
         response = await self.request(
             method,
@@ -111,6 +112,7 @@ class N8nClientBase(BaseConnector):
             operation=operation,
             retry=retry,
             expect_json=True,
+            expected_statuses=expected_statuses,
         )
         return response.json() if response.content.strip() else None
 

@@ -60,13 +60,18 @@ class ExecutionsApi(N8nClientBase):
                         return
                     yield execution
 
-    async def get_execution(self, execution_id: str, *, include_data: bool = False) -> Execution:
+    async def get_execution(
+        self, execution_id: str, *, include_data: bool = False, missing_expected: bool = False
+    ) -> Execution:
+        """One execution; ``NOT_FOUND`` when there is none (logged at debug level with
+        ``missing_expected``, for a caller that is looking whether it exists)."""
         data = await self._json(
             "GET",
             "/executions/{id}",
             path_params={"id": execution_id},
             params={"includeData": "true"} if include_data else None,
             operation="get_execution",
+            expected_statuses=(404,) if missing_expected else (),
         )
         return Execution.model_validate(data)
 
@@ -106,7 +111,7 @@ class ExecutionsApi(N8nClientBase):
         """Whether the execution exists: tells "no such execution" from "no such route"
         when a retry answers 404."""
         try:
-            await self.get_execution(execution_id)
+            await self.get_execution(execution_id, missing_expected=True)
         except IntegrationError as exc:
             if exc.category is ErrorCategory.NOT_FOUND:
                 return False
