@@ -585,7 +585,7 @@ def main() -> None:
     for row in summary["rows"]:
         print(
             f"{row['kind']:>9} x{row['workers']}: {row['min']:7.1f} / {row['median']:7.1f} jobs/s"
-            f"  vs bare x{row['ratio_to_bare']:.2f}  overlaps {row['overlaps']}"
+            f"  vs bare {_times(row['ratio_to_bare'])}  overlaps {row['overlaps']}"
             f"  failed {row['failed']}  step {row['step_ms']:.0f} ms  gap {row['gap_ms']:.0f} ms"
             f"  idle {row['idle_xact_per_s']:.0f} xact/s"
             f" {row['idle_cpu_pct']:.0f}% cpu"
@@ -604,6 +604,10 @@ def main() -> None:
                 end="",
             )
         print()
+
+
+def _times(ratio: float | None) -> str:
+    return "-" if ratio is None else f"x{ratio:.2f}"
 
 
 def _line(o: Outcome) -> str:
@@ -643,7 +647,8 @@ def _summary(outcomes: list[Outcome], counts: list[int], kinds: tuple[str, ...])
                 }
             )
     for row in rows:
-        row["ratio_to_bare"] = row["median"] / medians[("bare", row["workers"])]
+        bare = medians.get(("bare", row["workers"]))
+        row["ratio_to_bare"] = row["median"] / bare if bare else None
     scaling = {}
     ceilings = {}
     if 1 in counts and 2 in counts:
