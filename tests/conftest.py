@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from masterops.db import migrate
 from masterops.db.engine import create_db_engine
+from pg_schemas import drop_schema
 
 PG_URL = os.environ.get("MASTEROPS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -54,8 +55,7 @@ def _make_database(backend: str, tmp_path: Path) -> Iterator[Database]:
     try:
         yield Database(_pg_schema_url(schema), "postgresql")
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        drop_schema(admin, schema)
         admin.dispose()
 
 

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 from dbos import DBOSClient, EnqueueOptions
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from masterops import __version__
 from masterops.config import Config
 from masterops.jobs.queues import HEALTH_QUEUE
 from masterops.jobs.runtime import system_database
 from masterops.operations.jobs import APP_NAME
+from pg_schemas import drop_schema
 
 PG_URL = os.environ.get("MASTEROPS_TEST_DATABASE_URL")
 
@@ -26,8 +27,7 @@ def drop_system_schema(config: Config) -> None:
         return
     admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        drop_schema(admin, schema)
     finally:
         admin.dispose()
 
